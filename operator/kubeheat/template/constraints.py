@@ -1,0 +1,1086 @@
+"""Parameter constraints: the template's own rules and the registry of named custom ones.
+
+A parameter's ``constraints`` list (HOT) or its ``AllowedValues`` / ``MinLength`` ... keys (CFN)
+become :class:`Constraint` objects: :class:`RangeConstraint`, :class:`LengthConstraint`,
+:class:`ModuloConstraint`, :class:`AllowedValuesConstraint`, :class:`AllowedPatternConstraint`
+and :class:`CustomConstraintRef`. Each knows which value kinds it applies to, describes itself in
+Heat's words and checks a typed value, raising :class:`ConstraintViolation` with Heat's message.
+
+``custom_constraint: <name>`` names a plugin found in a :class:`ConstraintRegistry`. Plugins
+subclass :class:`CustomConstraint`; :data:`DEFAULT_CONSTRAINTS` holds the ones that need no cloud
+(``ip_addr``, ``net_cidr``, ``mac_addr``, ``iso_8601``, ``dns_name``, ``dns_domain``,
+``rel_dns_name``, ``json_string``, ``cron_expression``, ``timezone``, ``expiration``,
+``test_constr``). Cloud-backed ones (``nova.flavor``, ``glance.image`` ...) are registered by the
+layer that talks to a cloud; a name nobody registered is not an error, it is reported unchecked.
+
+Facts follow Heat's ``heat/engine/constraints.py``, ``heat/engine/hot/parameters.py`` and
+``heat/engine/constraint/common_constraints.py``; the implementations here are kubeheat's own.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import ipaddress
+import json
+import math
+import re
+import zoneinfo
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from kubeheat.template.errors import KubeheatError, ParameterError, Path
+
+#: The value kinds constraints distinguish (Heat's schema types STRING, NUMBER, BOOLEAN, LIST,
+#: MAP). A HOT ``comma_delimited_list`` is a list, ``json`` a map.
+Kind = Literal["string", "number", "boolean", "list", "map"]
+
+#: What a hidden value is shown as, everywhere.
+MASK = "******"
+
+#: Heat's exception name for a malformed schema.
+INVALID_SCHEMA = "InvalidSchemaError"
+
+
+class ConstraintViolation(KubeheatError):
+    """A value broke a constraint.
+
+    ``message`` is Heat's wording and may quote the value; ``redacted`` says the same without any
+    part of the value, for hidden parameters (``None`` when the checker had no such wording: the
+    caller then falls back to a generic one).
+    """
+
+    def __init__(self, message: str, *, redacted: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.redacted = redacted
+
+    def text(self, hide: bool, fallback: str = "") -> str:
+        """The message to show: the redacted one (or ``fallback``) when ``hide``."""
+        if not hide:
+            return self.message
+        return self.redacted if self.redacted is not None else fallback
+
+
+def schema_error(message: str, path: Path) -> ParameterError:
+    """A parameter-schema error at ``path`` (Heat's ``InvalidSchemaError``)."""
+    return ParameterError(message, path, code=INVALID_SCHEMA)
+
+
+def show(value: Any) -> str:
+    """A value as Heat's ``'%s' % value`` renders it."""
+    return str(value)
+
+
+def to_number(value: Any) -> int | float:
+    """Heat's ``Schema.str_to_num``: numbers pass, strings become int, else float.
+
+    Raises ``ValueError``/``TypeError`` like ``int()``/``float()`` do.
+    """
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float):
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        return float(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# The template's constraints
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Constraint(ABC):
+    """One constraint from a parameter schema.
+
+    ``key`` is the HOT keyword (``range`` ...), ``heat_name`` Heat's class name as used in its
+    messages ("Range constraint invalid for string"), ``kinds`` the value kinds it applies to, and
+    ``description`` the template's text, which replaces Heat's default message when given.
+    """
+
+    key: ClassVar[str]
+    heat_name: ClassVar[str]
+    kinds: ClassVar[frozenset[str]]
+    #: True only for custom_constraint references (the CLI's validate looks for it)
+    custom: ClassVar[bool] = False
+
+    description: str | None = field(default=None, kw_only=True)
+
+    @property
+    def name(self) -> str:
+        """The constraint's name: its keyword, or for a custom constraint the plugin's name."""
+        return self.key
+
+    def applies_to(self, kind: str) -> bool:
+        return kind in self.kinds
+
+    def check(self, value: Any) -> None:
+        """Raise :class:`ConstraintViolation` unless the typed ``value`` satisfies this."""
+        if not self._is_valid(value):
+            raise self.violation(value)
+
+    def violation(self, value: Any) -> ConstraintViolation:
+        """The error for ``value``: the template's description if any, else Heat's message."""
+        if self.description:
+            return ConstraintViolation(self.description, redacted=self.description)
+        return ConstraintViolation(self._message(value, False), redacted=self._message(value, True))
+
+    @abstractmethod
+    def default_description(self) -> str:
+        """Heat's description of the rule, used when the template gives none."""
+
+    @abstractmethod
+    def payload(self) -> Any:
+        """The constraint's argument as written in HOT (``{min: 1}``, a list, a pattern ...)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The HOT form of this constraint, as Heat serialises it."""
+        out: dict[str, Any] = {}
+        if self.description is not None:
+            out["description"] = self.description
+        out[self.key] = self.payload()
+        return out
+
+    @abstractmethod
+    def _is_valid(self, value: Any) -> bool: ...
+
+    @abstractmethod
+    def _message(self, value: Any, hide: bool) -> str: ...
+
+
+def _bounds(low: Any, high: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if low is not None:
+        out["min"] = low
+    if high is not None:
+        out["max"] = high
+    return out
+
+
+def _describe_bounds(subject: str, low: Any, high: Any) -> str:
+    if high is None:
+        return f"The {subject} must be at least {low}."
+    if low is None:
+        return f"The {subject} must be no greater than {high}."
+    return f"The {subject} must be in the range {low} to {high}."
+
+
+@dataclass(frozen=True)
+class RangeConstraint(Constraint):
+    """``range: {min, max}``: a number within inclusive bounds."""
+
+    key: ClassVar[str] = "range"
+    heat_name: ClassVar[str] = "Range"
+    kinds: ClassVar[frozenset[str]] = frozenset({"number"})
+
+    min: int | float | None = None
+    max: int | float | None = None
+
+    def default_description(self) -> str:
+        return _describe_bounds("value", self.min, self.max)
+
+    def payload(self) -> dict[str, Any]:
+        return _bounds(self.min, self.max)
+
+    def _in_bounds(self, number: int | float) -> bool:
+        if self.min is not None and number < self.min:
+            return False
+        return self.max is None or number <= self.max
+
+    def _is_valid(self, value: Any) -> bool:
+        try:
+            return self._in_bounds(to_number(value))
+        except (TypeError, ValueError):
+            return False
+
+    def _message(self, value: Any, hide: bool) -> str:
+        shown = MASK if hide else show(value)
+        return f"{shown} is out of range (min: {self.min}, max: {self.max})"
+
+
+@dataclass(frozen=True)
+class LengthConstraint(RangeConstraint):
+    """``length: {min, max}``: the length of a string, list or map within inclusive bounds.
+
+    A subclass of :class:`RangeConstraint`, as in Heat: test for it first.
+    """
+
+    key: ClassVar[str] = "length"
+    heat_name: ClassVar[str] = "Length"
+    kinds: ClassVar[frozenset[str]] = frozenset({"string", "list", "map"})
+
+    def default_description(self) -> str:
+        return _describe_bounds("length", self.min, self.max)
+
+    def _is_valid(self, value: Any) -> bool:
+        try:
+            return self._in_bounds(len(value))
+        except TypeError:
+            return False
+
+    def _message(self, value: Any, hide: bool) -> str:
+        try:
+            size = MASK if hide else str(len(value))
+        except TypeError:
+            size = "?"
+        return f"length ({size}) is out of range (min: {self.min}, max: {self.max})"
+
+
+@dataclass(frozen=True)
+class ModuloConstraint(Constraint):
+    """``modulo: {step, offset}`` (HOT 2017-02-24+): ``value % step == offset``."""
+
+    key: ClassVar[str] = "modulo"
+    heat_name: ClassVar[str] = "Modulo"
+    kinds: ClassVar[frozenset[str]] = frozenset({"number"})
+
+    step: int = 1
+    offset: int = 0
+
+    def default_description(self) -> str:
+        return f"The value must be a multiple of {self.step} with an offset of {self.offset}."
+
+    def payload(self) -> dict[str, Any]:
+        return {"step": self.step, "offset": self.offset}
+
+    def _is_valid(self, value: Any) -> bool:
+        try:
+            return bool(to_number(value) % self.step == self.offset)
+        except (TypeError, ValueError):
+            return False
+
+    def _message(self, value: Any, hide: bool) -> str:
+        shown = MASK if hide else show(value)
+        # Heat's text, stray closing parenthesis included.
+        return f"{shown} is not a multiple of {self.step} with an offset of {self.offset})"
+
+
+def _same(kind_value: Any, allowed: Any) -> bool:
+    """Compare a typed value with one allowed value as Heat does, converting the allowed value
+    to the value's type first (``to_schema_type``)."""
+    try:
+        if isinstance(kind_value, bool):
+            return bool_from_string(allowed) is kind_value
+        if isinstance(kind_value, int | float):
+            return bool(to_number(allowed) == kind_value)
+    except (TypeError, ValueError):
+        return False
+    return show(allowed) == show(kind_value)
+
+
+@dataclass(frozen=True)
+class AllowedValuesConstraint(Constraint):
+    """``allowed_values: [...]``: the value (each item, for a list) is one of these."""
+
+    key: ClassVar[str] = "allowed_values"
+    heat_name: ClassVar[str] = "AllowedValues"
+    kinds: ClassVar[frozenset[str]] = frozenset({"string", "number", "boolean", "list"})
+
+    allowed: tuple[Any, ...] = ()
+
+    def default_description(self) -> str:
+        return "Allowed values: " + ", ".join(show(a) for a in self.allowed)
+
+    def payload(self) -> list[Any]:
+        return list(self.allowed)
+
+    def _one_allowed(self, value: Any) -> bool:
+        return any(_same(value, a) for a in self.allowed)
+
+    def _is_valid(self, value: Any) -> bool:
+        if isinstance(value, list):
+            return all(self._one_allowed(v) for v in value)
+        return self._one_allowed(value)
+
+    def _message(self, value: Any, hide: bool) -> str:
+        shown = MASK if hide else show(value)
+        allowed = ", ".join(show(a) for a in self.allowed)
+        return f'"{shown}" is not an allowed value [{allowed}]'
+
+
+@dataclass(frozen=True)
+class AllowedPatternConstraint(Constraint):
+    """``allowed_pattern: <regex>``: the regex, anchored at the start, must consume the whole
+    string (Heat's ``match`` + end check, stricter than ``fullmatch`` with alternations)."""
+
+    key: ClassVar[str] = "allowed_pattern"
+    heat_name: ClassVar[str] = "AllowedPattern"
+    kinds: ClassVar[frozenset[str]] = frozenset({"string"})
+
+    pattern: str = ""
+
+    def default_description(self) -> str:
+        return f"Value must match pattern: {self.pattern}"
+
+    def payload(self) -> str:
+        return self.pattern
+
+    def _is_valid(self, value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
+        found = re.match(self.pattern, value)
+        return found is not None and found.end() == len(value)
+
+    def _message(self, value: Any, hide: bool) -> str:
+        shown = MASK if hide else show(value)
+        return f'"{shown}" does not match pattern "{self.pattern}"'
+
+
+@dataclass(frozen=True)
+class CustomConstraintRef(Constraint):
+    """``custom_constraint: <name>``: delegate to the plugin registered under ``name``.
+
+    A list value is checked item by item. A name no registry knows is not checked at all; the
+    parameter layer reports it as unchecked.
+    """
+
+    key: ClassVar[str] = "custom_constraint"
+    heat_name: ClassVar[str] = "CustomConstraint"
+    kinds: ClassVar[frozenset[str]] = frozenset({"string", "number", "boolean", "list"})
+    custom: ClassVar[bool] = True
+
+    constraint: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.constraint
+
+    def resolve(self, registry: ConstraintRegistry | None = None) -> CustomConstraint | None:
+        """The plugin for this name in ``registry`` (default :data:`DEFAULT_CONSTRAINTS`)."""
+        return (registry if registry is not None else DEFAULT_CONSTRAINTS).get(self.constraint)
+
+    def default_description(self, registry: ConstraintRegistry | None = None) -> str:
+        """The plugin's ``message`` if it has one, else Heat's generic wording."""
+        plugin = self.resolve(registry)
+        if plugin is not None and plugin.message:
+            return plugin.message
+        return f"Value must be of type {self.constraint}"
+
+    def payload(self) -> str:
+        return self.constraint
+
+    def check(self, value: Any, registry: ConstraintRegistry | None = None) -> None:
+        """Check with the registered plugin; an unknown name checks nothing."""
+        plugin = self.resolve(registry)
+        if plugin is not None:
+            self.check_with(plugin, value)
+
+    def check_with(self, plugin: CustomConstraint, value: Any) -> None:
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            failure = _violation_of(plugin, item)
+            if failure is not None:
+                # raised outside the handler, so nothing quoting the value is chained to it
+                raise self._wrap(item, failure)
+
+    def _wrap(self, item: Any, exc: ConstraintViolation) -> ConstraintViolation:
+        if self.description:
+            return ConstraintViolation(self.description, redacted=self.description)
+        message = f"Error validating value '{show(item)}'"
+        redacted = f"Error validating value '{MASK}'"
+        if exc.message:
+            message += f": {exc.message}"
+        if exc.redacted:
+            redacted += f": {exc.redacted}"
+        return ConstraintViolation(message, redacted=redacted)
+
+    def _is_valid(self, value: Any) -> bool:  # pragma: no cover - check() is overridden
+        return True
+
+    def _message(self, value: Any, hide: bool) -> str:  # pragma: no cover - see _wrap
+        return f"Error validating value '{MASK if hide else show(value)}'"
+
+
+def _violation_of(plugin: CustomConstraint, value: Any) -> ConstraintViolation | None:
+    try:
+        plugin.check(value)
+    except ConstraintViolation as exc:
+        return exc
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing constraints out of a schema
+# ---------------------------------------------------------------------------------------------
+
+
+def check_mapping(data: Any, allowed: Iterable[str], entity: str, path: Path) -> Mapping[Any, Any]:
+    """Heat's ``_check_dict``: ``data`` must be a mapping whose keys are all in ``allowed``."""
+    if not isinstance(data, Mapping):
+        raise schema_error(f"Invalid {entity}, expected a mapping", path)
+    allowed = frozenset(allowed)
+    for key in data:
+        if key not in allowed:
+            raise schema_error(f"Invalid key '{key}' for {entity}", path)
+    return data
+
+
+def _number(value: Any, message: str, path: Path) -> int | float | None:
+    """A bound as Heat's ``get_num`` reads it: None, a number, or a numeric string."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise schema_error(message, path)
+    try:
+        number = to_number(value)
+    except (TypeError, ValueError):
+        raise schema_error(message, path) from None
+    if isinstance(number, float) and not math.isfinite(number):
+        raise schema_error(message, path)
+    return number
+
+
+def make_range(low: Any, high: Any, description: str | None, path: Path) -> RangeConstraint:
+    """A range constraint, with Heat's checks on its bounds."""
+    lo = _number(low, "min/max must be numeric", path)
+    hi = _number(high, "min/max must be numeric", path)
+    if lo is None and hi is None:
+        raise schema_error("A range constraint must have a min value and/or a max value "
+                           "specified.", path)
+    return RangeConstraint(min=lo, max=hi, description=description)
+
+
+def make_length(low: Any, high: Any, description: str | None, path: Path) -> LengthConstraint:
+    """A length constraint: at least one bound, both integral."""
+    if low is None and high is None:
+        raise schema_error("A length constraint must have a min value and/or a max value "
+                           "specified.", path)
+    lo = _number(low, "min/max must be numeric", path)
+    hi = _number(high, "min/max must be numeric", path)
+    if not all(b is None or isinstance(b, int) for b in (lo, hi)):
+        raise schema_error("min/max length must be integral", path)
+    return LengthConstraint(min=lo, max=hi, description=description)
+
+
+def make_modulo(step: Any, offset: Any, description: str | None, path: Path) -> ModuloConstraint:
+    """A modulo constraint: integral step and offset, step non-zero, |offset| < |step|, and
+    both of the same sign."""
+    if step is None or offset is None:
+        raise schema_error("A modulo constraint must have a step value and an offset value "
+                           "specified.", path)
+    numbers: list[int] = []
+    for raw in (step, offset):
+        number = _number(raw, "step/offset must be numeric", path)
+        assert number is not None
+        if int(number) != number:
+            raise schema_error("step/offset must be integer", path)
+        numbers.append(int(number))
+    istep, ioffset = numbers
+    if istep == 0:
+        raise schema_error("step cannot be 0.", path)
+    if abs(ioffset) >= abs(istep):
+        raise schema_error("offset must be smaller (by absolute value) than step.", path)
+    if istep * ioffset < 0:
+        raise schema_error("step and offset must be both positive or both negative.", path)
+    return ModuloConstraint(step=istep, offset=ioffset, description=description)
+
+
+def make_allowed_values(allowed: Any, description: str | None,
+                        path: Path) -> AllowedValuesConstraint:
+    if not isinstance(allowed, Sequence) or isinstance(allowed, str | bytes):
+        raise schema_error("AllowedValues must be a list", path)
+    return AllowedValuesConstraint(allowed=tuple(allowed), description=description)
+
+
+def make_allowed_pattern(pattern: Any, description: str | None,
+                         path: Path) -> AllowedPatternConstraint:
+    if not isinstance(pattern, str):
+        raise schema_error("AllowedPattern must be a string", path)
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise schema_error(f'Invalid AllowedPattern "{pattern}": {exc}', path) from None
+    return AllowedPatternConstraint(pattern=pattern, description=description)
+
+
+def make_custom(name: Any, description: str | None, path: Path) -> CustomConstraintRef:
+    if not isinstance(name, str) or not name:
+        raise schema_error("custom_constraint must be the name of a constraint", path)
+    return CustomConstraintRef(constraint=name, description=description)
+
+
+#: The keys a HOT constraint entry may have (Heat's PARAM_CONSTRAINTS).
+HOT_CONSTRAINT_KEYS = ("description", "length", "range", "modulo", "allowed_values",
+                       "allowed_pattern", "custom_constraint")
+_BOUND_KEYS = ("min", "max")
+_MODULO_KEYS = ("step", "offset")
+
+
+def _description(entry: Mapping[Any, Any], path: Path) -> str | None:
+    desc = entry.get("description")
+    if desc is None or isinstance(desc, str):
+        return desc
+    if isinstance(desc, int | float):
+        return str(desc)
+    raise schema_error("The description of a constraint must be a string", (*path, "description"))
+
+
+def _hot_constraint(entry: Mapping[Any, Any], modulo: bool, path: Path) -> Constraint:
+    """One HOT constraint entry; the first key found wins, in Heat's order."""
+    desc = _description(entry, path)
+    if modulo and "modulo" in entry:
+        where: Path = (*path, "modulo")
+        cdef = check_mapping(entry["modulo"], _MODULO_KEYS, "modulo constraint", where)
+        return make_modulo(cdef.get("step"), cdef.get("offset"), desc, where)
+    for key, entity in (("range", "range constraint"), ("length", "length constraint")):
+        if key in entry:
+            where = (*path, key)
+            cdef = check_mapping(entry[key], _BOUND_KEYS, entity, where)
+            make = make_range if key == "range" else make_length
+            return make(cdef.get("min"), cdef.get("max"), desc, where)
+    if "allowed_values" in entry:
+        return make_allowed_values(entry["allowed_values"], desc, (*path, "allowed_values"))
+    if "allowed_pattern" in entry:
+        return make_allowed_pattern(entry["allowed_pattern"], desc, (*path, "allowed_pattern"))
+    if "custom_constraint" in entry:
+        return make_custom(entry["custom_constraint"], desc, (*path, "custom_constraint"))
+    message = "No constraint expressed"
+    if "modulo" in entry:
+        message += " (modulo needs heat_template_version 2017-02-24 or later)"
+    raise schema_error(message, path)
+
+
+def parse_hot_constraints(section: Any, param_name: str, *, modulo: bool,
+                          path: Path) -> tuple[Constraint, ...]:
+    """A HOT ``constraints`` list (``path`` points at it). ``modulo`` says whether the version
+    knows the modulo constraint."""
+    if section is None:
+        return ()
+    if not isinstance(section, list):
+        raise schema_error(f"Invalid parameter constraints for parameter {param_name}, "
+                           "expected a list", path)
+    out: list[Constraint] = []
+    for index, entry in enumerate(section):
+        where: Path = (*path, index)
+        check_mapping(entry, HOT_CONSTRAINT_KEYS, "parameter constraints", where)
+        out.append(_hot_constraint(entry, modulo, where))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Custom constraints: plugin interface and registry
+# ---------------------------------------------------------------------------------------------
+
+
+class CustomConstraint(ABC):
+    """A named check for ``custom_constraint: <name>``, like a cfn-lint rule.
+
+    Subclasses set ``name`` and ``description`` (what a valid value is, for listings),
+    optionally ``message`` (Heat's attribute of that name: the rule as shown to users in place of
+    "Value must be of type <name>"), ``needs_cloud`` when checking asks a cloud (flavors,
+    images ...), and implement
+    :meth:`check`, which raises :class:`ConstraintViolation` carrying the reason (Heat's
+    ``_error_message``; may be empty). Set ``redacted`` on it when the reason quotes nothing of
+    the value, so hidden parameters can show it too. Use :meth:`fail` for both.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    message: ClassVar[str | None] = None
+    needs_cloud: ClassVar[bool] = False
+
+    @abstractmethod
+    def check(self, value: Any) -> None:
+        """Raise :class:`ConstraintViolation` if ``value`` is not acceptable."""
+
+    @staticmethod
+    def fail(reason: str = "", *, quotes_value: bool = True) -> ConstraintViolation:
+        """The violation to raise; ``quotes_value=False`` lets hidden parameters show it."""
+        return ConstraintViolation(reason, redacted=None if quotes_value else reason)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+class ConstraintRegistry:
+    """Custom constraints by name, optionally layered over a parent registry.
+
+    ``registry.child()`` gives a registry that sees everything in ``registry`` plus what is
+    registered on the child, so a cloud layer can extend :data:`DEFAULT_CONSTRAINTS` without
+    changing it.
+    """
+
+    def __init__(self, constraints: Iterable[CustomConstraint] = (), *,
+                 parent: ConstraintRegistry | None = None) -> None:
+        self._parent = parent
+        self._own: dict[str, CustomConstraint] = {}
+        for constraint in constraints:
+            self.register(constraint)
+
+    def register(self, constraint: CustomConstraint, *, replace: bool = False) -> CustomConstraint:
+        """Add ``constraint`` under its ``name``; a second one with the same name needs
+        ``replace=True``."""
+        name = constraint.name
+        if not replace and name in self._own:
+            raise ValueError(f"custom constraint {name!r} is already registered")
+        self._own[name] = constraint
+        return constraint
+
+    def get(self, name: str) -> CustomConstraint | None:
+        found = self._own.get(name)
+        if found is None and self._parent is not None:
+            return self._parent.get(name)
+        return found
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def names(self) -> list[str]:
+        """Every known name, sorted."""
+        parent = self._parent.names() if self._parent is not None else []
+        return sorted(set(parent) | set(self._own))
+
+    def __iter__(self) -> Iterator[CustomConstraint]:
+        for name in self.names():
+            found = self.get(name)
+            assert found is not None
+            yield found
+
+    def child(self) -> ConstraintRegistry:
+        return ConstraintRegistry(parent=self)
+
+
+#: The cloud-free custom constraints.
+DEFAULT_CONSTRAINTS = ConstraintRegistry()
+
+
+def builtin(cls: type[CustomConstraint]) -> type[CustomConstraint]:
+    """Class decorator: register one instance of ``cls`` in :data:`DEFAULT_CONSTRAINTS`."""
+    DEFAULT_CONSTRAINTS.register(cls())
+    return cls
+
+
+# -- network ----------------------------------------------------------------------------------
+
+
+@builtin
+class IPAddress(CustomConstraint):
+    """``ip_addr``: an IPv4 (dotted quad, no leading zeros) or IPv6 address."""
+
+    name = "ip_addr"
+    description = "Value must be an IPv4 or IPv6 address."
+
+    def check(self, value: Any) -> None:
+        if not _is_ip(value):
+            raise self.fail("Invalid IP address", quotes_value=False)
+
+
+def _is_ip(value: Any) -> bool:
+    if not isinstance(value, str) or value != value.strip() or "%" in value:
+        return False
+    if ":" not in value and value.count(".") != 3:
+        return False
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+@builtin
+class NetCIDR(CustomConstraint):
+    """``net_cidr``: an address with a prefix length, written canonically (host bits allowed,
+    as neutron's ``validate_subnet`` does)."""
+
+    name = "net_cidr"
+    description = "Value must be a network address in CIDR notation."
+
+    def check(self, value: Any) -> None:
+        if not isinstance(value, str):
+            raise self.fail(f"'{show(value)}' is not a valid IP subnet")
+        try:
+            iface = ipaddress.ip_interface(value)
+        except ValueError:
+            raise self.fail(f"'{value}' is not a valid IP subnet") from None
+        if "/" not in value or (iface.version == 4 and str(iface) != value):
+            raise self.fail(f"'{value}' isn't a recognized IP subnet cidr, "
+                            f"'{iface.network}' is recommended")
+
+
+_MAC_FORMATS = tuple(re.compile(p, re.IGNORECASE) for p in (
+    r"[0-9a-f]{1,2}(?::[0-9a-f]{1,2}){5}",
+    r"[0-9a-f]{1,2}(?:-[0-9a-f]{1,2}){5}",
+    r"[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){2}",
+    r"[0-9a-f]{1,4}(?:-[0-9a-f]{1,4}){2}",
+    r"[0-9a-f]{1,4}(?:\.[0-9a-f]{1,4}){2}",
+    r"[0-9a-f]{5,6}[-:][0-9a-f]{5,6}",
+    r"[0-9a-f]{11,12}",
+))
+
+
+@builtin
+class MACAddress(CustomConstraint):
+    """``mac_addr``: an EUI-48 address in the notations netaddr accepts (colon, dash, Cisco
+    dotted, PostgreSQL, bare)."""
+
+    name = "mac_addr"
+    description = "Value must be a MAC address."
+
+    def check(self, value: Any) -> None:
+        if not (isinstance(value, str) and any(p.fullmatch(value) for p in _MAC_FORMATS)):
+            raise self.fail("Invalid MAC address.", quotes_value=False)
+
+
+# -- DNS --------------------------------------------------------------------------------------
+
+FQDN_MAX_LEN = 255
+DNS_LABEL_MAX_LEN = 63
+_DNS_LABEL = re.compile(rf"[a-z0-9-]{{1,{DNS_LABEL_MAX_LEN}}}")
+
+
+def dns_format_error(data: str) -> str | None:
+    """Why ``data`` is not a DNS name (Heat's ``validate_dns_format``), or None."""
+    if not data:
+        return None
+    trimmed = data[:-1] if data.endswith(".") else data
+    if len(trimmed) > FQDN_MAX_LEN:
+        return f"'{trimmed}' exceeds the {FQDN_MAX_LEN} character FQDN limit"
+    names = trimmed.split(".")
+    for label in names:
+        if not label:
+            return "Encountered an empty component."
+        if label.startswith("-") or label.endswith("-"):
+            return f"Name '{label}' must not start or end with a hyphen."
+        if not _DNS_LABEL.fullmatch(label):
+            return (f"Name '{label}' must be 1-{DNS_LABEL_MAX_LEN} characters long, each of "
+                    "which can only be alphanumeric or a hyphen.")
+    if data.endswith(".") and len(names) > 1 and names[-1].isdigit():
+        return f"TLD '{names[-1]}' must not be all numeric."
+    return None
+
+
+@builtin
+class DNSName(CustomConstraint):
+    """``dns_name``: lower-case labels of letters, digits and hyphens, dot-separated."""
+
+    name = "dns_name"
+    description = "Value must be a DNS name."
+
+    def check(self, value: Any) -> None:
+        if not isinstance(value, str):
+            raise self.fail(f"'{show(value)}' not in valid format. Reason: not a string")
+        reason = dns_format_error(value)
+        if reason is not None:
+            raise self.fail(f"'{value}' not in valid format. Reason: {reason}")
+
+
+@builtin
+class RelativeDNSName(DNSName):
+    """``rel_dns_name``: a DNS name without the trailing dot, short enough to take a domain."""
+
+    name = "rel_dns_name"
+    description = "Value must be a relative DNS name."
+
+    def check(self, value: Any) -> None:
+        if isinstance(value, str) and value:
+            if value.endswith("."):
+                raise self.fail(f"'{value}' is a FQDN. It should be a relative domain name.")
+            if len(value) > FQDN_MAX_LEN - 3:
+                raise self.fail(f"'{value}' contains '{len(value)}' characters. Adding a domain "
+                                "name will cause it to exceed the maximum length of a FQDN of "
+                                f"'{FQDN_MAX_LEN}'.")
+        super().check(value)
+
+
+@builtin
+class DNSDomain(DNSName):
+    """``dns_domain``: a DNS name ending with a dot."""
+
+    name = "dns_domain"
+    description = "Value must be a DNS domain ending with '.'."
+
+    def check(self, value: Any) -> None:
+        if value == "":
+            return
+        super().check(value)
+        if not value.endswith("."):
+            raise self.fail(f"'{value}' must end with '.'.")
+
+
+# -- time -------------------------------------------------------------------------------------
+
+_ISO_8601 = re.compile(r"""
+    (?P<year>\d{4})
+    (?:
+        (?:-(?P<month_dash>\d{1,2}) | (?P<month>\d{2})(?!$))
+        (?:
+            (?:-(?P<day_dash>\d{1,2}) | (?P<day>\d{2}))
+            (?:
+                [ T](?P<hour>\d{2})
+                (?::?(?P<minute>\d{2}))?
+                (?::?(?P<second>\d{1,2})(?:[.,](?P<fraction>\d+))?)?
+                (?P<tz>Z | (?P<tz_sign>[-+])(?P<tz_hour>\d{2}):?(?P<tz_minute>\d{2})?)?
+            )?
+        )?
+    )?
+    """, re.VERBOSE)
+
+
+def parse_iso8601(text: str) -> _dt.datetime:
+    """Parse an ISO 8601 date or date-time (the forms the ``iso8601`` library reads: ``YYYY``,
+    ``YYYY-MM``, ``YYYY-MM-DD``, basic ``YYYYMMDD``, times with optional minutes, seconds,
+    fraction and zone). A value without a zone is UTC. Raises ``ValueError``."""
+    found = _ISO_8601.fullmatch(text)
+    if found is None:
+        raise ValueError(f"Unable to parse date string {text!r}")
+    part = found.groupdict()
+
+    def num(*names: str, default: int = 0) -> int:
+        for name in names:
+            if part[name] is not None:
+                return int(part[name])
+        return default
+
+    zone = _dt.UTC
+    if part["tz_sign"]:
+        minutes = num("tz_hour") * 60 + num("tz_minute")
+        sign = -1 if part["tz_sign"] == "-" else 1
+        zone = _dt.timezone(_dt.timedelta(minutes=sign * minutes))
+    micro = int((part["fraction"] or "0")[:6].ljust(6, "0"))
+    return _dt.datetime(num("year"), num("month_dash", "month", default=1),
+                        num("day_dash", "day", default=1), num("hour"), num("minute"),
+                        num("second"), micro, tzinfo=zone)
+
+
+@builtin
+class ISO8601(CustomConstraint):
+    """``iso_8601``: an ISO 8601 date or date-time."""
+
+    name = "iso_8601"
+    description = "Value must be an ISO 8601 date/time."
+
+    def check(self, value: Any) -> None:
+        try:
+            parse_iso8601(value)
+        except (TypeError, ValueError, OverflowError):
+            raise self.fail() from None
+
+
+@builtin
+class Expiration(CustomConstraint):
+    """``expiration``: an ISO 8601 date-time in the future (empty is accepted)."""
+
+    name = "expiration"
+    description = "Value must be an ISO 8601 date/time in the future."
+
+    def check(self, value: Any) -> None:
+        if not value:
+            return
+        try:
+            when = parse_iso8601(value.strip())
+        except (AttributeError, TypeError, ValueError, OverflowError) as exc:
+            raise self.fail(f"Expiration {value} is invalid: {exc}") from None
+        if when <= _dt.datetime.now(_dt.UTC):
+            raise self.fail(f"Expiration {value} is invalid: Expiration time is out of date.")
+
+
+@builtin
+class Timezone(CustomConstraint):
+    """``timezone``: an IANA time zone name (empty is accepted)."""
+
+    name = "timezone"
+    description = "Value must be a time zone name."
+
+    def check(self, value: Any) -> None:
+        if not value:
+            return
+        try:
+            if not isinstance(value, str):
+                raise TypeError(value)
+            zoneinfo.ZoneInfo(value)
+        except (TypeError, ValueError, zoneinfo.ZoneInfoNotFoundError, OSError):
+            raise self.fail(f"Invalid timezone: {show(value)!r}") from None
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_CRON_ALIASES = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@daily",
+                           "@midnight", "@hourly"})
+
+
+@dataclass(frozen=True)
+class _CronField:
+    label: str
+    low: int
+    high: int
+    names: tuple[str, ...] = ()
+    names_from: int = 0
+    any_mark: bool = False  # '?' allowed
+    last: bool = False      # 'L' allowed (day of month)
+    nth: bool = False       # 'day#n' allowed (day of week)
+
+    def number(self, text: str) -> int:
+        lowered = text.lower()
+        if lowered in self.names:
+            return self.names.index(lowered) + self.names_from
+        if not text.isdigit():
+            raise ValueError
+        value = int(text)
+        if not self.low <= value <= self.high:
+            raise ValueError
+        return value
+
+    def check_item(self, item: str) -> None:
+        """One comma-separated item: ``*``, ``?``, ``L``, ``n``, ``a-b``, ``d#n``, each with
+        an optional ``/step``."""
+        base, slash, step = item.partition("/")
+        if slash and not (step.isdigit() and int(step) > 0):
+            raise ValueError
+        if base == "*" or (self.any_mark and base == "?" and not slash):
+            return
+        if self.last and base.upper() == "L" and not slash:
+            return
+        if self.nth and "#" in base and not slash:
+            day, _, nth = base.partition("#")
+            self.number(day)
+            if not (nth.isdigit() and 1 <= int(nth) <= 5):
+                raise ValueError
+            return
+        low, dash, high = base.partition("-")
+        first = self.number(low)
+        if dash and self.number(high) < first:
+            raise ValueError
+
+
+_CRON_FIELDS = (
+    _CronField("minute", 0, 59),
+    _CronField("hour", 0, 23),
+    _CronField("day of month", 1, 31, any_mark=True, last=True),
+    _CronField("month", 1, 12, _MONTHS, names_from=1),
+    _CronField("day of week", 0, 7, _DAYS, any_mark=True, nth=True),
+    _CronField("second", 0, 59),
+)
+
+
+def cron_error(expression: str) -> str | None:
+    """Why ``expression`` is not a cron expression, or None.
+
+    Five fields (minute hour day-of-month month day-of-week) or six (a trailing seconds field,
+    as croniter reads it); ``@daily``-style aliases; names for months and days; ``?``, ``L``
+    and ``#`` where croniter takes them.
+    """
+    if expression.strip().lower() in _CRON_ALIASES:
+        return None
+    columns = expression.split()
+    if len(columns) not in (5, 6):
+        return "Exactly 5 or 6 columns has to be specified for iterator expression."
+    for spec, column in zip(_CRON_FIELDS, columns, strict=False):
+        for item in column.split(","):
+            try:
+                spec.check_item(item)
+            except ValueError:
+                return f"[{expression}] is not acceptable ({spec.label} field: {column!r})"
+    return None
+
+
+@builtin
+class CronExpression(CustomConstraint):
+    """``cron_expression``: a 5- or 6-field cron line (empty is accepted)."""
+
+    name = "cron_expression"
+    description = "Value must be a cron expression."
+
+    def check(self, value: Any) -> None:
+        if not value:
+            return
+        reason = cron_error(value) if isinstance(value, str) else "not a string"
+        if reason is not None:
+            raise self.fail(f"Invalid CRON expression: {reason}")
+
+
+# -- data -------------------------------------------------------------------------------------
+
+
+@builtin
+class JSONString(CustomConstraint):
+    """``json_string``: a string holding a JSON document."""
+
+    name = "json_string"
+    description = "Value must be a JSON string."
+
+    def check(self, value: Any) -> None:
+        if not isinstance(value, str):
+            raise self.fail("Value must be a string", quotes_value=False)
+        try:
+            json.loads(value)
+        except ValueError as exc:
+            # json's messages give positions, never the text itself
+            raise self.fail(f"Invalid JSON: {exc}", quotes_value=False) from None
+
+
+@builtin
+class TestConstraint(CustomConstraint):
+    """``test_constr``: Heat's test constraint (``TestConstraintDelay``), which sleeps for the
+    value's number of seconds and accepts it. kubeheat does not sleep; it accepts any finite
+    number (or numeric string) and rejects everything else."""
+
+    __test__ = False  # not a pytest test class
+    name = "test_constr"
+    description = "Value must be a number of seconds (test constraint)."
+
+    def check(self, value: Any) -> None:
+        try:
+            number = float(to_number(value))
+        except (TypeError, ValueError):
+            raise self.fail() from None
+        if not math.isfinite(number):
+            raise self.fail()
+
+
+# ---------------------------------------------------------------------------------------------
+# Booleans (shared with the parameter layer)
+# ---------------------------------------------------------------------------------------------
+
+TRUE_STRINGS = ("1", "t", "true", "on", "y", "yes")
+FALSE_STRINGS = ("0", "f", "false", "off", "n", "no")
+BOOLEAN_HELP = ", ".join(f"'{s}'" for s in sorted(TRUE_STRINGS + FALSE_STRINGS))
+
+
+def bool_from_string(value: Any) -> bool:
+    """oslo's strict ``bool_from_string``: booleans pass; anything else is compared, stripped
+    and lower-cased, with the true and false spellings. Raises ``ValueError``."""
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in TRUE_STRINGS:
+        return True
+    if lowered in FALSE_STRINGS:
+        return False
+    raise ValueError(f"Unrecognized value '{value}', acceptable values are: {BOOLEAN_HELP}")
+
+
+__all__ = [
+    "BOOLEAN_HELP",
+    "DEFAULT_CONSTRAINTS",
+    "HOT_CONSTRAINT_KEYS",
+    "MASK",
+    "AllowedPatternConstraint",
+    "AllowedValuesConstraint",
+    "Constraint",
+    "ConstraintRegistry",
+    "ConstraintViolation",
+    "CustomConstraint",
+    "CustomConstraintRef",
+    "Kind",
+    "LengthConstraint",
+    "ModuloConstraint",
+    "RangeConstraint",
+    "bool_from_string",
+    "builtin",
+    "check_mapping",
+    "cron_error",
+    "dns_format_error",
+    "make_allowed_pattern",
+    "make_allowed_values",
+    "make_custom",
+    "make_length",
+    "make_modulo",
+    "make_range",
+    "parse_hot_constraints",
+    "parse_iso8601",
+    "to_number",
+]

@@ -1,0 +1,70 @@
+"""Resource resolvers: how evaluation reaches resources.
+
+The template layer never knows real resources. Evaluation asks a :class:`ResourceResolver` for
+references and attributes; :class:`PlaceholderResources` answers as Heat does before anything is
+created (the logical name for a reference, None for an attribute), and :class:`StaticResources`
+answers from plain dicts (used by validation with known values, by tests and by the engine's
+simple paths).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+
+class ResourceResolver(Protocol):
+    def reference(self, name: str) -> Any:
+        """The physical id of ``name`` (``get_resource``/``Ref``)."""
+
+    def attribute(self, name: str, attribute: str | None, path: Sequence[Any]) -> Any:
+        """Attribute ``attribute`` of ``name`` walked along ``path``; None when absent.
+        ``attribute`` None: all attributes of the resource as a dict (``show`` excluded)."""
+
+
+def walk_path(value: Any, path: Sequence[Any]) -> Any:
+    """Follow ``path`` (keys and indexes) into ``value``; None on any miss, as Heat does for
+    attribute paths."""
+    for key in path:
+        if isinstance(value, Mapping):
+            if not isinstance(key, str | int | float | bool) or key not in value:
+                return None
+            value = value[key]
+        elif isinstance(value, list | tuple):
+            try:
+                value = value[int(key)]
+            except (ValueError, TypeError, IndexError):
+                return None
+        else:
+            return None
+    return value
+
+
+class PlaceholderResources:
+    """Resources that do not exist yet: references are logical names, attributes None."""
+
+    def reference(self, name: str) -> Any:
+        return name
+
+    def attribute(self, name: str, attribute: str | None, path: Sequence[Any]) -> Any:
+        return None
+
+
+class StaticResources:
+    """Resources answered from dicts: ``refs[name]`` and ``attrs[name][attribute]``."""
+
+    def __init__(self, refs: Mapping[str, Any] | None = None,
+                 attrs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self.refs = dict(refs or {})
+        self.attrs = {k: dict(v) for k, v in (attrs or {}).items()}
+
+    def reference(self, name: str) -> Any:
+        return self.refs.get(name, name)
+
+    def attribute(self, name: str, attribute: str | None, path: Sequence[Any]) -> Any:
+        values = self.attrs.get(name, {})
+        if attribute is None:
+            return {k: v for k, v in values.items() if k != "show"}
+        if attribute not in values:
+            return None
+        return walk_path(values[attribute], path)

@@ -1,0 +1,552 @@
+"""Templates and stack definitions: the template layer's public entry points.
+
+:class:`Template` is a loaded document checked against its version's sections and keys, with its
+parameter schemas parsed. :meth:`Template.define` binds it to parameter values and an environment
+and yields a :class:`StackDefinition`: conditions evaluated, the active resources with their
+properties parsed into unevaluated function trees, outputs, and the dependency graph. Values are
+computed only when asked for, through :meth:`StackDefinition.resolve` with a resource resolver.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubeheat.template import versions
+from kubeheat.template.constraints import DEFAULT_CONSTRAINTS, ConstraintRegistry
+from kubeheat.template.environment import Environment
+from kubeheat.template.errors import (
+    FunctionError,
+    Path,
+    ReferenceError_,
+    TemplateError,
+    TemplateLimitError,
+    TemplateSectionError,
+)
+from kubeheat.template.functions.base import (
+    ABSENT,
+    Dependency,
+    Scope,
+    dependencies,
+    parse,
+    resolve,
+)
+from kubeheat.template.graph import DependencyGraph
+from kubeheat.template.limits import DEFAULT_LIMITS, Limits
+from kubeheat.template.loader import check_structure, load_mapping
+from kubeheat.template.parameters import (
+    NO_DEFAULT,
+    ParameterGroup,
+    Parameters,
+    ParameterSchema,
+    parse_parameter_groups,
+    parse_parameter_schemas,
+    resolve_parameters,
+)
+from kubeheat.template.scope import PlaceholderResources, ResourceResolver
+from kubeheat.template.versions import VersionSpec
+
+DEFAULT_REGION = "ap-southeast-1"
+PROVIDER_SUFFIXES = (".yaml", ".yml", ".template", ".json")
+
+
+def is_provider_template(type_name: str) -> bool:
+    """Heat treats a resource type that names a template file as a provider template."""
+    return type_name.endswith(PROVIDER_SUFFIXES)
+
+
+def _nested_environment(env: Environment | None) -> Environment | None:
+    """Nested stacks keep the registry and parameter_defaults, not the top-level parameters."""
+    if env is None:
+        return None
+    return dataclasses.replace(env, parameters={})
+
+
+@dataclass(frozen=True)
+class StackIdentity:
+    """Who the stack is: feeds the pseudo-parameters (``OS::stack_id``, ``AWS::StackName`` ...)."""
+
+    name: str = "stack"
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    project_id: str = ""
+    region: str = DEFAULT_REGION
+    availability_zones: tuple[str, ...] = ("nova",)
+
+    def pseudo_parameters(self, spec: VersionSpec) -> dict[str, Any]:
+        if spec.family == "cfn":
+            arn = f"arn:openstack:heat::{self.project_id}:stacks/{self.name}/{self.id}"
+            return {"AWS::StackId": arn, "AWS::StackName": self.name,
+                    "AWS::Region": self.region}
+        return {"OS::stack_id": self.id, "OS::stack_name": self.name,
+                "OS::project_id": self.project_id}
+
+
+def _mapping_section(doc: Mapping[str, Any], name: str | None, what: str) -> dict[str, Any]:
+    if name is None or doc.get(name) is None:
+        return {}
+    value = doc[name]
+    if not isinstance(value, Mapping):
+        raise TemplateSectionError(
+            f"The {what} section must be a mapping, not {type(value).__name__}", (name,))
+    return dict(value)
+
+
+class Template:
+    """A loaded, structurally checked template (no parameter values yet)."""
+
+    def __init__(self, document: Mapping[str, Any], *, files: Mapping[str, str] | None = None,
+                 limits: Limits = DEFAULT_LIMITS) -> None:
+        self.document = dict(document)
+        self.files: dict[str, str] = dict(files or {})
+        self.limits = limits
+        self.version: VersionSpec = versions.detect(self.document)
+        spec = self.version
+        names = spec.sections
+        unknown = sorted(k for k in self.document if k not in spec.allowed_sections)
+        if unknown:
+            raise TemplateSectionError(
+                f'The template section is invalid: {unknown[0]} (allowed in {spec.label}: '
+                f'{", ".join(sorted(spec.allowed_sections))})', (unknown[0],))
+        desc = self.document.get(names.description)
+        if desc is not None and not isinstance(desc, str):
+            raise TemplateSectionError("The description must be a string", (names.description,))
+        self.description: str = desc if desc is not None else "No description"
+        self.resource_snippets = _mapping_section(self.document, names.resources, "resources")
+        self.output_snippets = _mapping_section(self.document, names.outputs, "outputs")
+        self.condition_snippets = _mapping_section(self.document, names.conditions, "conditions")
+        self.mappings = _mapping_section(self.document, names.mappings, "mappings")
+        if len(self.resource_snippets) > limits.max_resources_per_stack:
+            raise TemplateLimitError(
+                f"The template has {len(self.resource_snippets)} resources; the maximum per "
+                f"stack is {limits.max_resources_per_stack}", (names.resources,))
+        self.parameter_schemas: dict[str, ParameterSchema] = parse_parameter_schemas(
+            self.document.get(names.parameters), spec, (names.parameters,))
+        self.parameter_groups: list[ParameterGroup] = []
+        if names.parameter_groups is not None:
+            self.parameter_groups = parse_parameter_groups(
+                self.document.get(names.parameter_groups), self.parameter_schemas,
+                (names.parameter_groups,))
+        for rname, rsnippet in self.resource_snippets.items():
+            self._check_resource(rname, rsnippet)
+        for oname, osnippet in self.output_snippets.items():
+            self._check_output(oname, osnippet)
+
+    @classmethod
+    def load(cls, source: str | bytes | Mapping[str, Any], *,
+             files: Mapping[str, str] | None = None,
+             limits: Limits = DEFAULT_LIMITS) -> Template:
+        """Load from YAML/JSON text or an already-loaded mapping."""
+        if isinstance(source, str | bytes):
+            doc = load_mapping(source, limits=limits, what="Template")
+        else:
+            if not isinstance(source, Mapping):
+                raise TemplateSectionError("The template must be a mapping")
+            check_structure(source, limits, "Template")
+            doc = dict(source)
+        return cls(doc, files=files, limits=limits)
+
+    # -- structure checks ---------------------------------------------------------------------
+    def _check_resource(self, name: str, snippet: Any) -> None:
+        spec = self.version
+        keys = spec.resource_keys
+        path: Path = (spec.sections.resources, name)
+        if not isinstance(name, str) or not name:
+            raise TemplateSectionError("Resource names must be non-empty strings", path)
+        if "/" in name:
+            raise TemplateSectionError(
+                f'Resource name may not contain "/": "{name}"', path)
+        if not isinstance(snippet, Mapping):
+            raise TemplateSectionError(
+                f'Resource "{name}" must be a mapping with a "{keys.type}" key', path)
+        if keys.type not in snippet:
+            raise TemplateSectionError(f'Resource "{name}" has no "{keys.type}"', path)
+        if spec.strict_resource_keys:
+            bad = sorted(str(k) for k in snippet if k not in spec.allowed_resource_keys)
+            if bad:
+                raise TemplateSectionError(
+                    "Invalid keyword(s) inside a resource definition: " + ", ".join(bad), path)
+        for key in (keys.properties, keys.metadata, keys.update_policy):
+            value = snippet.get(key)
+            if value is not None and not isinstance(value, Mapping):
+                # A function call is a mapping too, so this only rejects scalars and lists.
+                raise TemplateSectionError(
+                    f'"{key}" must be a mapping, not {type(value).__name__}', (*path, key))
+        deps = snippet.get(keys.depends_on)
+        if deps is not None and not (isinstance(deps, str) or (
+                isinstance(deps, list) and all(isinstance(d, str) for d in deps))):
+            raise TemplateSectionError(
+                f'"{keys.depends_on}" must be a resource name or a list of names',
+                (*path, keys.depends_on))
+        if keys.external_id and snippet.get(keys.external_id) is not None and deps:
+            raise TemplateSectionError(
+                f'"{keys.depends_on}" is not allowed together with "{keys.external_id}"', path)
+
+    def _check_output(self, name: str, snippet: Any) -> None:
+        spec = self.version
+        path: Path = (spec.sections.outputs, name)
+        value_key = "Value" if spec.family == "cfn" else "value"
+        if not isinstance(snippet, Mapping):
+            raise TemplateSectionError(f'Output "{name}" must be a mapping', path)
+        bad = sorted(str(k) for k in snippet if k not in spec.output_keys)
+        if bad:
+            raise TemplateSectionError(
+                "Invalid keyword(s) inside an output definition: " + ", ".join(bad), path)
+        if value_key not in snippet:
+            raise TemplateSectionError(
+                f'Each output definition must contain a "{value_key}" key', path)
+
+    # -- binding ------------------------------------------------------------------------------
+    def define(self, params: Mapping[str, Any] | None = None,
+               environment: Environment | None = None, *, strict: bool = True,
+               resources: ResourceResolver | None = None,
+               identity: StackIdentity | None = None,
+               constraints: ConstraintRegistry = DEFAULT_CONSTRAINTS,
+               facade: Mapping[str, Any] | None = None, depth: int = 0) -> StackDefinition:
+        """Bind parameter values (``params`` override the environment's ``parameters``) and
+        build the stack definition. ``strict=False`` lets required parameters be missing
+        (their value is None), as template validation does."""
+        identity = identity or StackIdentity()
+        values: dict[str, Any] = {}
+        defaults: dict[str, Any] = {}
+        if environment is not None:
+            values.update(environment.parameters)
+            defaults.update(environment.parameter_defaults)
+        values.update(params or {})
+        parameters = resolve_parameters(
+            self.parameter_schemas, values, defaults=defaults, strict=strict,
+            constraints=constraints, limits=self.limits,
+            pseudo=identity.pseudo_parameters(self.version))
+        return StackDefinition(self, parameters, environment, identity,
+                               resources or PlaceholderResources(), dict(facade or {}), depth)
+
+
+@dataclass
+class ResourceDefinition:
+    """One active resource: its snippets parsed (unevaluated) and its dependencies."""
+
+    name: str
+    type: str
+    properties: dict[str, Any]
+    metadata: dict[str, Any]
+    depends_on: list[str]
+    deletion_policy: str
+    update_policy: dict[str, Any]
+    external_id: Any
+    description: str
+    condition: Any
+    dependencies: frozenset[str]
+    references: tuple[Dependency, ...]
+    hooks: frozenset[str] = frozenset()
+    implementation: str | None = None
+
+    @property
+    def path(self) -> Path:
+        return ("resources", self.name)
+
+
+@dataclass
+class OutputDefinition:
+    name: str
+    value: Any            # parsed tree; None when the output's condition is false
+    description: str
+    enabled: bool
+
+
+class _Context:
+    """The ParseContext handed to functions while parsing one stack definition."""
+
+    def __init__(self, defn: StackDefinition) -> None:
+        self._defn = defn
+        tmpl = defn.template
+        self.version = tmpl.version
+        self.resource_names = frozenset(tmpl.resource_snippets)
+        self.active_resource_names: frozenset[str] = frozenset()
+        self.parameter_names = frozenset(defn.parameters)
+        self.mappings = tmpl.mappings
+
+    def condition_value(self, name_or_expr: Any, path: Path) -> bool:
+        return self._defn._condition_arg(name_or_expr, path)
+
+    def static_scope(self) -> Scope:
+        return self._defn.scope()
+
+
+class _StackScope:
+    """Evaluation scope of a stack definition, with a pluggable resource resolver."""
+
+    def __init__(self, defn: StackDefinition, resources: ResourceResolver) -> None:
+        self._defn = defn
+        self._resources = resources
+
+    def get_param(self, name: str, path: Path) -> Any:
+        params = self._defn.parameters
+        if name not in params:
+            raise ReferenceError_(f"The Parameter ({name}) was not provided.", path,
+                                  code="UserParameterMissing")
+        return params[name]
+
+    def get_file(self, key: str, path: Path) -> str:
+        files = self._defn.template.files
+        if key not in files:
+            raise FunctionError(
+                f'No content found in the "files" section for get_file path: {key}', path)
+        return files[key]
+
+    def resource_ref(self, name: str, path: Path) -> Any:
+        return self._resources.reference(name)
+
+    def resource_attr(self, name: str, attribute: str | None, attr_path: Sequence[Any],
+                      path: Path) -> Any:
+        return self._resources.attribute(name, attribute, attr_path)
+
+    def condition(self, name: str, path: Path) -> bool:
+        return self._defn.condition(name, path)
+
+    def facade(self, key: str, path: Path) -> Any:
+        if key not in self._defn.facade:
+            raise FunctionError(
+                "resource_facade is only available in a template used as a provider "
+                "(nested) template", path)
+        return self._defn.facade[key]
+
+    def availability_zones(self) -> list[str]:
+        return list(self._defn.identity.availability_zones)
+
+
+class StackDefinition:
+    """A template bound to parameter values: conditions decided, resources and outputs parsed."""
+
+    def __init__(self, template: Template, parameters: Parameters,
+                 environment: Environment | None, identity: StackIdentity,
+                 resources: ResourceResolver, facade: dict[str, Any], depth: int = 0) -> None:
+        self.template = template
+        self.depth = depth
+        self.parameters = parameters
+        self.environment = environment
+        self.identity = identity
+        self.facade = facade
+        self._resources = resources
+        self._ctx = _Context(self)
+        self._conditions: dict[str, bool] = {}
+        self._resolving: list[str] = []
+        spec = template.version
+        self.conditions: dict[str, bool] = {
+            name: self.condition(name, (spec.sections.conditions or "Conditions", name))
+            for name in template.condition_snippets
+        }
+        snippets = template.resource_snippets
+        active = {name for name, snip in snippets.items() if self._resource_enabled(name, snip)}
+        self._ctx.active_resource_names = frozenset(active)
+        self.resources: dict[str, ResourceDefinition] = {
+            name: self._define_resource(name, snippets[name]) for name in snippets
+            if name in active
+        }
+        self.outputs: dict[str, OutputDefinition] = {
+            name: self._define_output(name, snip)
+            for name, snip in template.output_snippets.items()
+        }
+        self.graph = DependencyGraph.build(
+            {name: r.dependencies for name, r in self.resources.items()})
+        self.nested: dict[str, StackDefinition] = {
+            name: self._define_nested(res) for name, res in self.resources.items()
+            if is_provider_template(res.implementation or res.type)
+        }
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def scope(self, resources: ResourceResolver | None = None) -> Scope:
+        return _StackScope(self, resources or self._resources)
+
+    def resolve(self, snippet: Any, resources: ResourceResolver | None = None) -> Any:
+        """Evaluate a parsed snippet; never raises anything but a TemplateError."""
+        try:
+            return resolve(snippet, self.scope(resources))
+        except TemplateError:
+            raise
+        except RecursionError:
+            raise TemplateLimitError("Evaluation nests too deeply") from None
+
+    def resolve_properties(self, name: str, resources: ResourceResolver | None = None
+                           ) -> dict[str, Any]:
+        value = self.resolve(self.resources[name].properties, resources)
+        return value if isinstance(value, dict) else {}
+
+    def output_value(self, name: str, resources: ResourceResolver | None = None) -> Any:
+        out = self.outputs[name]
+        if not out.enabled:
+            return None
+        return self.resolve(out.value, resources)
+
+    # -- conditions ---------------------------------------------------------------------------
+    def condition(self, name: str, path: Path) -> bool:
+        """The value of named condition ``name``; lazily evaluated, cycles detected."""
+        if name in self._conditions:
+            return self._conditions[name]
+        snippets = self.template.condition_snippets
+        section = self.template.version.sections.conditions or "Conditions"
+        if name not in snippets:
+            raise ReferenceError_(f'Invalid condition "{name}"', path)
+        if name in self._resolving:
+            cycle = " -> ".join([*self._resolving[self._resolving.index(name):], name])
+            raise TemplateError(f'Circular definition for condition "{name}": {cycle}',
+                                (section, name))
+        self._resolving.append(name)
+        try:
+            value = self._evaluate_condition(snippets[name], (section, name))
+        finally:
+            self._resolving.pop()
+        self._conditions[name] = value
+        return value
+
+    def _evaluate_condition(self, expr: Any, path: Path) -> bool:
+        if isinstance(expr, bool):
+            return expr
+        if isinstance(expr, str):
+            return self.condition(expr, path)
+        parsed = parse(self._ctx, expr, path, condition=True)
+        value = resolve(parsed, self.scope())
+        if not isinstance(value, bool):
+            raise TemplateError(
+                f"The definition of condition is invalid: it must evaluate to a boolean, "
+                f"not {type(value).__name__}", path)
+        return value
+
+    def _condition_arg(self, arg: Any, path: Path) -> bool:
+        """An ``if``/resource/output condition: a name, a bool or an inline expression."""
+        if isinstance(arg, str):
+            return self.condition(arg, path)
+        return self._evaluate_condition(arg, path)
+
+    # -- resources and outputs ----------------------------------------------------------------
+    def _resource_enabled(self, name: str, snippet: Mapping[str, Any]) -> bool:
+        key = self.template.version.resource_keys.condition
+        if key is None or key not in snippet or snippet[key] is None:
+            return True
+        return self._condition_arg(snippet[key], ("resources", name, key))
+
+    def _static(self, snippet: Any, path: Path) -> Any:
+        """Parse and evaluate a snippet that may only use parameters (type, policies)."""
+        parsed = parse(self._ctx, snippet, path)
+        if next(iter(dependencies(parsed)), None) is not None:
+            raise FunctionError("may not refer to resources here", path)
+        return resolve(parsed, self.scope())
+
+    def _define_resource(self, name: str, snippet: Mapping[str, Any]) -> ResourceDefinition:
+        spec = self.template.version
+        keys = spec.resource_keys
+        section = spec.sections.resources
+        path: Path = (section, name)
+        rtype = self._static(snippet[keys.type], (*path, keys.type))
+        if not isinstance(rtype, str) or not rtype:
+            raise TemplateSectionError(
+                f'Resource "{name}" type must be a non-empty string', (*path, keys.type))
+        properties = parse(self._ctx, snippet.get(keys.properties) or {},
+                           (*path, keys.properties))
+        metadata = parse(self._ctx, snippet.get(keys.metadata) or {}, (*path, keys.metadata))
+        update_policy = parse(self._ctx, snippet.get(keys.update_policy) or {},
+                              (*path, keys.update_policy))
+        policy = snippet.get(keys.deletion_policy)
+        deletion_policy = "Delete"
+        if policy is not None:
+            value = self._static(policy, (*path, keys.deletion_policy))
+            if value not in spec.deletion_policies:
+                raise TemplateSectionError(
+                    f'Invalid deletion policy "{value}"; expected one of '
+                    + ", ".join(sorted(spec.deletion_policies)), (*path, keys.deletion_policy))
+            deletion_policy = str(value).capitalize()
+        external_id = None
+        if keys.external_id and snippet.get(keys.external_id) is not None:
+            external_id = self._static(snippet[keys.external_id], (*path, keys.external_id))
+        raw_deps = snippet.get(keys.depends_on) or []
+        depends_on = [raw_deps] if isinstance(raw_deps, str) else list(raw_deps)
+        for i, dep in enumerate(depends_on):
+            if dep not in self.template.resource_snippets:
+                where = (*path, keys.depends_on) if isinstance(raw_deps, str) else (
+                    *path, keys.depends_on, i)
+                raise ReferenceError_(
+                    f'The specified reference "{dep}" (in {name}) is incorrect.', where)
+        depends_on = [d for d in depends_on if d in self._ctx.active_resource_names]
+        refs = tuple(dependencies([properties, metadata, update_policy]))
+        for ref in refs:
+            if ref.resource == name:
+                raise ReferenceError_(f'Resource "{name}" refers to itself', path)
+        deps = frozenset(depends_on) | {r.resource for r in refs}
+        description = snippet.get(keys.description) or ""
+        implementation = None
+        hooks: frozenset[str] = frozenset()
+        if self.environment is not None:
+            registry = self.environment.resource_registry
+            implementation = registry.resolve(rtype, name).target
+            hooks = registry.hooks_for(name)
+        return ResourceDefinition(
+            name=name, type=rtype, properties=properties if isinstance(properties, dict) else {},
+            metadata=metadata if isinstance(metadata, dict) else {}, depends_on=depends_on,
+            deletion_policy=deletion_policy,
+            update_policy=update_policy if isinstance(update_policy, dict) else {},
+            external_id=external_id, description=str(description),
+            condition=snippet.get(keys.condition) if keys.condition else None,
+            dependencies=frozenset(d for d in deps if d != name) if external_id is None
+            else frozenset(),
+            references=refs, hooks=hooks, implementation=implementation)
+
+    def _define_output(self, name: str, snippet: Mapping[str, Any]) -> OutputDefinition:
+        spec = self.template.version
+        value_key, desc_key, cond_key = (
+            ("Value", "Description", "Condition") if spec.family == "cfn"
+            else ("value", "description", "condition"))
+        path: Path = (spec.sections.outputs, name)
+        enabled = True
+        if cond_key in spec.output_keys and snippet.get(cond_key) is not None:
+            enabled = self._condition_arg(snippet[cond_key], (*path, cond_key))
+        value = parse(self._ctx, snippet[value_key], (*path, value_key)) if enabled else None
+        if value is ABSENT:
+            value = None
+        return OutputDefinition(name, value, str(snippet.get(desc_key) or ""), enabled)
+
+    # -- provider templates -------------------------------------------------------------------
+    def _define_nested(self, res: ResourceDefinition) -> StackDefinition:
+        """Load and check the provider template behind ``res``: its parameters are the
+        resource's properties, its outputs its attributes."""
+        key = res.implementation or res.type
+        path = (*res.path, "type")
+        depth = self.depth + 1
+        limit = self.template.limits.max_nested_depth
+        if depth > limit:
+            raise TemplateLimitError(
+                f'Recursion depth exceeds {limit}: provider template "{key}" nests too deeply',
+                path)
+        files = self.template.files
+        if key not in files:
+            raise ReferenceError_(
+                f'Could not fetch remote template "{key}": it is not in the files map', path)
+        try:
+            nested = Template.load(files[key], files=files, limits=self.template.limits)
+            schemas = nested.parameter_schemas
+            for prop in res.properties:
+                if prop not in schemas:
+                    raise TemplateError(f'Unknown Property {prop}', (*res.path, "properties",
+                                                                      prop))
+            defaults = self.environment.parameter_defaults if self.environment else {}
+            missing = [n for n, s in schemas.items()
+                       if s.default is NO_DEFAULT and n not in res.properties
+                       and n not in defaults]
+            if missing:
+                raise TemplateError(f'Property {missing[0]} not assigned',
+                                    (*res.path, "properties"))
+            facade = {"metadata": {}, "deletion_policy": res.deletion_policy,
+                      "update_policy": {}}
+            child = nested.define(
+                {}, _nested_environment(self.environment), strict=False,
+                identity=self.identity, facade=facade, depth=depth)
+        except TemplateError as exc:
+            if exc.path[:len(res.path)] == res.path:
+                raise
+            raise exc.at(*path, key) from None
+        return child
+
+    def iter_references(self) -> Iterator[tuple[str, Dependency]]:
+        for name, res in self.resources.items():
+            for ref in res.references:
+                yield name, ref
