@@ -1,4 +1,4 @@
-"""Engine layer: turns a resolved template, recorded state and observed state into a plan and executes it.
+"""Engine layer: turns a resolved template, recorded and observed state into a plan, and runs it.
 
 It owns the stack and resource state machine (Heat's actions and statuses), planning (create,
 update in place, replace, delete, adopt, no-op), the asyncio executor that walks the dependency

@@ -1,0 +1,39 @@
+# Developer entry points. `make test` is the one command that runs the whole test suite; CI
+# (.ci/run) calls exactly it on a fresh clone.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export XDG_CACHE_HOME ?= $(HOME)/.cache
+export PIP_CACHE_DIR ?= $(XDG_CACHE_HOME)/kubeheat/pip
+
+.PHONY: test venv cluster-bin lint typecheck pytest bench clean
+
+test: venv cluster-bin lint typecheck pytest
+
+$(BIN)/kubeheat: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(BIN)/kubeheat
+
+# Builds kube-apiserver and etcd from the Go module proxy, once per version, into
+# $(XDG_CACHE_HOME)/kubeheat/bin/<version>/ (linked as .cache/bin); later runs only check them.
+cluster-bin:
+	bash tools/testcluster/build.sh
+
+lint: venv
+	$(BIN)/ruff check operator tests bench
+
+typecheck: venv
+	$(BIN)/mypy
+
+pytest: venv
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: venv
+	$(BIN)/python bench/parse_validate.py
+
+clean:
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,38 @@
+"""The ``kubeheat`` console script: argument parsing and dispatch to subcommands.
+
+Exit codes: 0 success, 1 the input is invalid or the operation failed (message on stderr),
+2 usage errors (argparse's own convention).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from kubeheat import __version__
+from kubeheat.cli import template_cmds, validate
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kubeheat",
+        description="OpenStack Heat template orchestration, as a Kubernetes controller and a CLI.",
+    )
+    parser.add_argument("--version", action="version", version=f"kubeheat {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    validate.register(sub)
+    template_cmds.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = args.handler
+    code: int = handler(args)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
