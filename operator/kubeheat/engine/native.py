@@ -1,0 +1,82 @@
+"""Backing stores for Heat's native resource types (``resources.base.NativeStore``).
+
+Heat's own types (``OS::Heat::None``, ``RandomString`` ...) have no cloud; their "physical"
+objects live here, tagged like cloud resources, so the engine's crash recovery (find by tags,
+adopt) is the same for every type. The store is separate from the state store on purpose: a
+crash between "created here" and "recorded in the state" leaves a tagged orphan that the next
+run adopts.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from kubeheat.engine.state import JsonFileStateStore
+
+
+class MemoryNativeStore:
+    """Records in memory: ``{kind: {id: {"tags": {...}, "data": {...}}}}``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.records: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def put(self, kind: str, tags: Mapping[str, str], data: Mapping[str, Any]) -> str:
+        record_id = str(uuid.uuid4())
+        with self._lock:
+            self.records.setdefault(kind, {})[record_id] = {
+                "tags": dict(tags), "data": copy.deepcopy(dict(data))}
+            self._changed()
+        return record_id
+
+    def get(self, kind: str, record_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self.records.get(kind, {}).get(record_id)
+            return copy.deepcopy(found["data"]) if found is not None else None
+
+    def update(self, kind: str, record_id: str, data: Mapping[str, Any]) -> None:
+        with self._lock:
+            self.records[kind][record_id]["data"] = copy.deepcopy(dict(data))
+            self._changed()
+
+    def delete(self, kind: str, record_id: str) -> bool:
+        with self._lock:
+            gone = self.records.get(kind, {}).pop(record_id, None) is not None
+            if gone:
+                self._changed()
+            return gone
+
+    def find(self, kind: str, tags: Mapping[str, str]) -> list[str]:
+        with self._lock:
+            return sorted(rid for rid, rec in self.records.get(kind, {}).items()
+                          if all(rec["tags"].get(k) == v for k, v in tags.items()))
+
+    def count(self, kind: str | None = None) -> int:
+        """Number of records (of one kind, or all)."""
+        with self._lock:
+            if kind is not None:
+                return len(self.records.get(kind, {}))
+            return sum(len(v) for v in self.records.values())
+
+    def _changed(self) -> None:
+        """Hook for persistent subclasses (called with the lock held)."""
+
+
+class FileNativeStore(MemoryNativeStore):
+    """Native records kept in the CLI's state file, under its ``native`` section."""
+
+    SECTION = "native"
+
+    def __init__(self, state_file: JsonFileStateStore) -> None:
+        super().__init__()
+        self._file = state_file
+        saved = state_file.extra(self.SECTION)
+        if isinstance(saved, dict):
+            self.records = saved
+
+    def _changed(self) -> None:
+        self._file.set_extra(self.SECTION, self.records)

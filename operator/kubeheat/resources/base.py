@@ -1,0 +1,359 @@
+"""The resource plugin model: schema-first resource types and what the engine hands them.
+
+A resource type is a subclass of :class:`ResourcePlugin` that declares its ``properties``
+(:class:`Property`: type, required, default, constraints, whether an update may change it in
+place), its ``attributes`` (:class:`Attribute`) and implements async handlers. The engine calls
+the handlers with a :class:`ResourceContext` (who the resource is, where its private data lives,
+how to run blocking calls, nested stacks, the backing store of Heat's native types) and with
+property values already resolved and checked against the schema.
+
+Handlers (all ``async``):
+
+- :meth:`ResourcePlugin.create` makes the resource and returns its physical id; the engine
+  records it at once. :meth:`check_create_complete` is then polled until True (async clouds).
+- :meth:`read` returns the :class:`Observed` state, or None when the resource is gone.
+- :meth:`update` changes in-place-updatable properties; a change to any other property makes the
+  planner replace the resource instead.
+- :meth:`delete` removes it; gone already is success.
+- :meth:`find_existing` finds a resource this stack created before a crash (by the tags in
+  :attr:`ResourceContext.tags`) so the engine adopts it instead of creating a duplicate.
+- :meth:`attributes` computes attribute values; :meth:`signal` takes a signal.
+
+Plugins never see the template, the state store or the event sink.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from kubeheat.template.constraints import Constraint
+
+T = TypeVar("T")
+
+#: Property value types (Heat's schema types).
+STRING, INTEGER, NUMBER, BOOLEAN, LIST, MAP, ANY = (
+    "string", "integer", "number", "boolean", "list", "map", "any")
+PROPERTY_TYPES = frozenset({STRING, INTEGER, NUMBER, BOOLEAN, LIST, MAP, ANY})
+
+#: Tag keys written on everything the engine creates (crash safety: find_existing).
+TAG_STACK_ID = "kubeheat-stack-id"
+TAG_RESOURCE = "kubeheat-resource"
+
+
+class _NoDefault:
+    def __repr__(self) -> str:
+        return "NO_DEFAULT"
+
+
+NO_DEFAULT: Any = _NoDefault()
+
+
+@dataclass(frozen=True)
+class Property:
+    """One property of a resource type.
+
+    ``schema`` describes the keys of a ``map`` property (or of each item of a ``list`` whose
+    ``item`` is a map), ``item`` the items of a ``list``. ``update_allowed`` says an update may
+    change it in place; otherwise a change replaces the resource. ``immutable`` properties may
+    never change (the update fails).
+    """
+
+    type: str
+    description: str = ""
+    required: bool = False
+    default: Any = NO_DEFAULT
+    update_allowed: bool = False
+    immutable: bool = False
+    constraints: tuple[Constraint, ...] = ()
+    schema: Mapping[str, Property] | None = None
+    item: Property | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The schema as ``resource-types show`` prints it (Heat's property schema shape)."""
+        out: dict[str, Any] = {"type": self.type, "description": self.description,
+                               "required": self.required,
+                               "update_allowed": self.update_allowed,
+                               "immutable": self.immutable}
+        if self.default is not NO_DEFAULT:
+            out["default"] = self.default
+        if self.constraints:
+            out["constraints"] = [c.as_dict() for c in self.constraints]
+        if self.schema is not None:
+            out["schema"] = {k: v.as_dict() for k, v in self.schema.items()}
+        if self.item is not None:
+            out["schema"] = {"*": self.item.as_dict()}
+        return out
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One attribute a resource exposes to ``get_attr``."""
+
+    description: str
+    type: str = ANY
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"description": self.description, "type": self.type}
+
+
+@dataclass
+class Observed:
+    """What :meth:`ResourcePlugin.read` saw in the cloud: the properties it can observe (only
+    those keys are compared for drift) and fresh attribute values."""
+
+    properties: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    status: str = "OK"          # the cloud's own status word, for display
+    failed: str | None = None   # a fault message when the cloud reports the resource failed
+
+
+@dataclass
+class Created:
+    """Result of :meth:`ResourcePlugin.create` and :meth:`ResourcePlugin.find_existing`."""
+
+    physical_id: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class ResourceFailure(Exception):
+    """A handler's way of failing the resource with a message shown to users
+    (``CREATE_FAILED: <message>``). Any other exception is reported with its type name."""
+
+
+class NestedStackResult(Protocol):
+    """A nested stack as the parent's plugin sees it after an operation."""
+
+    stack_id: str
+    status: str            # e.g. CREATE_COMPLETE
+    status_reason: str
+    outputs: dict[str, Any]
+
+    def resource_ids(self) -> dict[str, str | None]:
+        """Logical name -> physical id of the nested stack's resources."""
+
+    def resource_attribute(self, name: str, attribute: str | None, path: Sequence[Any]) -> Any:
+        """An attribute of one of the nested stack's resources."""
+
+
+class NestedStacks(Protocol):
+    """How a plugin (OS::Heat::Stack, provider templates, ResourceGroup, AutoScalingGroup ...)
+    runs child stacks with the same engine, state store and event sink as its parent."""
+
+    async def create_or_update(self, child_id: str, template: Mapping[str, Any],
+                               parameters: Mapping[str, Any], *,
+                               files: Mapping[str, str] | None = None,
+                               timeout: float | None = None) -> NestedStackResult:
+        """Create the child stack ``child_id`` (unique within the parent resource), or update
+        it to ``template``/``parameters`` when it exists. Raises ResourceFailure when the
+        child ends FAILED (after its own rollback, if any)."""
+
+    async def delete(self, child_id: str) -> None:
+        """Delete the child stack and all its resources; absent is success."""
+
+    def get(self, child_id: str) -> NestedStackResult | None:
+        """The child's last recorded result, without touching anything."""
+
+    async def signal(self, child_id: str, resource: str, details: Any) -> None:
+        """Deliver a signal to a resource of a child stack."""
+
+
+class NativeStore(Protocol):
+    """Where Heat's own resource types keep their "physical" objects: a tiny cloud of records,
+    tagged like cloud resources so crash recovery works the same way. Implementations: in
+    memory, and a JSON file next to the CLI's state file."""
+
+    def put(self, kind: str, tags: Mapping[str, str], data: Mapping[str, Any]) -> str:
+        """Store a new record; returns its id (a uuid)."""
+
+    def get(self, kind: str, record_id: str) -> dict[str, Any] | None:
+        """The record's data, or None when it is gone."""
+
+    def update(self, kind: str, record_id: str, data: Mapping[str, Any]) -> None:
+        """Replace the record's data (missing: KeyError)."""
+
+    def delete(self, kind: str, record_id: str) -> bool:
+        """Remove the record; False when it was already gone."""
+
+    def find(self, kind: str, tags: Mapping[str, str]) -> list[str]:
+        """Ids of records of ``kind`` carrying all of ``tags``."""
+
+
+@dataclass
+class ResourceContext:
+    """What a handler knows about the resource it acts on."""
+
+    stack_id: str
+    stack_name: str
+    name: str                       # the logical name
+    type: str
+    physical_id: str | None = None
+    #: plugin-private data persisted with the resource (returned by create/update/signal)
+    data: dict[str, Any] = field(default_factory=dict)
+    #: the resource's metadata section, resolved
+    metadata: dict[str, Any] = field(default_factory=dict)
+    update_policy: dict[str, Any] = field(default_factory=dict)
+    #: monotonic time by which the stack operation must end (None: no timeout)
+    deadline: float | None = None
+    native: NativeStore | None = None
+    nested: NestedStacks | None = None
+    #: the cloud connection (an openstack.connection.Connection) when the stack has one
+    cloud: Any = None
+    #: run a blocking call in the engine's bounded thread pool
+    run_sync: Callable[..., Awaitable[Any]] | None = None
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags that identify this resource in the cloud after a crash."""
+        return {TAG_STACK_ID: self.stack_id, TAG_RESOURCE: self.name}
+
+    def physical_name(self, max_length: int | None = None) -> str:
+        """A name for the cloud resource like Heat's ``<stack>-<resource>-<random>``."""
+        short = (self.physical_id or self.stack_id).replace("-", "")[:12]
+        name = f"{self.stack_name}-{self.name}-{short}"
+        if max_length is not None and len(name) > max_length:
+            name = name[:max_length]
+        return name
+
+    def remaining(self) -> float | None:
+        """Seconds left before the stack timeout; None when unbounded."""
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking (SDK) call off the event loop."""
+        if self.run_sync is not None:
+            result: T = await self.run_sync(fn, *args, **kwargs)
+            return result
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+class ResourcePlugin:
+    """Base class of every resource type; subclasses are found through the registry."""
+
+    type_name: ClassVar[str]
+    description: ClassVar[str] = ""
+    properties: ClassVar[Mapping[str, Property]] = {}
+    attributes: ClassVar[Mapping[str, Attribute]] = {}
+    #: replacement may create the new resource before deleting the old one
+    can_coexist: ClassVar[bool] = True
+    #: deletion_policy Snapshot is honoured (else it falls back to Retain)
+    supports_snapshot: ClassVar[bool] = False
+    #: the resource accepts signals (WaitConditionHandle, ScalingPolicy ...)
+    signalable: ClassVar[bool] = False
+    #: True for types whose update is delegated wholesale (nested stacks): every property
+    #: change is an in-place update
+    update_all_in_place: ClassVar[bool] = False
+
+    # -- handlers ---------------------------------------------------------------------------
+    async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
+        raise NotImplementedError
+
+    async def check_create_complete(self, ctx: ResourceContext, props: dict[str, Any]) -> bool:
+        return True
+
+    async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
+        """Observed state; the default says the resource exists as last applied."""
+        return Observed(properties={}, attributes={})
+
+    async def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any],
+                     changed: frozenset[str]) -> dict[str, Any] | None:
+        """Apply in-place changes; may return new private data (else ctx.data is kept)."""
+        return None
+
+    async def delete(self, ctx: ResourceContext, props: dict[str, Any]) -> None:
+        return None
+
+    async def snapshot(self, ctx: ResourceContext, props: dict[str, Any]) -> dict[str, Any]:
+        """Take a snapshot before delete (deletion_policy: Snapshot)."""
+        raise NotImplementedError
+
+    async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
+                            ) -> Created | None:
+        """The resource this stack created before a crash, found by ``ctx.tags``."""
+        return None
+
+    async def attribute_values(self, ctx: ResourceContext, props: dict[str, Any]
+                               ) -> dict[str, Any]:
+        """Values of the declared attributes after create/update (cached in the state).
+        ``show`` is added by the engine when the plugin does not give it."""
+        return {}
+
+    async def signal(self, ctx: ResourceContext, props: dict[str, Any], details: Any
+                     ) -> dict[str, Any] | None:
+        raise ResourceFailure(f"Signal resource during {ctx.name} is not supported")
+
+    # -- planning hooks ---------------------------------------------------------------------
+    def needs_replacement(self, old: Mapping[str, Any], new: Mapping[str, Any],
+                          changed: frozenset[str]) -> frozenset[str]:
+        """The changed properties that force replacement (default: those not
+        ``update_allowed``)."""
+        if self.update_all_in_place:
+            return frozenset()
+        return frozenset(n for n in changed
+                         if n not in self.properties or not self.properties[n].update_allowed)
+
+    # -- schema -----------------------------------------------------------------------------
+    @classmethod
+    def schema(cls) -> dict[str, Any]:
+        """The type's schema as ``resource-types show`` prints it."""
+        return {
+            "resource_type": cls.type_name,
+            "description": cls.description,
+            "properties": {k: v.as_dict() for k, v in cls.properties.items()},
+            "attributes": {k: v.as_dict() for k, v in cls.attributes.items()},
+            "support_status": {"status": "SUPPORTED"},
+        }
+
+
+class PluginRegistry:
+    """Resource types by name."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, type[ResourcePlugin]] = {}
+
+    def register(self, cls: type[ResourcePlugin]) -> type[ResourcePlugin]:
+        if cls.type_name in self._types and self._types[cls.type_name] is not cls:
+            raise ValueError(f"resource type {cls.type_name!r} is already registered")
+        self._types[cls.type_name] = cls
+        return cls
+
+    def get(self, type_name: str) -> type[ResourcePlugin] | None:
+        return self._types.get(type_name)
+
+    def names(self) -> list[str]:
+        return sorted(self._types)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+
+#: The registry every built-in plugin registers into (``@register`` decorator).
+REGISTRY = PluginRegistry()
+
+
+def register(cls: type[ResourcePlugin]) -> type[ResourcePlugin]:
+    """Class decorator adding a plugin to :data:`REGISTRY`."""
+    return REGISTRY.register(cls)
+
+
+_LOADED = False
+
+
+def load_builtin_plugins() -> PluginRegistry:
+    """Import every plugin module (each registers itself) and return :data:`REGISTRY`."""
+    global _LOADED
+    if not _LOADED:
+        import importlib
+        import pkgutil
+
+        import kubeheat.resources as pkg
+
+        for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+            if info.name.rsplit(".", 1)[-1].startswith("_") or info.name.endswith(".base"):
+                continue
+            importlib.import_module(info.name)
+        _LOADED = True
+    return REGISTRY
