@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from kubeheat import __version__
-from kubeheat.cli import template_cmds, validate
+from kubeheat.cli import resource_types, template_cmds, validate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     validate.register(sub)
     template_cmds.register(sub)
+    resource_types.register(sub)
     return parser
 
 

@@ -204,6 +204,10 @@ class ResourceContext:
     cloud: Any = None
     #: run a blocking call in the engine's bounded thread pool
     run_sync: Callable[..., Awaitable[Any]] | None = None
+    #: physical ids that :meth:`ResourcePlugin.find_existing` must not return: resources of the
+    #: same logical name already recorded (the one this resource replaces), which carry the
+    #: same tags
+    exclude_ids: frozenset[str] = frozenset()
 
     @property
     def tags(self) -> dict[str, str]:

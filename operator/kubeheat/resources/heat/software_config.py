@@ -1,0 +1,255 @@
+"""Software configurations: ``OS::Heat::SoftwareConfig``, ``OS::Heat::CloudConfig``,
+``OS::Heat::MultipartMime`` and ``OS::Heat::StructuredConfig``.
+
+Each keeps an immutable config record (Heat's software-config API object) in the native store;
+any property change replaces it. The physical id is the config id, which is also what
+``get_resource`` returns and what config-aware properties (a MultipartMime part's ``config``,
+a server's ``user_data``) accept in place of the config text. Attribute ``config`` is the
+stored config (a string, or a map for StructuredConfig).
+"""
+
+from __future__ import annotations
+
+import email
+import json
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from typing import Any
+
+import yaml
+
+from kubeheat.resources.base import (
+    ANY,
+    BOOLEAN,
+    LIST,
+    MAP,
+    STRING,
+    Attribute,
+    NativeStore,
+    Property,
+    ResourceContext,
+    register,
+)
+from kubeheat.resources.heat._common import NativeResource, store
+from kubeheat.template.constraints import AllowedValuesConstraint
+
+UNGROUPED = "Heat::Ungrouped"
+IO_TYPES = ("String", "Number", "CommaDelimitedList", "Json", "Boolean")
+
+SOFTWARE_CONFIG = "OS::Heat::SoftwareConfig"
+CLOUD_CONFIG = "OS::Heat::CloudConfig"
+MULTIPART_MIME = "OS::Heat::MultipartMime"
+STRUCTURED_CONFIG = "OS::Heat::StructuredConfig"
+#: every kind whose records are software configs (looked up by id for MultipartMime parts)
+CONFIG_KINDS = (SOFTWARE_CONFIG, CLOUD_CONFIG, MULTIPART_MIME, STRUCTURED_CONFIG)
+
+INPUT_SCHEMA: dict[str, Property] = {
+    "name": Property(STRING, "The input's name.", required=True),
+    "description": Property(STRING, "What the input is for."),
+    "type": Property(STRING, "The type of the input's value.", default="String",
+                     constraints=(AllowedValuesConstraint(allowed=IO_TYPES),)),
+    "default": Property(ANY, "The value used when a deployment gives none."),
+    "replace_on_change": Property(BOOLEAN, "A deployment is replaced rather than updated "
+                                           "when this input's value changes.",
+                                  default=False),
+}
+OUTPUT_SCHEMA: dict[str, Property] = {
+    "name": Property(STRING, "The output's name.", required=True),
+    "description": Property(STRING, "What the output is."),
+    "type": Property(STRING, "The type of the output's value.", default="String",
+                     constraints=(AllowedValuesConstraint(allowed=IO_TYPES),)),
+    "error_output": Property(BOOLEAN, "A value for this output means the deployment "
+                                      "failed.",
+                             default=False),
+}
+
+GROUP = Property(STRING, "The namespace the config is grouped by when delivered to a server, "
+                         "usually naming the tool that applies it.", default=UNGROUPED)
+OPTIONS = Property(MAP, "Options for the configuration tool.")
+INPUTS = Property(LIST, "The inputs the config expects.",
+                  item=Property(MAP, schema=INPUT_SCHEMA))
+OUTPUTS = Property(LIST, "The outputs the config produces.",
+                   item=Property(MAP, schema=OUTPUT_SCHEMA))
+
+
+def is_uuid_like(value: Any) -> bool:
+    """Whether ``value`` is a UUID in any of its usual spellings (as oslo.utils checks)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parsed = uuid.UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        return False
+    bare = value.lower().replace("urn:", "").replace("uuid:", "").strip("{}").replace("-", "")
+    return parsed.hex == bare
+
+
+def find_config(native: NativeStore, config_id: str) -> dict[str, Any] | None:
+    """The software config record with this id, of any config kind."""
+    for kind in CONFIG_KINDS:
+        found = native.get(kind, config_id)
+        if found is not None:
+            return found
+    return None
+
+
+class _ConfigBase(NativeResource):
+    """A software config record: ``{name, group, config, options, inputs, outputs}``."""
+
+    attributes = {
+        "config": Attribute("The stored configuration.", type=STRING),
+    }
+
+    def config_text(self, ctx: ResourceContext, props: Mapping[str, Any]) -> Any:
+        return props.get("config")
+
+    def build(self, ctx: ResourceContext, props: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "name": ctx.physical_name(),
+            "group": props.get("group") or UNGROUPED,
+            "config": self.config_text(ctx, props),
+            "options": props.get("options") or {},
+            "inputs": list(props.get("inputs") or []),
+            "outputs": list(props.get("outputs") or []),
+        }
+
+    def attrs_from(self, ctx: ResourceContext, record: Mapping[str, Any],
+                   props: Mapping[str, Any]) -> dict[str, Any]:
+        return {"config": record.get("config")}
+
+
+@register
+class SoftwareConfig(_ConfigBase):
+    type_name = SOFTWARE_CONFIG
+    description = ("Stores a configuration script or manifest, with the inputs it expects and "
+                   "the outputs it produces, for servers and deployments to use. Configs are "
+                   "immutable: any change makes a new one.")
+    properties = {
+        "group": GROUP,
+        "config": Property(STRING, "The configuration script or manifest."),
+        "options": OPTIONS,
+        "inputs": INPUTS,
+        "outputs": OUTPUTS,
+    }
+
+
+@register
+class StructuredConfig(_ConfigBase):
+    type_name = STRUCTURED_CONFIG
+    description = ("Like OS::Heat::SoftwareConfig, but the config is a map, for tools whose "
+                   "configuration is YAML or JSON data.")
+    properties = {
+        "group": GROUP,
+        "options": OPTIONS,
+        "inputs": INPUTS,
+        "outputs": OUTPUTS,
+        "config": Property(MAP, "The configuration data structure (kept as data, serialised "
+                                "as JSON when delivered)."),
+    }
+
+
+def cloud_config_text(data: Any) -> str:
+    """``#cloud-config`` followed by the map as block YAML, keys sorted (as Heat dumps it)."""
+    return "#cloud-config\n" + str(yaml.safe_dump(data, default_flow_style=False))
+
+
+@register
+class CloudConfig(_ConfigBase):
+    type_name = CLOUD_CONFIG
+    description = ("Stores cloud-init cloud-config data, given as a map and stored as a "
+                   "'#cloud-config' YAML document, for a server's user_data or a "
+                   "MultipartMime part.")
+    properties = {
+        "cloud_config": Property(MAP, "The cloud-config data structure, written out as "
+                                      "YAML."),
+    }
+
+    def config_text(self, ctx: ResourceContext, props: Mapping[str, Any]) -> Any:
+        return cloud_config_text(props.get("cloud_config"))
+
+    def build(self, ctx: ResourceContext, props: Mapping[str, Any]) -> dict[str, Any]:
+        return {"name": ctx.physical_name(), "group": UNGROUPED,
+                "config": self.config_text(ctx, props), "options": {}, "inputs": [],
+                "outputs": []}
+
+
+def _text_part(content: Any, subtype: str | None, filename: str | None) -> MIMEText:
+    text = content if isinstance(content, str) else json.dumps(content)
+    if not subtype and filename:
+        subtype = os.path.splitext(filename)[0]  # Heat's rule, kept as is
+    try:
+        text.encode("us-ascii")
+        charset = "us-ascii"
+    except UnicodeEncodeError:
+        charset = "utf-8"
+    part = MIMEText(text, _subtype=subtype, _charset=charset) if subtype else \
+        MIMEText(text, _charset=charset)
+    if filename:
+        part.add_header("Content-Disposition", "attachment", filename=filename)
+    return part
+
+
+def _split_multipart(content: Any) -> list[MIMEText]:
+    if not isinstance(content, str):
+        return []
+    parsed = email.message_from_string(content)
+    if not parsed.is_multipart():
+        return []
+    out: list[MIMEText] = []
+    for sub in parsed.get_payload():
+        if isinstance(sub, Message):
+            payload = sub.get_payload()
+            out.append(_text_part(payload if isinstance(payload, str) else str(payload),
+                                  sub.get_content_subtype(), sub.get_filename()))
+    return out
+
+
+def build_message(parts: Sequence[Mapping[str, Any]], native: NativeStore | None) -> str:
+    """The multipart/mixed message of ``parts``; a part's config that is the id of a stored
+    software config is replaced by that config (an unknown id is used as text)."""
+    subparts: list[Message] = []
+    for item in parts:
+        content: Any = item.get("config")
+        if native is not None and is_uuid_like(content):
+            found = find_config(native, str(content))
+            if found is not None:
+                content = found.get("config")
+        if (item.get("type") or "text") == "multipart":
+            subparts.extend(_split_multipart(content))
+        else:
+            subparts.append(_text_part(content, item.get("subtype") or "",
+                                       item.get("filename") or ""))
+    return MIMEMultipart(_subparts=subparts).as_string()
+
+
+@register
+class MultipartMime(_ConfigBase):
+    type_name = MULTIPART_MIME
+    description = ("Assembles configs (inline text or the ids of other config resources) into "
+                   "one multipart MIME message, typically a server's cloud-init user_data. A "
+                   "part of type multipart has its own parts appended instead.")
+    properties = {
+        "parts": Property(LIST, "The message's parts.", default=[],
+                          item=Property(MAP, schema={
+                              "config": Property(STRING, "The part's content: text, or the "
+                                                         "id of a config resource.",
+                                                 required=True),
+                              "filename": Property(STRING, "A file name for the part."),
+                              "type": Property(STRING, "text, or multipart to merge the "
+                                                       "parts of a multipart message.",
+                                               default="text",
+                                               constraints=(AllowedValuesConstraint(
+                                                   allowed=("text", "multipart")),)),
+                              "subtype": Property(STRING, "The MIME subtype of a text part."),
+                          })),
+    }
+
+    def build(self, ctx: ResourceContext, props: Mapping[str, Any]) -> dict[str, Any]:
+        parts = [p for p in props.get("parts") or [] if isinstance(p, Mapping)]
+        return {"name": ctx.physical_name(), "group": UNGROUPED,
+                "config": build_message(parts, store(ctx)), "options": {}, "inputs": [],
+                "outputs": []}
