@@ -1,0 +1,188 @@
+"""``OS::Heat::Stack``: a whole stack (template + parameters) as one resource.
+
+The child stack runs in the same engine as its parent, with the parent's files and
+environment. Every update is passed down to the child, whose own resources decide what changes
+(Heat's behaviour), except a change of ``context.region_name``, which replaces the resource.
+
+Attributes: ``stack_name``, ``outputs`` (``get_attr: [res, outputs, NAME]``) and, as for nested
+stacks, each output by its own name (``get_attr: [res, NAME]``).
+
+kubeheat runs local stacks only: Heat's remote stacks (``context.region_name`` naming another
+region, ``credential_secret_id`` naming a Barbican credential for another cloud) are refused
+with an error saying so. ``template`` may be given as a string (JSON or YAML, as in Heat) or
+already as a mapping.
+
+Facts follow Heat's ``remote_stack.py``; the code is kubeheat's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from kubeheat.resources.base import (
+    ANY,
+    BOOLEAN,
+    INTEGER,
+    MAP,
+    STRING,
+    Attribute,
+    Created,
+    Observed,
+    Property,
+    ResourceContext,
+    ResourceFailure,
+    ResourcePlugin,
+    register,
+)
+from kubeheat.resources.heat.resource_group import (
+    REFERENCE,
+    child_result,
+    delete_child,
+    existing_child,
+    invalid_attribute,
+    observed_child,
+    run_child,
+    select_path,
+)
+from kubeheat.template.errors import KubeheatError
+from kubeheat.template.loader import load_mapping
+
+
+def parse_template(value: Any) -> dict[str, Any]:
+    """The child template from the ``template`` property (a JSON/YAML string or a mapping)."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if not isinstance(value, str):
+        raise ResourceFailure(
+            f"template: expected a template as a string or a map, not {type(value).__name__}")
+    try:
+        return load_mapping(value, what="Template")
+    except KubeheatError as exc:
+        raise ResourceFailure(f"template: {exc}") from None
+
+
+def check_local(context: Mapping[str, Any] | None) -> None:
+    """Refuse what would make the stack remote."""
+    if not context:
+        return
+    region = context.get("region_name")
+    if region:
+        raise ResourceFailure(
+            f"context.region_name: remote stacks are not supported by kubeheat; "
+            f"OS::Heat::Stack runs the stack locally, so region {region!r} cannot be used "
+            f"(leave context.region_name unset)")
+    if context.get("credential_secret_id"):
+        raise ResourceFailure(
+            "context.credential_secret_id: remote stacks in another cloud are not supported "
+            "by kubeheat; OS::Heat::Stack runs the stack locally")
+
+
+@register
+class HeatStack(ResourcePlugin):
+    type_name = "OS::Heat::Stack"
+    description = ("A resource representing a stack: the template (with its parameters) is "
+                   "created as a child stack. kubeheat runs it locally only.")
+    properties = {
+        "context": Property(MAP, "Context for this stack.", update_allowed=True, schema={
+            "region_name": Property(STRING, "Region name in which this stack will be created. "
+                                    "kubeheat supports only the local stack (unset)."),
+            "credential_secret_id": Property(STRING, "A Barbican secret ID holding a "
+                                             "credential for a remote cloud (not supported "
+                                             "by kubeheat).", update_allowed=True),
+            "ca_cert": Property(STRING, "CA Cert for SSL.", update_allowed=True),
+            "insecure": Property(BOOLEAN, "If set, then the server's certificate will not be "
+                                 "verified.", default=False, update_allowed=True),
+        }),
+        # Heat's type is string; a map is accepted as well (kubeheat templates often inline it)
+        "template": Property(ANY, "Template that specifies the stack to be created as a "
+                             "resource (a string in JSON or YAML, or a map).", required=True,
+                             update_allowed=True),
+        "timeout": Property(INTEGER, "Number of minutes to wait for this stack creation.",
+                            update_allowed=True),
+        "parameters": Property(MAP, "Set of parameters passed to this stack.", default={},
+                               update_allowed=True),
+    }
+    attributes = {
+        "stack_name": Attribute("Name of the stack.", STRING),
+        "outputs": Attribute("A dict of key-value pairs output from the stack.", MAP),
+    }
+    #: every change goes to the child stack (see needs_replacement for the exception)
+    update_all_in_place: ClassVar[bool] = True
+    #: output names are attributes too: the engine asks get_attribute for undeclared names
+    dynamic_attributes: ClassVar[bool] = True
+
+    def needs_replacement(self, old: Mapping[str, Any], new: Mapping[str, Any],
+                          changed: frozenset[str]) -> frozenset[str]:
+        if "context" in changed:
+            before = (old.get("context") or {}).get("region_name")
+            after = (new.get("context") or {}).get("region_name")
+            if before != after:
+                return frozenset({"context"})
+        return frozenset()
+
+    async def _apply(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
+        check_local(props.get("context"))
+        template = parse_template(props.get("template"))
+        minutes = props.get("timeout")
+        timeout = None if minutes is None else float(minutes) * 60.0
+        result = await run_child(ctx, template, dict(props.get("parameters") or {}),
+                                 timeout=timeout)
+        return result.stack_id
+
+    async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
+        stack_id = await self._apply(ctx, props)
+        return Created(physical_id=stack_id,
+                       data={REFERENCE: stack_id, "stack_name": ctx.physical_name()})
+
+    async def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any],
+                     changed: frozenset[str]) -> dict[str, Any] | None:
+        stack_id = await self._apply(ctx, new)
+        data = dict(ctx.data)
+        data[REFERENCE] = stack_id
+        data.setdefault("stack_name", ctx.physical_name())
+        return data
+
+    async def delete(self, ctx: ResourceContext, props: dict[str, Any]) -> None:
+        await delete_child(ctx)
+
+    async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
+        return observed_child(ctx)
+
+    async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
+                            ) -> Created | None:
+        found = existing_child(ctx)
+        if found is not None:
+            found.data["stack_name"] = ctx.physical_name()
+        return found
+
+    # -- attributes -----------------------------------------------------------------------------
+    @staticmethod
+    def _outputs(ctx: ResourceContext) -> dict[str, Any]:
+        found = child_result(ctx)
+        return dict(found.outputs) if found is not None else {}
+
+    @staticmethod
+    def _stack_name(ctx: ResourceContext) -> str:
+        name = ctx.data.get("stack_name")
+        return name if isinstance(name, str) else ctx.physical_name()
+
+    async def attribute_values(self, ctx: ResourceContext, props: dict[str, Any]
+                               ) -> dict[str, Any]:
+        outputs = self._outputs(ctx)
+        out: dict[str, Any] = {k: v for k, v in outputs.items() if k not in self.attributes}
+        out["stack_name"] = self._stack_name(ctx)
+        out["outputs"] = outputs
+        return out
+
+    def get_attribute(self, ctx: ResourceContext, props: Mapping[str, Any], key: str,
+                      path: Sequence[Any]) -> Any:
+        """The value of ``get_attr: [stack, key, *path]`` (the whole path applied)."""
+        if key == "stack_name":
+            return select_path(self._stack_name(ctx), path)
+        outputs = self._outputs(ctx)
+        if key == "outputs":
+            return select_path(outputs, path)
+        if key in outputs:
+            return select_path(outputs[key], path)
+        raise invalid_attribute(ctx, key)
