@@ -231,8 +231,7 @@ def test_ref_pseudo_parameters(name: str, value: str) -> None:
 def test_ref_resource_is_its_reference_and_a_dependency() -> None:
     assert ev({"Ref": "web"}, resources=["web"]) == "web"
     assert ev({"Ref": "web"}, resources=["web"], refs={"web": "1234-abcd"}) == "1234-abcd"
-    assert deps({"a": [{"Ref": "web"}]}, resources=["web"]) == [
-        Dependency("web", None, ("Outputs", "o", "Value", "a", 0, "Ref"))]
+    assert deps({"a": [{"Ref": "web"}]}, resources=["web"]) == [Dependency("web")]
 
 
 def test_ref_prefers_a_resource_over_a_parameter_of_the_same_name() -> None:
@@ -275,17 +274,37 @@ def test_getatt_value_and_dependency() -> None:
     snippet = {"Fn::GetAtt": ["web", "PublicIp"]}
     assert ev(snippet, resources=["web"], attrs={"web": {"PublicIp": "10.0.0.1"}}) == "10.0.0.1"
     assert ev(snippet, resources=["web"]) is None
-    assert deps(snippet, resources=["web"]) == [
-        Dependency("web", "PublicIp", ("Outputs", "o", "Value", "Fn::GetAtt"))]
+    # The dependency's path is the attribute path (none for Fn::GetAtt), never the location.
+    assert deps(snippet, resources=["web"]) == [Dependency("web", "PublicIp")]
 
 
-def test_getatt_attribute_from_a_parameter_depends_on_every_attribute() -> None:
+def test_getatt_attribute_from_a_parameter_is_known_while_parsing() -> None:
+    # As for HOT's get_attr: an attribute name computed from parameters only is known.
     snippet = {"Fn::GetAtt": ["web", {"Ref": "which"}]}
     kw: dict[str, Any] = {"resources": ["web"], "params": {"which": "Name"},
                           "attrs": {"web": {"Name": "w1"}}}
     assert ev(snippet, **kw) == "w1"
-    assert deps(snippet, **kw) == [
-        Dependency("web", "*", ("Outputs", "o", "Value", "Fn::GetAtt"))]
+    assert deps(snippet, **kw) == [Dependency("web", "Name")]
+
+
+def test_getatt_attribute_from_a_resource_depends_on_every_attribute() -> None:
+    snippet = {"Fn::GetAtt": ["web", {"Fn::GetAtt": ["db", "Which"]}]}
+    kw: dict[str, Any] = {"resources": ["web", "db"],
+                          "attrs": {"web": {"Name": "w1"}, "db": {"Which": "Name"}}}
+    assert ev(snippet, **kw) == "w1"
+    assert deps(snippet, **kw) == [Dependency("db", "Which"), Dependency("web", "*")]
+
+
+def test_getatt_dependency_matches_hot_get_attr() -> None:
+    cfn_doc = {"AWSTemplateFormatVersion": "2010-09-09",
+               "Resources": {"web": {"Type": "OS::Heat::None"}},
+               "Outputs": {"o": {"Value": {"Fn::GetAtt": ["web", "addr"]}}}}
+    hot_doc = {"heat_template_version": "2018-08-31",
+               "resources": {"web": {"type": "OS::Heat::None"}},
+               "outputs": {"o": {"value": {"get_attr": ["web", "addr"]}}}}
+    cfn_deps = list(dependencies(Template.load(cfn_doc).define().outputs["o"].value))
+    hot_deps = list(dependencies(Template.load(hot_doc).define().outputs["o"].value))
+    assert cfn_deps == hot_deps == [Dependency("web", "addr", ())]
 
 
 @pytest.mark.parametrize("args", [["web"], ["web", "a", "b"], "web", {"web": "a"}, []])
@@ -626,16 +645,15 @@ def test_find_in_map_errors_at_evaluation_when_keys_come_from_parameters() -> No
         defn.output_value("o")
 
 
-def test_find_in_map_without_a_mappings_attribute_on_the_context() -> None:
-    class Bare(FakeStack):
-        def __getattribute__(self, name: str) -> Any:
-            if name == "mappings":
-                raise AttributeError(name)
-            return super().__getattribute__(name)
-
-    stack = Bare()
+def test_find_in_map_without_a_mappings_section() -> None:
+    # ParseContext.mappings is the Mappings section; a template without one gives {}.
+    stack = FakeStack()
+    assert stack.mappings == {}
     with pytest.raises(FunctionError, match='mapping "M" is not in the Mappings section'):
         parse(stack, {"Fn::FindInMap": ["M", "a", "b"]}, OUT)
+    fails({"Fn::FindInMap": ["M", "a", "b"]}, FunctionError,
+          'Outputs.o.Value.Fn::FindInMap: "Fn::FindInMap": mapping "M" is not in the Mappings '
+          "section")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -655,8 +673,7 @@ def test_if_parses_only_the_chosen_branch() -> None:
     # The other branch refers to a disabled resource and an unknown name: never looked at.
     snippet = {"Fn::If": ["has_db", {"Ref": "db"}, {"Ref": "nothing"}]}
     assert ev(snippet, resources=["db"], conditions={"has_db": True}) == "db"
-    assert deps(snippet, resources=["db"], conditions={"has_db": True}) == [
-        Dependency("db", None, ("Outputs", "o", "Value", "Fn::If", 1, "Ref"))]
+    assert deps(snippet, resources=["db"], conditions={"has_db": True}) == [Dependency("db")]
     other = {"Fn::If": ["has_db", {"Ref": "db"}, "none"]}
     assert ev(other, inactive=["db"], conditions={"has_db": False}) == "none"
     assert deps(other, inactive=["db"], conditions={"has_db": False}) == []

@@ -92,6 +92,7 @@ class FakeStack:
         self.resource_names = self.active_resource_names | frozenset(inactive)
         self.params = {**PARAMS, **(params or {})}
         self.parameter_names = frozenset(self.params)
+        self.mappings: dict[str, Any] = {}  # HOT has no Mappings section
         self.raw_conditions = {**CONDITIONS, **(conditions or {})}
         self.files = {**FILES, **(files or {})}
         self.resources = StaticResources(REFS, attrs if attrs is not None else ATTRS)

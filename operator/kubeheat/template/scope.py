@@ -18,24 +18,29 @@ class ResourceResolver(Protocol):
         """The physical id of ``name`` (``get_resource``/``Ref``)."""
 
     def attribute(self, name: str, attribute: str | None, path: Sequence[Any]) -> Any:
-        """Attribute ``attribute`` of ``name`` walked along ``path``; None when absent.
+        """Attribute ``attribute`` of ``name`` walked along ``path`` (see :func:`walk_path`);
+        None when absent.
         ``attribute`` None: all attributes of the resource as a dict (``show`` excluded)."""
 
 
 def walk_path(value: Any, path: Sequence[Any]) -> Any:
-    """Follow ``path`` (keys and indexes) into ``value``; None on any miss, as Heat does for
-    attribute paths."""
+    """Follow an attribute path into ``value`` the way Heat selects from an attribute value.
+
+    Each component indexes the current value directly: a string or integer key into a
+    mapping, an integer index into a sequence (strings and tuples included; negative indexes
+    count from the end). There is no conversion, so the string ``"0"`` does not index a list
+    (unlike ``get_param`` paths). Any miss yields None rather than an error: a missing key or
+    index, a component that is neither a string nor an integer, or a value that is neither a
+    mapping nor a sequence. (This is ``select_from_attribute`` in Heat's
+    ``heat/engine/attributes.py``.)
+    """
     for key in path:
-        if isinstance(value, Mapping):
-            if not isinstance(key, str | int | float | bool) or key not in value:
-                return None
-            value = value[key]
-        elif isinstance(value, list | tuple):
-            try:
-                value = value[int(key)]
-            except (ValueError, TypeError, IndexError):
-                return None
-        else:
+        if not isinstance(value, Mapping | Sequence) or not isinstance(key, str | int):
+            return None
+        container: Any = value  # a str key on a sequence is a TypeError, caught below
+        try:
+            value = container[key]
+        except (KeyError, IndexError, TypeError):
             return None
     return value
 

@@ -17,7 +17,11 @@ from typing import Any
 
 from kubeheat.template import versions
 from kubeheat.template.constraints import DEFAULT_CONSTRAINTS, ConstraintRegistry
-from kubeheat.template.environment import Environment
+from kubeheat.template.environment import (
+    Environment,
+    RegistryMatch,
+    is_template_reference,
+)
 from kubeheat.template.errors import (
     FunctionError,
     Path,
@@ -29,8 +33,10 @@ from kubeheat.template.errors import (
 from kubeheat.template.functions.base import (
     ABSENT,
     Dependency,
+    Function,
     Scope,
     dependencies,
+    is_static,
     parse,
     resolve,
 )
@@ -47,22 +53,57 @@ from kubeheat.template.parameters import (
     resolve_parameters,
 )
 from kubeheat.template.scope import PlaceholderResources, ResourceResolver
-from kubeheat.template.versions import VersionSpec
+from kubeheat.template.versions import ResourceKeyNames, VersionSpec
 
 DEFAULT_REGION = "ap-southeast-1"
-PROVIDER_SUFFIXES = (".yaml", ".yml", ".template", ".json")
 
 
 def is_provider_template(type_name: str) -> bool:
-    """Heat treats a resource type that names a template file as a provider template."""
-    return type_name.endswith(PROVIDER_SUFFIXES)
+    """Whether a resource type names a provider template rather than a resource type.
+
+    One rule for the whole code base (the registry, the CLI's file collection and this module):
+    Heat's, a name ending in ``.yaml`` or ``.template`` (URLs included). kubeheat also counts
+    ``file://`` and ``http(s)://`` URLs with any other ending, so that they are refused clearly
+    (nothing is ever fetched) instead of being reported as unknown resource types.
+    """
+    return is_template_reference(type_name)
 
 
-def _nested_environment(env: Environment | None) -> Environment | None:
-    """Nested stacks keep the registry and parameter_defaults, not the top-level parameters."""
+def _nested_environment(env: Environment | None, resource_name: str,
+                        match: RegistryMatch | None) -> Environment | None:
+    """The environment of the nested stack behind resource ``resource_name``, as Heat builds a
+    child environment: the registry keeps its top-level entries and the per-resource overrides
+    given for that resource become those of the nested stack's resources; the registry entry
+    that named the provider template is dropped (so a template registered for ``OS::X`` may use
+    the real ``OS::X``). ``parameter_defaults`` carry over; the top-level ``parameters`` do not
+    (the nested stack's parameters are the resource's properties)."""
     if env is None:
         return None
-    return dataclasses.replace(env, parameters={})
+    remove = match.template_entry if match is not None else None
+    registry = env.resource_registry.nested(resource_name, remove=remove)
+    return dataclasses.replace(env, parameters={}, resource_registry=registry)
+
+
+class _ParentSnippet:
+    """A facade value (``resource_facade``) of a provider template that refers to resources of
+    the parent stack: it is resolved when the nested template asks for it, against the parent
+    definition's resource resolver (placeholders until the resources exist)."""
+
+    def __init__(self, parent: StackDefinition, snippet: Any) -> None:
+        self.parent = parent
+        self.snippet = snippet
+
+    def value(self) -> Any:
+        return self.parent.resolve(self.snippet)
+
+    def __repr__(self) -> str:
+        return f"<unresolved {self.snippet!r}>"
+
+
+def _show(value: Any) -> str:
+    """A value as condition error messages quote it (Heat prints the Python value)."""
+    text = str(value)
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 @dataclass(frozen=True)
@@ -84,13 +125,13 @@ class StackIdentity:
                 "OS::project_id": self.project_id}
 
 
-def _mapping_section(doc: Mapping[str, Any], name: str | None, what: str) -> dict[str, Any]:
+def _mapping_section(doc: Mapping[str, Any], name: str | None) -> dict[str, Any]:
     if name is None or doc.get(name) is None:
         return {}
     value = doc[name]
     if not isinstance(value, Mapping):
         raise TemplateSectionError(
-            f"The {what} section must be a mapping, not {type(value).__name__}", (name,))
+            f"The {name} section must be a mapping, not {type(value).__name__}", (name,))
     return dict(value)
 
 
@@ -114,10 +155,10 @@ class Template:
         if desc is not None and not isinstance(desc, str):
             raise TemplateSectionError("The description must be a string", (names.description,))
         self.description: str = desc if desc is not None else "No description"
-        self.resource_snippets = _mapping_section(self.document, names.resources, "resources")
-        self.output_snippets = _mapping_section(self.document, names.outputs, "outputs")
-        self.condition_snippets = _mapping_section(self.document, names.conditions, "conditions")
-        self.mappings = _mapping_section(self.document, names.mappings, "mappings")
+        self.resource_snippets = _mapping_section(self.document, names.resources)
+        self.output_snippets = _mapping_section(self.document, names.outputs)
+        self.condition_snippets = _mapping_section(self.document, names.conditions)
+        self.mappings = _mapping_section(self.document, names.mappings)
         if len(self.resource_snippets) > limits.max_resources_per_stack:
             raise TemplateLimitError(
                 f"The template has {len(self.resource_snippets)} resources; the maximum per "
@@ -241,10 +282,27 @@ class ResourceDefinition:
     references: tuple[Dependency, ...]
     hooks: frozenset[str] = frozenset()
     implementation: str | None = None
+    #: the resources section as the template spells it (``resources`` / ``Resources``)
+    section: str = "resources"
+    #: how the environment's registry resolved the type (None without an environment)
+    registry_match: RegistryMatch | None = None
+    #: the provider template (a key of the files map) behind the resource, if any
+    provider_template: str | None = None
+    #: the template's spelling of the resource keys (None: HOT's)
+    keys: ResourceKeyNames | None = None
 
     @property
     def path(self) -> Path:
-        return ("resources", self.name)
+        """Where the resource sits in its template, in the template's own spelling."""
+        return (self.section, self.name)
+
+    def key_path(self, key: str) -> Path:
+        """The path of one of the resource's keys, named as in HOT (``"type"``,
+        ``"properties"``, ``"metadata"``, ``"depends_on"`` ...) and spelled as the template
+        spells it: ``key_path("properties")`` is ``("Resources", name, "Properties")`` in a
+        CloudFormation template."""
+        spelled = getattr(self.keys, key, None) if self.keys is not None else None
+        return (*self.path, spelled if isinstance(spelled, str) else key)
 
 
 @dataclass
@@ -306,11 +364,7 @@ class _StackScope:
         return self._defn.condition(name, path)
 
     def facade(self, key: str, path: Path) -> Any:
-        if key not in self._defn.facade:
-            raise FunctionError(
-                "resource_facade is only available in a template used as a provider "
-                "(nested) template", path)
-        return self._defn.facade[key]
+        return self._defn.facade_value(key, path)
 
     def availability_zones(self) -> list[str]:
         return list(self._defn.identity.availability_zones)
@@ -327,14 +381,15 @@ class StackDefinition:
         self.parameters = parameters
         self.environment = environment
         self.identity = identity
+        #: the parent resource's data for ``resource_facade`` (provider templates only); a
+        #: value may still refer to the parent's resources: read it with :meth:`facade_value`
         self.facade = facade
         self._resources = resources
         self._ctx = _Context(self)
         self._conditions: dict[str, bool] = {}
         self._resolving: list[str] = []
-        spec = template.version
         self.conditions: dict[str, bool] = {
-            name: self.condition(name, (spec.sections.conditions or "Conditions", name))
+            name: self.condition(name, (self._conditions_section, name))
             for name in template.condition_snippets
         }
         snippets = template.resource_snippets
@@ -352,8 +407,15 @@ class StackDefinition:
             {name: r.dependencies for name, r in self.resources.items()})
         self.nested: dict[str, StackDefinition] = {
             name: self._define_nested(res) for name, res in self.resources.items()
-            if is_provider_template(res.implementation or res.type)
+            if res.provider_template is not None
         }
+
+    @property
+    def _conditions_section(self) -> str:
+        spec = self.template.version
+        if spec.sections.conditions is not None:
+            return spec.sections.conditions
+        return "Conditions" if spec.family == "cfn" else "conditions"
 
     # -- evaluation ---------------------------------------------------------------------------
     def scope(self, resources: ResourceResolver | None = None) -> Scope:
@@ -379,13 +441,24 @@ class StackDefinition:
             return None
         return self.resolve(out.value, resources)
 
+    def facade_value(self, key: str, path: Path = ()) -> Any:
+        """``resource_facade``: ``metadata``, ``deletion_policy`` or ``update_policy`` of the
+        resource this (provider) template implements. Values that refer to the parent's
+        resources are resolved now, against the parent's resource resolver."""
+        if key not in self.facade:
+            raise FunctionError(
+                "resource_facade is only available in a template used as a provider "
+                "(nested) template", path)
+        value = self.facade[key]
+        return value.value() if isinstance(value, _ParentSnippet) else value
+
     # -- conditions ---------------------------------------------------------------------------
     def condition(self, name: str, path: Path) -> bool:
         """The value of named condition ``name``; lazily evaluated, cycles detected."""
         if name in self._conditions:
             return self._conditions[name]
         snippets = self.template.condition_snippets
-        section = self.template.version.sections.conditions or "Conditions"
+        section = self._conditions_section
         if name not in snippets:
             raise ReferenceError_(f'Invalid condition "{name}"', path)
         if name in self._resolving:
@@ -394,37 +467,53 @@ class StackDefinition:
                                 (section, name))
         self._resolving.append(name)
         try:
-            value = self._evaluate_condition(snippets[name], (section, name))
+            value = self._evaluate_definition(name, snippets[name], (section, name))
         finally:
             self._resolving.pop()
         self._conditions[name] = value
         return value
 
-    def _evaluate_condition(self, expr: Any, path: Path) -> bool:
+    def _evaluate_definition(self, name: str, expr: Any, path: Path) -> bool:
+        """The value of the definition of named condition ``name``.
+
+        As in Heat (``heat/engine/conditions.py``), a definition is a boolean or a condition
+        function whose value is a boolean. Anything else is invalid, a plain string too: a
+        definition cannot just name another condition (a function's *argument* can)."""
         if isinstance(expr, bool):
             return expr
-        if isinstance(expr, str):
-            return self.condition(expr, path)
         parsed = parse(self._ctx, expr, path, condition=True)
+        if not isinstance(parsed, Function):
+            raise TemplateError(
+                f'The definition of condition "{name}" is invalid: {_show(expr)}', path)
         value = resolve(parsed, self.scope())
         if not isinstance(value, bool):
             raise TemplateError(
-                f"The definition of condition is invalid: it must evaluate to a boolean, "
-                f"not {type(value).__name__}", path)
+                f'The definition of condition "{name}" is invalid: {_show(value)}', path)
         return value
 
     def _condition_arg(self, arg: Any, path: Path) -> bool:
-        """An ``if``/resource/output condition: a name, a bool or an inline expression."""
+        """An ``if`` / resource / output condition: a boolean, the name of a condition, or an
+        inline condition function whose value is a boolean or (as in Heat) a string naming a
+        condition."""
+        if isinstance(arg, bool):
+            return arg
         if isinstance(arg, str):
             return self.condition(arg, path)
-        return self._evaluate_condition(arg, path)
+        parsed = parse(self._ctx, arg, path, condition=True)
+        value = resolve(parsed, self.scope()) if isinstance(parsed, Function) else parsed
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and isinstance(parsed, Function):
+            return self.condition(value, path)
+        raise FunctionError(f'Invalid condition "{_show(value)}"', path)
 
     # -- resources and outputs ----------------------------------------------------------------
     def _resource_enabled(self, name: str, snippet: Mapping[str, Any]) -> bool:
-        key = self.template.version.resource_keys.condition
+        spec = self.template.version
+        key = spec.resource_keys.condition
         if key is None or key not in snippet or snippet[key] is None:
             return True
-        return self._condition_arg(snippet[key], ("resources", name, key))
+        return self._condition_arg(snippet[key], (spec.sections.resources, name, key))
 
     def _static(self, snippet: Any, path: Path) -> Any:
         """Parse and evaluate a snippet that may only use parameters (type, policies)."""
@@ -475,11 +564,16 @@ class StackDefinition:
         deps = frozenset(depends_on) | {r.resource for r in refs}
         description = snippet.get(keys.description) or ""
         implementation = None
+        match: RegistryMatch | None = None
         hooks: frozenset[str] = frozenset()
         if self.environment is not None:
             registry = self.environment.resource_registry
-            implementation = registry.resolve(rtype, name).target
+            match = registry.resolve(rtype, name)
+            implementation = match.target
             hooks = registry.hooks_for(name)
+            provider = match.template
+        else:
+            provider = rtype if is_provider_template(rtype) else None
         return ResourceDefinition(
             name=name, type=rtype, properties=properties if isinstance(properties, dict) else {},
             metadata=metadata if isinstance(metadata, dict) else {}, depends_on=depends_on,
@@ -489,7 +583,8 @@ class StackDefinition:
             condition=snippet.get(keys.condition) if keys.condition else None,
             dependencies=frozenset(d for d in deps if d != name) if external_id is None
             else frozenset(),
-            references=refs, hooks=hooks, implementation=implementation)
+            references=refs, hooks=hooks, implementation=implementation, section=section,
+            registry_match=match, provider_template=provider, keys=keys)
 
     def _define_output(self, name: str, snippet: Mapping[str, Any]) -> OutputDefinition:
         spec = self.template.version
@@ -509,8 +604,8 @@ class StackDefinition:
     def _define_nested(self, res: ResourceDefinition) -> StackDefinition:
         """Load and check the provider template behind ``res``: its parameters are the
         resource's properties, its outputs its attributes."""
-        key = res.implementation or res.type
-        path = (*res.path, "type")
+        key = res.provider_template or res.type
+        path = res.key_path("type")
         depth = self.depth + 1
         limit = self.template.limits.max_nested_depth
         if depth > limit:
@@ -526,25 +621,34 @@ class StackDefinition:
             schemas = nested.parameter_schemas
             for prop in res.properties:
                 if prop not in schemas:
-                    raise TemplateError(f'Unknown Property {prop}', (*res.path, "properties",
-                                                                      prop))
+                    raise TemplateError(f'Unknown Property {prop}',
+                                        (*res.key_path("properties"), prop))
             defaults = self.environment.parameter_defaults if self.environment else {}
             missing = [n for n, s in schemas.items()
                        if s.default is NO_DEFAULT and n not in res.properties
                        and n not in defaults]
             if missing:
                 raise TemplateError(f'Property {missing[0]} not assigned',
-                                    (*res.path, "properties"))
-            facade = {"metadata": {}, "deletion_policy": res.deletion_policy,
-                      "update_policy": {}}
+                                    res.key_path("properties"))
+            facade = {"metadata": self._facade_data(res.metadata),
+                      "deletion_policy": res.deletion_policy,
+                      "update_policy": self._facade_data(res.update_policy)}
             child = nested.define(
-                {}, _nested_environment(self.environment), strict=False,
-                identity=self.identity, facade=facade, depth=depth)
+                {}, _nested_environment(self.environment, res.name, res.registry_match),
+                strict=False, identity=self.identity, facade=facade, depth=depth)
         except TemplateError as exc:
             if exc.path[:len(res.path)] == res.path:
                 raise
             raise exc.at(*path, key) from None
         return child
+
+    def _facade_data(self, snippet: Any) -> Any:
+        """A parent resource's metadata / update_policy as its provider template sees it:
+        resolved now when it refers to no resource (errors are the parent's, at its path),
+        else resolved when the nested template asks (see :meth:`facade_value`)."""
+        if is_static(snippet):
+            return self.resolve(snippet)
+        return _ParentSnippet(self, snippet)
 
     def iter_references(self) -> Iterator[tuple[str, Dependency]]:
         for name, res in self.resources.items():

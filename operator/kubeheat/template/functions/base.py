@@ -13,7 +13,7 @@ parameters, so only the chosen branch is parsed (and contributes dependencies).
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -45,8 +45,21 @@ ABSENT: Any = _Absent()
 
 @dataclass(frozen=True)
 class Dependency:
-    """A resource a snippet refers to. ``attribute`` is None for a plain reference
-    (get_resource / Ref), the attribute name for get_attr, and ``"*"`` for all attributes."""
+    """A resource a snippet refers to.
+
+    ``attribute`` is None for a plain reference (``get_resource`` / ``Ref``), the attribute name
+    for ``get_attr`` / ``Fn::GetAtt``, and ``"*"`` when every attribute may be needed (all
+    attributes were asked for, or the attribute name is only known once resources exist).
+
+    ``path`` is the *attribute path*: the components after the attribute name that the resource
+    is asked to walk (``get_attr: [server, networks, private, 0]`` gives ``attribute``
+    ``"networks"`` and ``path`` ``("private", 0)``). It is only filled in when the resource
+    itself is handed the path and every component is known while parsing (HOT 2014-10-16 and
+    later); it is empty for references, for ``Fn::GetAtt`` (which takes no path), for HOT
+    2013-05-23's ``get_attr`` (which fetches the whole attribute and walks the path itself) and
+    when a component depends on a resource. It is never the location of the call in the
+    template.
+    """
 
     resource: str
     attribute: str | None = None
@@ -106,6 +119,11 @@ class ParseContext(Protocol):
     @property
     def parameter_names(self) -> frozenset[str]:
         """Declared parameters plus pseudo-parameters."""
+
+    @property
+    def mappings(self) -> Mapping[str, Any]:
+        """The template's CloudFormation ``Mappings`` section (``Fn::FindInMap``); empty for
+        HOT, which has no such section."""
 
     def condition_value(self, name_or_expr: Any, path: Path) -> bool:
         """Evaluate an ``if`` condition argument: a condition name, a bool or an inline

@@ -23,7 +23,13 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
-from kubeheat.template.errors import FunctionError, Path, ReferenceError_, format_path
+from kubeheat.template.errors import (
+    FunctionError,
+    Path,
+    ReferenceError_,
+    TemplateError,
+    format_path,
+)
 from kubeheat.template.functions.base import (
     Dependency,
     Function,
@@ -31,6 +37,7 @@ from kubeheat.template.functions.base import (
     ParseContext,
     Scope,
     dependencies,
+    is_static,
     resolve,
 )
 
@@ -117,7 +124,7 @@ class Ref(_CfnFunction):
 
     def dependencies(self) -> Iterator[Dependency]:
         if self.is_resource:
-            yield Dependency(self.args, None, self.path)
+            yield Dependency(self.args)
 
     def result(self, scope: Scope) -> Any:
         if self.is_resource:
@@ -150,6 +157,7 @@ class CfnGetAtt(_CfnFunction):
 
     resource: str
     attribute: Any
+    _dependency: Dependency
 
     def check_args(self) -> None:
         if not isinstance(self.args, list) or len(self.args) != 2:
@@ -165,12 +173,27 @@ class CfnGetAtt(_CfnFunction):
             raise _unknown_reference(resource, self.path)
         self.resource = resource
         self.attribute = attribute
+        self._dependency = Dependency(resource, self._static_attribute())
+
+    def _static_attribute(self) -> str:
+        """The attribute name when it is known while parsing (a literal, or computed from
+        parameters only), else ``"*"``: it is only known once resources exist, so the
+        dependency is on every attribute. Same rule as HOT's ``get_attr``."""
+        if isinstance(self.attribute, str):
+            return self.attribute
+        if not is_static(self.attribute):
+            return "*"
+        try:
+            value = resolve(self.attribute, self.ctx.static_scope())
+        except TemplateError:  # reported when evaluated; depend on more rather than less
+            return "*"
+        return value if isinstance(value, str) else "*"
 
     def dependencies(self) -> Iterator[Dependency]:
         yield from dependencies(self.attribute)
-        # An attribute computed by a function is not known until evaluation: depend on all.
-        attr = self.attribute if isinstance(self.attribute, str) else "*"
-        yield Dependency(self.resource, attr, self.path)
+        # Fn::GetAtt takes no attribute path, so the dependency's (attribute) path is always
+        # empty, as for a HOT get_attr without one.
+        yield self._dependency
 
     def result(self, scope: Scope) -> Any:
         attribute = resolve(self.attribute, scope)
@@ -190,8 +213,7 @@ class FindInMap(_CfnFunction):
 
     def check_args(self) -> None:
         self.arg_list(3, "[mapping_name, top_level_key, second_level_key]")
-        mappings = getattr(self.ctx, "mappings", None)
-        self.mappings = mappings if isinstance(mappings, Mapping) else {}
+        self.mappings = self.ctx.mappings
         if not any(isinstance(a, Function) for a in self.args):
             # All literal: report a bad lookup while parsing, not on first evaluation.
             self._lookup(*self.args)
