@@ -38,6 +38,7 @@ from kubeheat.engine.native import FileNativeStore, MemoryNativeStore
 from kubeheat.engine.state import (
     COMPLETE,
     FAILED,
+    ROLLBACK,
     JsonFileStateStore,
     MemoryStateStore,
     StackState,
@@ -337,7 +338,9 @@ def _find_stack(engine: Engine, root: str, wanted: str) -> str | None:
 
 
 def _exit_code(state: StackState) -> int:
-    return 0 if state.status == COMPLETE else 1
+    """0 when the requested operation completed; 1 when it failed, including a failure that
+    was rolled back (``ROLLBACK_COMPLETE``), as ``openstack stack create --wait`` reports it."""
+    return 0 if state.status == COMPLETE and state.action != ROLLBACK else 1
 
 
 # -- commands ---------------------------------------------------------------------------------
