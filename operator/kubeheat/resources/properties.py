@@ -1,0 +1,191 @@
+"""Checking resolved property values against a plugin's schema, the way Heat does.
+
+:func:`check_properties` applies defaults, reports missing required properties and unknown
+ones, converts values to their declared type (Heat's lenient conversions: numbers and booleans
+become strings, numeric strings become numbers, ``"true"``/``"false"`` become booleans),
+recurses into the schema of maps and list items, and checks constraints (custom constraints
+through a :class:`~kubeheat.template.constraints.ConstraintRegistry`; names nobody registered
+are skipped). Every problem is a :class:`PropertyError` located at
+``resources.<name>.properties.<property>`` (plus map keys and ``[index]`` for nested values).
+
+Facts follow Heat's ``heat/engine/properties.py`` (``Property._get_*``, ``Properties.validate``);
+the code is kubeheat's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from kubeheat.resources.base import (
+    ANY,
+    BOOLEAN,
+    INTEGER,
+    LIST,
+    MAP,
+    NO_DEFAULT,
+    NUMBER,
+    STRING,
+    Property,
+    ResourcePlugin,
+)
+from kubeheat.template.constraints import (
+    DEFAULT_CONSTRAINTS,
+    ConstraintRegistry,
+    ConstraintViolation,
+    CustomConstraintRef,
+    to_number,
+)
+from kubeheat.template.errors import Path, TemplateError
+
+
+class PropertyError(TemplateError):
+    """A property value is missing, unknown, of the wrong type or breaks a constraint."""
+
+    code = "StackValidationFailed"
+
+
+#: schema kinds as the constraints module names them
+_KIND = {STRING: "string", INTEGER: "number", NUMBER: "number", BOOLEAN: "boolean",
+         LIST: "list", MAP: "map"}
+
+
+def accepts_any_properties(plugin_cls: type[ResourcePlugin]) -> bool:
+    """Types that take whatever properties they are given (``OS::Heat::None``, provider
+    templates): no schema check at all."""
+    return bool(getattr(plugin_cls, "accepts_any_properties", False))
+
+
+def check_properties(plugin_cls: type[ResourcePlugin], values: Mapping[str, Any], path: Path,
+                     *, constraints: ConstraintRegistry = DEFAULT_CONSTRAINTS,
+                     strict: bool = True, deferred: Collection[str] = ()) -> dict[str, Any]:
+    """The checked property values of one resource: every declared property present (None when
+    unset without default), values converted to their types.
+
+    ``path`` is the resource's properties path, e.g. ``("resources", "web", "properties")``.
+    ``strict=False`` is validation before resources exist: None (a ``get_attr`` placeholder)
+    is accepted for any property, even a required one, and ``deferred`` names properties whose
+    values depend on other resources, so their constraints are not checked yet (Heat skips them
+    too until the referenced resources exist).
+    """
+    if accepts_any_properties(plugin_cls):
+        return {k: v for k, v in values.items()}
+    return check_schema(plugin_cls.properties, values, path, constraints=constraints,
+                        strict=strict, deferred=deferred)
+
+
+def check_schema(schema: Mapping[str, Property], values: Mapping[str, Any], path: Path, *,
+                 constraints: ConstraintRegistry = DEFAULT_CONSTRAINTS, strict: bool = True,
+                 deferred: Collection[str] = ()) -> dict[str, Any]:
+    """:func:`check_properties` for a bare schema (also used for nested map schemas)."""
+    if not isinstance(values, Mapping):
+        raise PropertyError(f'"{values}" is not a map', path)
+    for key in values:
+        if key not in schema:
+            raise PropertyError(f"Unknown Property {key}", path)
+    out: dict[str, Any] = {}
+    for key, prop in schema.items():
+        value = values.get(key)
+        if value is None:
+            if key in values and not strict:
+                out[key] = None          # a placeholder: known only once resources exist
+                continue
+            if prop.default is not NO_DEFAULT and prop.default is not None:
+                out[key] = _coerce(prop, prop.default, (*path, key), constraints, strict, False)
+                continue
+            if prop.required:
+                raise PropertyError(f"Property {key} not assigned", path)
+            out[key] = None
+            continue
+        out[key] = _coerce(prop, value, (*path, key), constraints, strict, key not in deferred)
+    return out
+
+
+def _coerce(prop: Property, value: Any, path: Path, registry: ConstraintRegistry,
+            strict: bool, check: bool) -> Any:
+    """Convert ``value`` to ``prop``'s type (recursing into children) and check constraints."""
+    typed = _convert(prop, value, path, registry, strict, check)
+    if check and prop.constraints:
+        _check_constraints(prop, typed, path, registry)
+    return typed
+
+
+def _convert(prop: Property, value: Any, path: Path, registry: ConstraintRegistry,
+             strict: bool, check: bool) -> Any:
+    kind = prop.type
+    if kind == STRING:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, bool | int):
+            return str(value)
+        raise PropertyError(f"Value must be a string; got {value!r}", path)
+    if kind == INTEGER:
+        if isinstance(value, bool):
+            raise PropertyError(f"Value '{value}' is not an integer", path)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        try:
+            return int(str(value))
+        except (TypeError, ValueError):
+            raise PropertyError(f"Value '{value}' is not an integer", path) from None
+    if kind == NUMBER:
+        if isinstance(value, bool):
+            raise PropertyError(f"Value '{value}' is not a number", path)
+        try:
+            return to_number(value)
+        except (TypeError, ValueError):
+            raise PropertyError(f"Value '{value}' is not a number", path) from None
+    if kind == BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            lowered = value.lower()
+            if lowered in ("true", "false"):
+                return lowered == "true"
+            raise PropertyError(f'"{lowered}" is not a valid boolean', path)
+        raise PropertyError(f'"{value}" is not a valid boolean', path)
+    if kind == MAP:
+        if not isinstance(value, Mapping):
+            raise PropertyError(f'"{value}" is not a map', path)
+        if prop.schema is not None:
+            return check_schema(prop.schema, value, path, constraints=registry, strict=strict,
+                                deferred=() if check else tuple(prop.schema))
+        return dict(value)
+    if kind == LIST:
+        if isinstance(value, str) or not isinstance(value, Sequence):
+            raise PropertyError(f'"{value!r}" is not a list', path)
+        item = prop.item
+        if item is None and prop.schema is not None:
+            item = Property(MAP, schema=prop.schema)
+        if item is None:
+            return list(value)
+        out: list[Any] = []
+        for i, element in enumerate(value):
+            if element is None and not strict:
+                out.append(None)
+                continue
+            out.append(_coerce(item, element, (*path, i), registry, strict, check))
+        return out
+    if kind == ANY:
+        return value
+    return value
+
+
+def _check_constraints(prop: Property, value: Any, path: Path,
+                       registry: ConstraintRegistry) -> None:
+    kind = _KIND.get(prop.type)
+    for constraint in prop.constraints:
+        if kind is not None and not constraint.applies_to(kind):
+            continue
+        try:
+            if isinstance(constraint, CustomConstraintRef):
+                constraint.check(value, registry)
+            else:
+                constraint.check(value)
+        except ConstraintViolation as exc:
+            raise PropertyError(exc.message, path) from None
+
+
+__all__ = ["PropertyError", "accepts_any_properties", "check_properties", "check_schema"]
