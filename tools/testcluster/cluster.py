@@ -1,19 +1,26 @@
 #!/usr/bin/env python3
-"""Start and stop a real single-node Kubernetes control plane (etcd + kube-apiserver) on 127.0.0.1.
+"""Start and stop a real single-node Kubernetes control plane (etcd, kube-apiserver and
+kube-controller-manager) on 127.0.0.1.
 
 Usage:
-    cluster.py up DIR [--bin BINDIR] [--timeout SECONDS]
+    cluster.py up DIR [--bin BINDIR] [--timeout SECONDS] [--no-controller-manager]
     cluster.py down DIR
+    cluster.py status DIR
     cluster.py kubeconfig DIR
 
-`up` starts etcd and kube-apiserver from BINDIR (default: $KUBEHEAT_TESTCLUSTER_BIN, else the
-`.cache/bin` link made by build.sh), on free loopback ports, with fresh credentials, and waits for
-/readyz. Everything lives in DIR: the kubeconfig, the logs (*.log), the PID files (*.pid) and
-cluster.json (ports and tokens, for test fixtures). `down` stops both processes (TERM, then KILL).
+`up` starts etcd, kube-apiserver and kube-controller-manager from BINDIR (default:
+$KUBEHEAT_TESTCLUSTER_BIN, else the `.cache/bin` directory made by build.sh), on free loopback
+ports, with fresh credentials, and waits for the API server's /readyz and the controller manager's
+/healthz. Everything lives in DIR: the kubeconfigs, the logs (*.log), the PID files (*.pid) and
+cluster.json (ports, tokens and PIDs, for test fixtures). `down` stops the processes (TERM, then
+KILL). `status` prints each component's PID and state, and exits 0 only when all that `up`
+started are running.
 
-There is no controller-manager, scheduler or kubelet: objects are stored and served, and RBAC and
-admission run, but nothing reconciles them (pods never run, namespaces being deleted stay
-Terminating, ownerReference garbage collection does not happen).
+The controller manager runs only what a cluster without nodes needs: ownerReference garbage
+collection, namespace deletion, default ServiceAccounts and their tokens, the kube-root-ca.crt
+ConfigMaps and ClusterRole aggregation (see CONTROLLERS). There is no scheduler or kubelet, so pods
+are stored but never run. With --no-controller-manager nothing reconciles at all (namespaces being
+deleted stay Terminating, dependents of deleted owners stay).
 
 Only the Python standard library and the `openssl` command are needed.
 """
@@ -40,10 +47,23 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_BIN = REPO / ".cache" / "bin"
 BIN_ENV = "KUBEHEAT_TESTCLUSTER_BIN"
 HOST = "127.0.0.1"
-# Stopped in this order: the API server first, so that it does not log etcd errors while dying.
-COMPONENTS = ("kube-apiserver", "etcd")
+CONTROLLER_MANAGER = "kube-controller-manager"
+# Stopped in this order: the clients first, so that they do not log errors about their servers.
+COMPONENTS = (CONTROLLER_MANAGER, "kube-apiserver", "etcd")
 ADMIN_USER = "kubeheat-admin"
 PLAIN_USER = "kubeheat-user"
+# The controller manager's own identity: the bootstrap RBAC policy binds the
+# system:kube-controller-manager ClusterRole to this user. Each controller then runs as its own
+# ServiceAccount in kube-system (--use-service-account-credentials), as in a real cluster.
+CONTROLLER_MANAGER_USER = "system:kube-controller-manager"
+CONTROLLERS = (
+    "garbage-collector-controller",  # deletes dependents whose ownerReferences are all gone
+    "namespace-controller",  # empties and then removes namespaces being deleted
+    "serviceaccount-controller",  # the `default` ServiceAccount in every namespace
+    "serviceaccount-token-controller",  # fills in kubernetes.io/service-account-token Secrets
+    "root-ca-certificate-publisher-controller",  # the kube-root-ca.crt ConfigMap in every namespace
+    "clusterrole-aggregation-controller",  # fills in admin/edit/view from aggregate-to-* roles
+)
 TERM_WAIT = 10.0
 KILL_WAIT = 5.0
 
@@ -107,7 +127,8 @@ def run_openssl(command: str, cwd: Path) -> None:
 
 
 def make_pki(pki: Path) -> None:
-    """A CA, a serving certificate for 127.0.0.1 signed by it, and a service-account RSA key."""
+    """A CA, serving certificates for 127.0.0.1 signed by it (the API server's and the controller
+    manager's), and a service-account RSA key."""
     pki.mkdir(parents=True, exist_ok=True)
     (pki / "openssl.cnf").write_text(OPENSSL_CONFIG)
     new_key = "-config openssl.cnf -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
@@ -116,13 +137,14 @@ def make_pki(pki: Path) -> None:
     run_openssl(
         f"req -x509 {new_key} {days} -extensions ca {subject} -keyout ca.key -out ca.crt", pki
     )
-    subject = "-subj /CN=kube-apiserver"
-    run_openssl(f"req -new {new_key} {subject} -keyout apiserver.key -out apiserver.csr", pki)
-    run_openssl(
-        f"x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial {days}"
-        " -extfile openssl.cnf -extensions serving -out apiserver.crt",
-        pki,
-    )
+    for name in ("apiserver", "controller-manager"):
+        subject = f"-subj /CN=kubeheat-{name}"
+        run_openssl(f"req -new {new_key} {subject} -keyout {name}.key -out {name}.csr", pki)
+        run_openssl(
+            f"x509 -req -in {name}.csr -CA ca.crt -CAkey ca.key -CAcreateserial {days}"
+            f" -extfile openssl.cnf -extensions serving -out {name}.crt",
+            pki,
+        )
     run_openssl(
         "genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out service-account.key", pki
     )
@@ -131,7 +153,7 @@ def make_pki(pki: Path) -> None:
 
 
 def kubeconfig(server: str, ca_file: Path, tokens: dict[str, str]) -> dict[str, object]:
-    """Contexts `kubeheat-admin` (system:masters, current) and `kubeheat-user` (no rights)."""
+    """A context per user, named after it; the first user's is the current one."""
     return {
         "apiVersion": "v1",
         "kind": "Config",
@@ -145,7 +167,7 @@ def kubeconfig(server: str, ca_file: Path, tokens: dict[str, str]) -> dict[str, 
         "contexts": [
             {"name": user, "context": {"cluster": "kubeheat", "user": user}} for user in tokens
         ],
-        "current-context": ADMIN_USER,
+        "current-context": next(iter(tokens)),
     }
 
 
@@ -228,6 +250,25 @@ def down(directory: Path) -> None:
         raise ClusterError("; ".join(errors))
 
 
+def status(directory: Path) -> bool:
+    """Prints each component's state; True when every component `up` started is running."""
+    try:
+        started = list(json.loads((directory / "cluster.json").read_text())["pids"])
+    except (FileNotFoundError, ValueError, KeyError):
+        started = []
+    running = 0
+    for component in COMPONENTS:
+        pid = read_pid(directory, component)
+        if pid is not None and is_alive(pid) and is_ours(pid, directory):
+            print(f"{component}: running (pid {pid})")
+            running += 1
+        elif component in started:
+            print(f"{component}: stopped")
+    if not started:
+        print(f"no cluster was started in {directory}")
+    return bool(started) and running == len(started)
+
+
 def tail(path: Path, lines: int = 30) -> str:
     try:
         text = path.read_text(errors="replace").splitlines()
@@ -249,11 +290,11 @@ def start(directory: Path, component: str, argv: list[str]) -> None:
     pid_file(directory, component).write_text(f"{process.pid}\n")
 
 
-def find_bin(bin_dir: Path | None) -> Path:
+def find_bin(bin_dir: Path | None, components: Sequence[str]) -> Path:
     if bin_dir is None:
         env = os.environ.get(BIN_ENV)
         bin_dir = Path(env) if env else DEFAULT_BIN
-    missing = [name for name in COMPONENTS if not os.access(bin_dir / name, os.X_OK)]
+    missing = [name for name in components if not os.access(bin_dir / name, os.X_OK)]
     if missing:
         raise ClusterError(
             f"{', '.join(missing)} not found in {bin_dir}: run tools/testcluster/build.sh"
@@ -261,17 +302,27 @@ def find_bin(bin_dir: Path | None) -> Path:
     return bin_dir.resolve()
 
 
-def wait_ready(directory: Path, url: str, token: str, ca_file: Path, timeout: float) -> None:
+def wait_ready(
+    directory: Path,
+    components: Sequence[str],
+    url: str,
+    token: str | None,
+    ca_file: Path,
+    deadline: float,
+) -> None:
+    """Polls url until it answers 200, while all components stay alive, until deadline
+    (a time.monotonic() value)."""
     context = ssl.create_default_context(cafile=str(ca_file))
     # No proxy: an *_proxy variable in the environment must not divert loopback traffic.
     opener = urllib.request.build_opener(
         urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
     )
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    deadline = time.monotonic() + timeout
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(url, headers=headers)
+    began = time.monotonic()
     last = "no answer yet"
     while time.monotonic() < deadline:
-        for component in COMPONENTS:
+        for component in components:
             pid = read_pid(directory, component)
             if pid is None or not is_alive(pid):
                 raise ClusterError(f"{component} exited during start-up")
@@ -285,11 +336,19 @@ def wait_ready(directory: Path, url: str, token: str, ca_file: Path, timeout: fl
         except (urllib.error.URLError, OSError) as err:
             last = str(err)
         time.sleep(0.2)
-    raise ClusterError(f"{url} not ready after {timeout:.0f}s (last: {last})")
+    raise ClusterError(f"{url} not ready after {time.monotonic() - began:.0f}s (last: {last})")
 
 
-def up(directory: Path, bin_dir: Path | None, timeout: float) -> Path:
-    bins = find_bin(bin_dir)
+def write_kubeconfig(path: Path, server: str, ca_file: Path, tokens: dict[str, str]) -> None:
+    path.write_text(json.dumps(kubeconfig(server, ca_file, tokens), indent=2) + "\n")
+    path.chmod(0o600)
+
+
+def up(
+    directory: Path, bin_dir: Path | None, timeout: float, controller_manager: bool = True
+) -> Path:
+    components = COMPONENTS if controller_manager else COMPONENTS[1:]
+    bins = find_bin(bin_dir, components)
     directory.mkdir(parents=True, exist_ok=True)
     directory = directory.resolve()
     for component in COMPONENTS:
@@ -299,23 +358,31 @@ def up(directory: Path, bin_dir: Path | None, timeout: float) -> Path:
     down(directory)  # clears stale PID files
 
     began = time.monotonic()
+    deadline = began + timeout
     pki = directory / "pki"
     make_pki(pki)
-    tokens = {ADMIN_USER: secrets.token_hex(16), PLAIN_USER: secrets.token_hex(16)}
+    tokens = {
+        ADMIN_USER: secrets.token_hex(16),
+        PLAIN_USER: secrets.token_hex(16),
+        CONTROLLER_MANAGER_USER: secrets.token_hex(16),
+    }
     token_file = directory / "tokens.csv"
     token_file.write_text(
         f'{tokens[ADMIN_USER]},{ADMIN_USER},{ADMIN_USER},"system:masters"\n'
         f"{tokens[PLAIN_USER]},{PLAIN_USER},{PLAIN_USER}\n"
+        f"{tokens[CONTROLLER_MANAGER_USER]},{CONTROLLER_MANAGER_USER},{CONTROLLER_MANAGER_USER}\n"
     )
     token_file.chmod(0o600)
 
     etcd_data = directory / "etcd-data"
     shutil.rmtree(etcd_data, ignore_errors=True)
-    client_port, peer_port, api_port = free_ports(3)
+    client_port, peer_port, api_port, kcm_port = free_ports(4)
     etcd_client = f"http://{HOST}:{client_port}"
     etcd_peer = f"http://{HOST}:{peer_port}"
     server = f"https://{HOST}:{api_port}"
+    kcm_url = f"https://{HOST}:{kcm_port}" if controller_manager else None
     ca_file = pki / "ca.crt"
+    kcm_config = directory / "controller-manager.kubeconfig"
     try:
         start(
             directory,
@@ -353,18 +420,69 @@ def up(directory: Path, bin_dir: Path | None, timeout: float) -> Path:
                 f"--service-account-signing-key-file={pki / 'service-account.key'}",
                 "--service-cluster-ip-range=10.0.0.0/24",
                 f"--etcd-servers={etcd_client}",
-                # No controller-manager makes the default ServiceAccounts that this plugin demands.
+                # Pods never run here, so they need no ServiceAccount token volume; and this plugin
+                # would reject pods made before the controller manager makes their namespace's
+                # `default` ServiceAccount (or always, with --no-controller-manager).
                 "--disable-admission-plugins=ServiceAccount",
                 # Endpoints may not hold loopback addresses, so the `kubernetes` Service gets none.
                 "--endpoint-reconciler-type=none",
                 "--profiling=false",
             ],
         )
-        wait_ready(directory, f"{server}/readyz", tokens[ADMIN_USER], ca_file, timeout)
+        wait_ready(
+            directory,
+            components[1:],
+            f"{server}/readyz",
+            tokens[ADMIN_USER],
+            ca_file,
+            deadline,
+        )
+        if kcm_url is not None:
+            # Started only now: it gives up when the API server is not healthy within 10 s.
+            write_kubeconfig(
+                kcm_config,
+                server,
+                ca_file,
+                {CONTROLLER_MANAGER_USER: tokens[CONTROLLER_MANAGER_USER]},
+            )
+            start(
+                directory,
+                CONTROLLER_MANAGER,
+                [
+                    str(bins / CONTROLLER_MANAGER),
+                    f"--kubeconfig={kcm_config}",
+                    # Authenticates and authorizes callers of its own endpoints (/metrics) through
+                    # the API server; /healthz, /readyz and /livez are always allowed.
+                    f"--authentication-kubeconfig={kcm_config}",
+                    f"--authorization-kubeconfig={kcm_config}",
+                    "--authentication-skip-lookup",  # no request-header client CA to look up
+                    f"--bind-address={HOST}",
+                    f"--secure-port={kcm_port}",
+                    f"--tls-cert-file={pki / 'controller-manager.crt'}",
+                    f"--tls-private-key-file={pki / 'controller-manager.key'}",
+                    f"--controllers={','.join(CONTROLLERS)}",
+                    "--use-service-account-credentials",
+                    f"--service-account-private-key-file={pki / 'service-account.key'}",
+                    f"--root-ca-file={ca_file}",
+                    "--leader-elect=false",
+                    "--profiling=false",
+                ],
+            )
+            wait_ready(directory, components, f"{kcm_url}/healthz", None, ca_file, deadline)
+            # /healthz answers before the controllers run; the `default` ServiceAccount shows
+            # that they do (the garbage collector starts with them, its informers sync later).
+            wait_ready(
+                directory,
+                components,
+                f"{server}/api/v1/namespaces/default/serviceaccounts/default",
+                tokens[ADMIN_USER],
+                ca_file,
+                deadline,
+            )
     except BaseException as err:
         logs = "\n".join(
             f"--- last lines of {directory / (c + '.log')} ---\n{tail(directory / (c + '.log'))}"
-            for c in COMPONENTS
+            for c in components
         )
         try:
             down(directory)
@@ -375,16 +493,21 @@ def up(directory: Path, bin_dir: Path | None, timeout: float) -> Path:
         raise
 
     config = directory / "kubeconfig"
-    config.write_text(json.dumps(kubeconfig(server, ca_file, tokens), indent=2) + "\n")
-    config.chmod(0o600)
+    write_kubeconfig(
+        config, server, ca_file, {ADMIN_USER: tokens[ADMIN_USER], PLAIN_USER: tokens[PLAIN_USER]}
+    )
     info = {
         "server": server,
         "kubeconfig": str(config),
         "ca_file": str(ca_file),
         "etcd": etcd_client,
+        "bin": str(bins),
         "admin": {"user": ADMIN_USER, "token": tokens[ADMIN_USER]},
         "user": {"user": PLAIN_USER, "token": tokens[PLAIN_USER]},
-        "pids": {c: read_pid(directory, c) for c in COMPONENTS},
+        "controller_manager": (
+            {"url": kcm_url, "controllers": list(CONTROLLERS)} if kcm_url is not None else None
+        ),
+        "pids": {c: read_pid(directory, c) for c in components},
     }
     (directory / "cluster.json").write_text(json.dumps(info, indent=2) + "\n")
     log(f"up in {time.monotonic() - began:.1f}s: {server} (kubeconfig {config})")
@@ -394,12 +517,24 @@ def up(directory: Path, bin_dir: Path | None, timeout: float) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     commands = parser.add_subparsers(dest="command", required=True)
-    up_cmd = commands.add_parser("up", help="start etcd and kube-apiserver, wait for /readyz")
+    up_cmd = commands.add_parser(
+        "up", help="start etcd, kube-apiserver and kube-controller-manager, wait until ready"
+    )
     up_cmd.add_argument("dir", type=Path)
     up_cmd.add_argument("--bin", type=Path, default=None, help=f"default: ${BIN_ENV} or .cache/bin")
-    up_cmd.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for /readyz")
+    up_cmd.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds to wait until ready (default 60)"
+    )
+    up_cmd.add_argument(
+        "--no-controller-manager",
+        dest="controller_manager",
+        action="store_false",
+        help="start only etcd and kube-apiserver: nothing reconciles",
+    )
     down_cmd = commands.add_parser("down", help="stop the cluster's processes")
     down_cmd.add_argument("dir", type=Path)
+    status_cmd = commands.add_parser("status", help="print the processes' states")
+    status_cmd.add_argument("dir", type=Path)
     config_cmd = commands.add_parser("kubeconfig", help="print the kubeconfig path")
     config_cmd.add_argument("dir", type=Path)
     args = parser.parse_args(argv)
@@ -407,9 +542,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     directory: Path = args.dir.resolve()
     try:
         if args.command == "up":
-            print(up(directory, args.bin, args.timeout))
+            print(up(directory, args.bin, args.timeout, args.controller_manager))
         elif args.command == "down":
             down(directory)
+        elif args.command == "status":
+            return 0 if status(directory) else 1
         else:
             config = directory / "kubeconfig"
             if not config.is_file():

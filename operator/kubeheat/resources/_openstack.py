@@ -1,9 +1,9 @@
 """What every OpenStack resource plugin shares: the connection, tags, waiting and errors.
 
 Plugins reach the cloud only through openstacksdk: ``ctx.cloud`` is an
-``openstack.connection.Connection`` (the engine hands in ``CloudSession.connection`` or a plain
-connection), and every blocking SDK call goes through :func:`sdk` so it runs in the engine's
-bounded thread pool. Cloud errors become :class:`ResourceFailure` with the cloud's own message.
+``openstack.connection.Connection`` or a ``kubeheat.cloud.CloudSession`` (whose ``conn`` is
+used), and every blocking SDK call goes through :func:`sdk` so it runs in the engine's bounded
+thread pool. Cloud errors become :class:`ResourceFailure` with the cloud's own message.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ def connection(ctx: ResourceContext) -> Any:
         raise ResourceFailure(
             f"{ctx.type} needs a cloud: configure one (clouds.yaml / OS_CLOUD), or run "
             "without one to use the embedded sandbox cloud")
-    conn = getattr(cloud, "connection", cloud)
-    return conn
+    # a kubeheat.cloud.CloudSession carries the connection as ``conn``
+    return getattr(cloud, "conn", cloud)
 
 
 async def sdk(ctx: ResourceContext, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
