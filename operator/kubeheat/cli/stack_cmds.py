@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from kubeheat.cli.cloudopt import LazyCloud, add_cloud_arguments
 from kubeheat.cli.files import collect_files
 from kubeheat.cli.output import error, render, table
 from kubeheat.cli.validate import (
@@ -85,6 +86,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("delete", help="Delete the stack recorded in a state file.")
     p.add_argument("--state", type=Path, required=True, metavar="FILE")
+    add_cloud_arguments(p)
     p.add_argument("--format", choices=RUN_FORMATS, default="table")
     p.set_defaults(handler=delete_cmd)
 
@@ -113,10 +115,12 @@ def register(sub: Any) -> None:
     p.add_argument("--data", "--data-binary", dest="data", metavar="JSON",
                    help="signal details as JSON, e.g. '{\"status\": \"SUCCESS\"}'")
     p.add_argument("--state", type=Path, required=True, metavar="FILE")
+    add_cloud_arguments(p)
     p.set_defaults(handler=signal_cmd)
 
 
 def _stack_options(p: argparse.ArgumentParser) -> None:
+    add_cloud_arguments(p)
     p.add_argument("--state", type=Path, metavar="FILE",
                    help="state file: the previous run to update, where this run is recorded")
     p.add_argument("--name", help="stack name (default: the template file's name)")
@@ -126,7 +130,8 @@ def _stack_options(p: argparse.ArgumentParser) -> None:
 class Session:
     """The stores one command works with."""
 
-    def __init__(self, state_path: Path | None) -> None:
+    def __init__(self, state_path: Path | None, args: argparse.Namespace | None = None
+                 ) -> None:
         self.path = state_path
         self.file: JsonFileStateStore | None = None
         store: StateStore
@@ -140,13 +145,19 @@ class Session:
         self.store = store
         self.events = ListEventSink()
         self.saved_events = 0
+        self.cloud = LazyCloud(args or argparse.Namespace(), self.file)
 
     @property
     def root(self) -> str | None:
         return self.file.root if self.file is not None else None
 
     def engine(self, concurrency: int = 64) -> Engine:
-        return Engine(self.store, self.events, native=self.native, concurrency=concurrency)
+        return Engine(self.store, self.events, native=self.native, cloud=self.cloud,
+                      concurrency=concurrency)
+
+    def close(self) -> None:
+        self.persist_events()
+        self.cloud.close()
 
     def persist_events(self) -> None:
         if self.file is None or self.saved_events == len(self.events.events):
@@ -157,11 +168,12 @@ class Session:
         self.saved_events = len(self.events.events)
 
 
-def _require_state(path: Path) -> tuple[Session, str]:
+def _require_state(path: Path, args: argparse.Namespace | None = None
+                   ) -> tuple[Session, str]:
     if not path.exists():
         raise UsageError(f"state file {path} does not exist")
     try:
-        session = Session(path)
+        session = Session(path, args)
     except (ValueError, OSError) as exc:
         raise UsageError(str(exc)) from None
     root = session.root
@@ -347,7 +359,7 @@ def _exit_code(state: StackState) -> int:
 def run_cmd(args: argparse.Namespace) -> int:
     try:
         params = parse_parameters(args)
-        session = Session(args.state)
+        session = Session(args.state, args)
     except (UsageError, ValueError) as exc:
         error(str(exc))
         return 2
@@ -378,7 +390,7 @@ def run_cmd(args: argparse.Namespace) -> int:
         error(redact(str(exc), secrets))
         return 2
     finally:
-        session.persist_events()
+        session.close()
     summary = _masked(_summary(state), secrets)
     _print_summary(summary, args.format, sys.stdout)
     return _exit_code(state)
@@ -418,7 +430,7 @@ def plan_cmd(args: argparse.Namespace) -> int:
         params = parse_parameters(args)
         if args.state is not None and not args.state.exists():
             raise UsageError(f"state file {args.state} does not exist")
-        session = Session(args.state)
+        session = Session(args.state, args)
     except (UsageError, ValueError) as exc:
         error(str(exc))
         return 2
@@ -429,6 +441,7 @@ def plan_cmd(args: argparse.Namespace) -> int:
             result = asyncio.run(engine.plan(request, session.root))
         finally:
             engine.close()
+            session.close()
     except KubeheatError as exc:
         error(redact(str(exc), [str(v) for v in params.values() if v]))
         return 2
@@ -440,7 +453,7 @@ def plan_cmd(args: argparse.Namespace) -> int:
 
 def delete_cmd(args: argparse.Namespace) -> int:
     try:
-        session, root = _require_state(args.state)
+        session, root = _require_state(args.state, args)
     except UsageError as exc:
         error(str(exc))
         return 2
@@ -462,7 +475,7 @@ def delete_cmd(args: argparse.Namespace) -> int:
         error(str(exc))
         return 1
     finally:
-        session.persist_events()
+        session.close()
     _print_summary(_masked(_summary(state), secrets), args.format, sys.stdout)
     return _exit_code(state)
 
@@ -564,7 +577,7 @@ def signal_cmd(args: argparse.Namespace) -> int:
               f"{_read_pid(lock)})")
         return 0
     try:
-        session, root = _require_state(args.state)
+        session, root = _require_state(args.state, args)
     except UsageError as exc:
         error(str(exc))
         return 2
@@ -585,7 +598,7 @@ def signal_cmd(args: argparse.Namespace) -> int:
         error(str(exc))
         return 1
     finally:
-        session.persist_events()
+        session.close()
     print(f"Signal sent to {args.stack}/{args.resource}")
     return 0
 

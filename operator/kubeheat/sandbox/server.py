@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import copy
 import logging
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,6 +39,27 @@ _FAULT_MESSAGES = {
     503: "The server is currently unavailable. Please try again at a later time.",
     504: "The gateway timed out.",
 }
+
+
+def _to_json(value: Any) -> Any:
+    """A deep copy with bytes (object and image data) as ``{"__bytes__": base64}``."""
+    if isinstance(value, bytes):
+        return {"__bytes__": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, dict):
+        return {k: _to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_json(v) for v in value]
+    return copy.copy(value)
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"__bytes__"}:
+            return base64.b64decode(value["__bytes__"])
+        return {k: _from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -225,6 +248,31 @@ class SandboxCloud:
         with self.state.lock:
             self.state.settle()
             return [dict(r) for r in self.state[kind].values()]
+
+    # -- persistence -------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the cloud holds, as JSON-able data (pending transitions are completed
+        first), so a CLI run can keep its sandbox cloud between invocations."""
+        with self.state.lock:
+            self.state.fast_forward()
+            return _to_json({
+                "version": 1,
+                "project": self.state.project,
+                "user": self.state.user,
+                "store": self.state.store,
+            })
+
+    def restore(self, snapshot: Mapping[str, Any]) -> None:
+        """Load what :meth:`snapshot` returned, replacing the current contents."""
+        if snapshot.get("version") != 1:
+            raise ValueError("not a sandbox snapshot")
+        with self.state.lock:
+            self.state.project = dict(snapshot["project"])
+            self.state.user = dict(snapshot["user"])
+            store = _from_json(dict(snapshot["store"]))
+            self.state.store = {kind: dict(store.get(kind, {})) for kind in self.state.KINDS}
+            self.state.tokens.clear()
 
     # -- dispatch ----------------------------------------------------------------------------
 

@@ -89,6 +89,14 @@ class CloudState:
             _, _, action = heapq.heappop(self._timers)
             action()
 
+    def fast_forward(self) -> None:
+        """Run every scheduled transition now, in order (transitions may schedule more)."""
+        for _ in range(10_000):
+            if not self._timers:
+                return
+            _, _, action = heapq.heappop(self._timers)
+            action()
+
     def pending(self) -> int:
         return len(self._timers)
 

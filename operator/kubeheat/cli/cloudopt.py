@@ -1,0 +1,97 @@
+"""Which cloud a CLI command talks to.
+
+``--cloud NAME`` (or ``OS_CLOUD``) picks a cloud from clouds.yaml, and the ``OS_*`` variables
+describe one directly; with neither, or with ``--sandbox``, the command uses the embedded sandbox
+cloud. The sandbox is started only when a resource first needs a cloud (templates of Heat's own
+types never start it), and with ``--state FILE`` its contents are kept in the state file, so a
+later ``run``, ``plan`` or ``delete`` on the same file sees the same cloud.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from kubeheat.cloud.session import CloudSession, connect, from_env
+from kubeheat.engine.state import JsonFileStateStore
+
+SANDBOX_SECTION = "sandbox"
+
+
+def add_cloud_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--cloud", metavar="NAME",
+                       help="cloud name in clouds.yaml (default: $OS_CLOUD; with no cloud "
+                            "configured the embedded sandbox cloud is used)")
+    group.add_argument("--sandbox", action="store_true",
+                       help="use the embedded sandbox cloud even when a cloud is configured")
+
+
+def wants_real_cloud(args: argparse.Namespace, environ: Mapping[str, str]) -> bool:
+    if getattr(args, "sandbox", False):
+        return False
+    return bool(getattr(args, "cloud", None) or environ.get("OS_CLOUD")
+                or environ.get("OS_AUTH_URL"))
+
+
+class LazyCloud:
+    """The cloud of one command, connected (or the sandbox started) on first use."""
+
+    def __init__(self, args: argparse.Namespace, state_file: JsonFileStateStore | None,
+                 environ: Mapping[str, str] | None = None) -> None:
+        self.args = args
+        self.state_file = state_file
+        self.environ = dict(os.environ if environ is None else environ)
+        self.real = wants_real_cloud(args, self.environ)
+        self._lock = threading.Lock()
+        self._session: CloudSession | None = None
+        self._sandbox: Any = None
+        self._sandbox_cm: contextlib.AbstractContextManager[Any] | None = None
+
+    @property
+    def conn(self) -> Any:
+        """The openstacksdk connection (what resource plugins use)."""
+        return self.session.conn
+
+    @property
+    def session(self) -> CloudSession:
+        with self._lock:
+            if self._session is None:
+                self._session = self._connect()
+            return self._session
+
+    @property
+    def started(self) -> bool:
+        return self._session is not None
+
+    def _connect(self) -> CloudSession:
+        if self.real:
+            env = dict(self.environ)
+            if getattr(self.args, "cloud", None):
+                env["OS_CLOUD"] = self.args.cloud
+            return from_env(env)
+        from kubeheat.sandbox import run_sandbox
+
+        self._sandbox_cm = run_sandbox()
+        self._sandbox = self._sandbox_cm.__enter__()
+        saved = self.state_file.extra(SANDBOX_SECTION) if self.state_file else None
+        if isinstance(saved, dict):
+            self._sandbox.restore(saved)
+        return connect(self._sandbox.clouds, self._sandbox.config.cloud_name)
+
+    def close(self) -> None:
+        """Save the sandbox's contents into the state file and stop it."""
+        with self._lock:
+            if self._session is not None:
+                with contextlib.suppress(Exception):
+                    self._session.close()
+            if self._sandbox is not None:
+                if self.state_file is not None:
+                    self.state_file.set_extra(SANDBOX_SECTION, self._sandbox.snapshot())
+                assert self._sandbox_cm is not None
+                self._sandbox_cm.__exit__(None, None, None)
+                self._sandbox = None
