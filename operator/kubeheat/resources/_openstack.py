@@ -9,6 +9,8 @@ thread pool. Cloud errors become :class:`ResourceFailure` with the cloud's own m
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -19,6 +21,7 @@ from kubeheat.resources.base import (
     ResourceFailure,
     ResourcePlugin,
 )
+from kubeheat.template.constraints import ConstraintRegistry, CustomConstraint
 
 T = TypeVar("T")
 
@@ -151,3 +154,79 @@ class OpenStackPlugin(ResourcePlugin):
     """Base of the OpenStack types; ``service`` names the openstacksdk proxy (for listings)."""
 
     service: str = ""
+
+
+# -- custom constraints checked against the cloud ------------------------------------------------
+
+#: constraint classes that ask the cloud (``needs_cloud = True``); each is built with a cloud
+#: (a Connection or a CloudSession) by :func:`cloud_constraints`
+CLOUD_CONSTRAINTS: list[type[CloudConstraint]] = []
+
+
+class CloudConstraint(CustomConstraint):
+    """A custom constraint answered by the cloud (``nova.flavor``, ``glance.image`` ...).
+
+    An instance is bound to one cloud; :meth:`lookup` returns True when the value names
+    something that exists, False when the cloud says it does not. Answers are cached for
+    ``ttl`` seconds, so validating a template that names the same flavor many times asks once.
+    A cloud that cannot be reached (or any error but "not found") leaves the value unchecked:
+    validation must not fail because the cloud had a hiccup; the create will say what is wrong.
+    """
+
+    needs_cloud = True
+    #: what is looked up, for the message ("Error validating value 'x': The Flavor (x) could
+    #: not be found.")
+    entity: str = "Resource"
+    ttl: float = 30.0
+
+    def __init__(self, cloud: Any = None) -> None:
+        self.cloud = cloud
+        self._cache: dict[str, tuple[float, bool]] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, conn: Any, value: str) -> bool:
+        raise NotImplementedError
+
+    def check(self, value: Any) -> None:
+        if self.cloud is None or value is None or value == "":
+            return
+        key = str(value)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None and now - cached[0] < self.ttl:
+            found = cached[1]
+        else:
+            conn = getattr(self.cloud, "conn", self.cloud)
+            try:
+                found = bool(self.lookup(conn, key))
+            except Exception as exc:
+                if not is_not_found(exc):
+                    return
+                found = False
+            with self._lock:
+                self._cache[key] = (now, found)
+        if not found:
+            raise self.fail(f"The {self.entity} ({key}) could not be found.")
+
+
+def cloud_constraint(cls: type[CloudConstraint]) -> type[CloudConstraint]:
+    """Class decorator: list a cloud constraint for :func:`cloud_constraints`."""
+    if cls not in CLOUD_CONSTRAINTS:
+        CLOUD_CONSTRAINTS.append(cls)
+    return cls
+
+
+def cloud_constraints(cloud: Any, parent: ConstraintRegistry | None = None
+                      ) -> ConstraintRegistry:
+    """A registry over ``parent`` (default: the cloud-free built-ins) holding every cloud
+    constraint of the loaded plugin modules, bound to ``cloud``. The engine and ``validate``
+    use it when they have a cloud: ``Engine(..., cloud=c, constraints=cloud_constraints(c))``."""
+    from kubeheat.resources.base import load_builtin_plugins
+    from kubeheat.template.constraints import DEFAULT_CONSTRAINTS
+
+    load_builtin_plugins()
+    registry = (parent if parent is not None else DEFAULT_CONSTRAINTS).child()
+    for cls in CLOUD_CONSTRAINTS:
+        registry.register(cls(cloud), replace=True)
+    return registry

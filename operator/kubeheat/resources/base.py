@@ -17,7 +17,14 @@ Handlers (all ``async``):
 - :meth:`delete` removes it; gone already is success.
 - :meth:`find_existing` finds a resource this stack created before a crash (by the tags in
   :attr:`ResourceContext.tags`) so the engine adopts it instead of creating a duplicate.
-- :meth:`attributes` computes attribute values; :meth:`signal` takes a signal.
+- :meth:`attribute_values` computes attribute values (cached in the state); :meth:`signal`
+  takes a signal.
+- :meth:`get_attribute` (optional, for types with ``dynamic_attributes``) answers one
+  ``get_attr`` with its whole path, for attributes whose value depends on the path or whose
+  names are not all declared (groups, nested stacks).
+
+A handler may deliver a signal to another resource of its stack through
+:attr:`ResourceContext.signal_resource` (ScalingPolicy adjusting its group).
 
 Plugins never see the template, the state store or the event sink.
 """
@@ -182,6 +189,10 @@ class NativeStore(Protocol):
         """Ids of records of ``kind`` carrying all of ``tags``."""
 
 
+SignalResource = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
+"""``ResourceContext.signal_resource``: ``(ref, details) -> the data the target returned``."""
+
+
 @dataclass
 class ResourceContext:
     """What a handler knows about the resource it acts on."""
@@ -208,6 +219,14 @@ class ResourceContext:
     #: same logical name already recorded (the one this resource replaces), which carry the
     #: same tags
     exclude_ids: frozenset[str] = frozenset()
+    #: deliver a signal to another resource of the same stack, set by the engine:
+    #: ``await ctx.signal_resource(ref, details)`` finds the resource whose reference id
+    #: (``get_resource``), physical id or logical name is ``ref``, calls its plugin's
+    #: :meth:`ResourcePlugin.signal`, records the data it returns (and the attributes
+    #: recomputed from it) on the live stack state, saves it, emits the signal event and
+    #: returns that data. Raises LookupError when no resource matches. None: the engine
+    #: cannot (a plugin tested on its own).
+    signal_resource: SignalResource | None = None
 
     @property
     def tags(self) -> dict[str, str]:
@@ -250,6 +269,13 @@ class ResourcePlugin:
     #: True for types whose update is delegated wholesale (nested stacks): every property
     #: change is an in-place update
     update_all_in_place: ClassVar[bool] = False
+    #: ``get_attr`` on this type is answered by :meth:`get_attribute` (with the whole path),
+    #: not from the cached :meth:`attribute_values`; names outside ``attributes`` are not
+    #: refused at validation time (the type decides when asked)
+    dynamic_attributes: ClassVar[bool] = False
+    #: any attribute name is accepted and answered from the cache (None when absent), as
+    #: ``OS::Heat::None`` does
+    any_attribute: ClassVar[bool] = False
 
     # -- handlers ---------------------------------------------------------------------------
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
@@ -288,6 +314,19 @@ class ResourcePlugin:
     async def signal(self, ctx: ResourceContext, props: dict[str, Any], details: Any
                      ) -> dict[str, Any] | None:
         raise ResourceFailure(f"Signal resource during {ctx.name} is not supported")
+
+    def get_attribute(self, ctx: ResourceContext, props: Mapping[str, Any], key: str,
+                      path: Sequence[Any]) -> Any:
+        """The value of ``get_attr: [<resource>, key, *path]``, the whole path applied
+        (optional hook, called only for types declaring ``dynamic_attributes``).
+
+        ``ctx`` carries the recorded physical id and data; child stacks are read through
+        ``ctx.nested`` (this may run in a later process than the one that created the
+        resource, so nothing may be kept in memory between calls). ``props`` are the applied
+        properties. Runs on the event loop: it must not block. An unknown ``key`` raises
+        :class:`ResourceFailure` with Heat's ``The Referenced Attribute (<name> <key>) is
+        incorrect.``"""
+        raise ResourceFailure(f"The Referenced Attribute ({ctx.name} {key}) is incorrect.")
 
     # -- planning hooks ---------------------------------------------------------------------
     def needs_replacement(self, old: Mapping[str, Any], new: Mapping[str, Any],

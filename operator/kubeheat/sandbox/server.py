@@ -256,12 +256,13 @@ class SandboxCloud:
         first), so a CLI run can keep its sandbox cloud between invocations."""
         with self.state.lock:
             self.state.fast_forward()
-            return _to_json({
+            data: dict[str, Any] = _to_json({
                 "version": 1,
                 "project": self.state.project,
                 "user": self.state.user,
                 "store": self.state.store,
             })
+            return data
 
     def restore(self, snapshot: Mapping[str, Any]) -> None:
         """Load what :meth:`snapshot` returned, replacing the current contents."""

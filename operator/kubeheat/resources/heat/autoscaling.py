@@ -18,13 +18,13 @@ cooldown, while the group is already scaling or when the capacity would not chan
 (not an error), as in Heat; the reason is logged and kept in the resource's data under
 ``last_signal``.
 
-How the policy reaches the group (engine contract): the policy's signal handler calls
-``ctx.signal_resource(group_ref, request)`` - a coroutine the engine puts on the policy's
-:class:`ResourceContext` that delivers ``request`` as a signal to the resource of the same stack
-whose reference id (``get_resource``) or logical name is ``group_ref``, persists the data that
-resource's signal handler returns and returns it. The group's :meth:`AutoScalingGroup.signal`
-accepts such a request (:data:`ADJUST` keys) and resizes its nested stack through
-``ctx.nested``. See :func:`adjustment_request`.
+How the policy reaches the group: the policy's signal handler calls
+:attr:`ResourceContext.signal_resource` (``await ctx.signal_resource(group_ref, request)``),
+which the engine sets: it delivers ``request`` as a signal to the resource of the same stack
+whose reference id (``get_resource``), physical id or logical name is ``group_ref``, records the
+data that resource's signal handler returns on the live stack state and returns it. The
+group's :meth:`AutoScalingGroup.signal` accepts such a request (:data:`ADJUST` keys) and resizes
+its nested stack through ``ctx.nested``. See :func:`adjustment_request`.
 
 Facts follow Heat's ``autoscaling_group.py``, ``scaling_policy.py``, ``instance_group.py``,
 ``aws/autoscaling/autoscaling_group.py`` and ``heat/scaling/*``; the code is kubeheat's own.
@@ -39,7 +39,7 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from kubeheat.resources.base import (
@@ -380,9 +380,6 @@ class AutoScalingGroup(ResourcePlugin):
         raise invalid_attribute(ctx, key)
 
 
-SignalResource = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
-
-
 @register
 class ScalingPolicy(NativeResource):
     type_name = "OS::Heat::ScalingPolicy"
@@ -453,7 +450,7 @@ class ScalingPolicy(NativeResource):
             now = clock()
             if now < float(data.get("cooldown_end") or 0.0):
                 return _ignored(ctx, data, no_action(ctx.name, cooldown_reason(cooldown)))
-            sender: SignalResource | None = getattr(ctx, "signal_resource", None)
+            sender = ctx.signal_resource
             if sender is None:
                 raise ResourceFailure(
                     f"{ctx.name}: the engine cannot deliver signals to other resources, so "
