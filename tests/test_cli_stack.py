@@ -179,11 +179,11 @@ def test_run_failure_exit_code_and_rollback(tmp_path: Path,
             properties: {fail: true}
             depends_on: ok
         """)
-    code, out, err = kubeheat(capsys, "run", "-t", str(tmpl), "--format", "json")
+    code, out, _ = kubeheat(capsys, "run", "-t", str(tmpl), "--format", "json")
     assert code == 1
     result = json.loads(out)
     assert result["stack_status"] == "ROLLBACK_COMPLETE"
-    code, out, err = kubeheat(capsys, "run", "-t", str(tmpl), "--format", "json",
+    code, out, _err = kubeheat(capsys, "run", "-t", str(tmpl), "--format", "json",
                               "--disable-rollback")
     assert code == 1
     result = json.loads(out)
@@ -246,7 +246,7 @@ def test_signal_reaches_a_running_stack(tmp_path: Path,
         lock = state.with_name(state.name + ".lock")
         _wait_for(lambda: lock.exists() and state.exists()
                   and '"handle"' in state.read_text(encoding="utf-8"))
-        code, out, err = kubeheat(capsys, "signal", "waiter", "handle", "--state", str(state),
+        code, _out, err = kubeheat(capsys, "signal", "waiter", "handle", "--state", str(state),
                                   "--data", '{"status": "SUCCESS", "data": "ready", "id": "1"}')
         assert code == 0, err
         stdout, stderr = proc.communicate(timeout=60)
@@ -258,3 +258,34 @@ def test_signal_reaches_a_running_stack(tmp_path: Path,
     result = json.loads(stdout)
     assert result["stack_status"] == "CREATE_COMPLETE"
     assert json.loads(result["outputs"]["data"]) == {"1": "ready"}
+
+
+def test_sandbox_serve_writes_clouds_yaml_and_stops(tmp_path: Path) -> None:
+    import signal as _signal
+
+    import openstack
+    import yaml
+
+    clouds = tmp_path / "clouds.yaml"
+    saved = tmp_path / "sandbox.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kubeheat.cli.main", "sandbox", "serve", "--clouds-yaml",
+         str(clouds), "--state", str(saved), "--build-delay", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        info = json.loads(proc.stdout.readline())
+        assert info["auth_url"].startswith("http://127.0.0.1:")
+        entry = yaml.safe_load(clouds.read_text())["clouds"]["sandbox"]
+        conn = openstack.connect(load_yaml_config=False, load_envvars=False, **entry)
+        conn.network.create_network(name="persisted")
+        conn.close()
+        proc.send_signal(_signal.SIGTERM)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0
+    names = [n["name"] for n in json.loads(saved.read_text())["store"]["networks"].values()]
+    assert "persisted" in names

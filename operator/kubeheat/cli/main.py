@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from kubeheat import __version__
-from kubeheat.cli import resource_types, stack_cmds, template_cmds, validate
+from kubeheat.cli import resource_types, sandbox_cmd, stack_cmds, template_cmds, validate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     template_cmds.register(sub)
     resource_types.register(sub)
     stack_cmds.register(sub)
+    sandbox_cmd.register(sub)
     return parser
 
 
