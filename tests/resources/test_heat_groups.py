@@ -716,7 +716,7 @@ def scaling_setup(group_extra: dict[str, Any] | None = None, **policy: Any
     engine = MiniEngine(g, gctx, gprops)
     p = plugin(POL)
     pctx = context(POL, name="scale_up")
-    pctx.signal_resource = engine.signal_resource  # type: ignore[attr-defined]
+    pctx.signal_resource = engine.signal_resource
     values = {"auto_scaling_group_id": gctx.data["reference"], "scaling_adjustment": 1,
               "adjustment_type": "change_in_capacity"}
     values.update(policy)
@@ -855,7 +855,7 @@ def test_policy_errors(clock: Clock) -> None:
     missing = {**pprops, "auto_scaling_group_id": "nope"}
     with pytest.raises(ResourceFailure, match='could not find scaling group named "nope"'):
         run(signal(p, pctx, missing))
-    del pctx.signal_resource  # type: ignore[attr-defined]
+    pctx.signal_resource = None
     with pytest.raises(ResourceFailure, match="cannot deliver signals"):
         run(signal(p, pctx, pprops))
     values = run(p.attribute_values(pctx, pprops))

@@ -8,11 +8,10 @@ stack id as ``physical_resource_id``, as Heat does.
 from __future__ import annotations
 
 import itertools
-import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from kubeheat.engine.state import now
+from kubeheat.engine.state import new_id, now
 
 _COUNTER = itertools.count(1)
 
@@ -28,7 +27,7 @@ class Event:
     resource_status: str
     resource_status_reason: str
     event_time: str = field(default_factory=now)
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    id: str = field(default_factory=new_id)
     #: ordering within one process (events may share a timestamp)
     sequence: int = field(default_factory=lambda: next(_COUNTER))
 

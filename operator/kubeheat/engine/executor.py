@@ -23,8 +23,7 @@ import asyncio
 import copy
 import functools
 import time
-import uuid
-from collections.abc import Callable, Collection, Coroutine, Mapping
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -61,6 +60,7 @@ from kubeheat.engine.state import (
     ResourceState,
     StackState,
     StateStore,
+    new_id,
     now,
 )
 from kubeheat.resources.base import (
@@ -73,11 +73,11 @@ from kubeheat.resources.base import (
     ResourcePlugin,
     load_builtin_plugins,
 )
-from kubeheat.resources.properties import check_properties
+from kubeheat.resources.properties import accepts_any_properties, check_properties
 from kubeheat.template.constraints import DEFAULT_CONSTRAINTS, ConstraintRegistry
 from kubeheat.template.environment import Environment, merge_environments, parse_environment
-from kubeheat.template.errors import KubeheatError, TemplateError
-from kubeheat.template.functions.base import ABSENT, is_static
+from kubeheat.template.errors import KubeheatError, Path, TemplateError
+from kubeheat.template.functions.base import ABSENT, dependencies, functions_in, is_static
 from kubeheat.template.scope import PlaceholderResources, walk_path
 from kubeheat.template.stack import (
     ResourceDefinition,
@@ -193,10 +193,16 @@ def _aborted(action: str, exc: BaseException) -> str:
 
 
 class _LiveResolver:
-    """References and attributes of the resources recorded in a live stack state."""
+    """References and attributes of the resources recorded in a live stack state.
 
-    def __init__(self, state: StackState) -> None:
+    Attributes of types with ``dynamic_attributes`` are asked of the plugin
+    (:meth:`ResourcePlugin.get_attribute`, with the whole path); the others come from the
+    values cached after the resource's last action."""
+
+    def __init__(self, engine: Engine, state: StackState, op: _Op | None) -> None:
+        self.engine = engine
         self.state = state
+        self.op = op
 
     def reference(self, name: str) -> Any:
         rec = self.state.resources.get(name)
@@ -209,6 +215,13 @@ class _LiveResolver:
         rec = self.state.resources.get(name)
         if rec is None:
             return None
+        if attribute is not None and attribute != "show":
+            plugin = self.engine._plugin_of_record(rec, self.op)
+            if plugin.dynamic_attributes:
+                if rec.physical_id is None:
+                    return None
+                return self.engine._dynamic_attribute(self.state, name, rec, self.op, plugin,
+                                                      attribute, path)
         attrs = rec.attributes
         if attribute is None:
             return {k: v for k, v in attrs.items() if k != "show"}
@@ -308,14 +321,17 @@ class _Walk:
 class _Op:
     """One running stack operation."""
 
-    def __init__(self, state: StackState, action: str, deadline: float | None) -> None:
+    def __init__(self, engine: Engine, state: StackState, action: str,
+                 deadline: float | None, depth: int = 0) -> None:
         self.state = state
         self.action = action
         self.deadline = deadline
+        #: nesting depth of the stack (0: a top-level stack)
+        self.depth = depth
         self.walk: _Walk | None = None
         self.cancel_requested = False
         self.cancel_rollback = True
-        self.resolver = _LiveResolver(state)
+        self.resolver = _LiveResolver(engine, state, self)
         self.definition: StackDefinition | None = None
         self.plugins: dict[str, ResourcePlugin] = {}
         #: entries of replaced resources by logical name
@@ -356,6 +372,9 @@ class Engine:
         self._sem: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         self._instances: dict[type[ResourcePlugin], ResourcePlugin] = {}
         self._running: dict[str, _Op] = {}
+        #: states of child stacks read for their parents' attributes, by stack id (dropped
+        #: when this engine saves or deletes the stack, and when no operation runs)
+        self._loaded: dict[str, StackState] = {}
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -367,7 +386,7 @@ class Engine:
         if existing is not None and not (existing.action in (INIT, CREATE)
                                          and existing.status != COMPLETE):
             raise EngineError(f"The Stack ({existing.name}) already exists.", "StackExists")
-        state = existing or StackState(id=stack_id or str(uuid.uuid4()), name=request.name)
+        state = existing or StackState(id=stack_id or new_id(), name=request.name)
         return await self._operate(state, CREATE, request, patch=False)
 
     async def update(self, stack_id: str, request: StackRequest, *, patch: bool = False
@@ -404,22 +423,63 @@ class Engine:
         if rec is None:
             raise EngineError(f"The Resource ({resource_name}) could not be found.",
                               "ResourceNotFound")
-        plugin = self._plugin_of_record(rec, op)
-        ctx = self._ctx(state, resource_name, rec, op)
         try:
-            data = await plugin.signal(ctx, rec.properties, details)
+            await self._deliver_signal(state, resource_name, rec, op, details)
         except ResourceFailure as exc:
             raise EngineError(str(exc), "ResourceFailure") from None
+        return state
+
+    async def _deliver_signal(self, state: StackState, key: str, rec: ResourceState,
+                              op: _Op | None, details: Any) -> dict[str, Any] | None:
+        """Signal one resource of a live stack state: its plugin's data and attributes are
+        updated in ``state``, saved, and the signal event is emitted. Returns the data the
+        plugin returned."""
+        plugin = self._plugin_of_record(rec, op)
+        ctx = self._ctx(state, key, rec, op)
+        data = await plugin.signal(ctx, rec.properties, details)
         if data is not None:
             rec.data = data
+            ctx.data = data
         if rec.physical_id is not None and rec.status == COMPLETE:
             attrs = await plugin.attribute_values(ctx, rec.properties)
             if attrs:
                 rec.attributes = attrs
-        self._save(state, resource_name)
+        self._save(state, key)
         text = "Signal: " + ("signal received" if details is None else _short(details))
-        self._emit(state, resource_name, rec, "SIGNAL", COMPLETE, text)
-        return state
+        self._emit(state, key, rec, "SIGNAL", COMPLETE, text)
+        return data
+
+    async def _signal_resource(self, state: StackState, op: _Op | None, ref: str,
+                               details: Any) -> dict[str, Any] | None:
+        """``ResourceContext.signal_resource``: signal the resource of ``state`` whose logical
+        name, reference id or physical id is ``ref``, on the same live state."""
+        key: str | None = ref if ref in state.resources and REPLACED_SEP not in ref else None
+        if key is None:
+            for name, rec in state.resources.items():
+                if REPLACED_SEP in name:
+                    continue
+                if ref == rec.physical_id or ref == rec.data.get("reference"):
+                    key = name
+                    break
+        if key is None:
+            raise LookupError(f"The Resource ({ref}) could not be found.")
+        return await self._deliver_signal(state, key, state.resources[key], op, details)
+
+    def _dynamic_attribute(self, state: StackState, name: str, rec: ResourceState,
+                           op: _Op | None, plugin: ResourcePlugin, attribute: str,
+                           path: Any) -> Any:
+        """``get_attr`` answered by a plugin with dynamic attributes; its failures become
+        template errors (the resolving property or output fails, not the engine)."""
+        ctx = self._ctx(state, name, rec, op)
+        try:
+            return plugin.get_attribute(ctx, rec.properties, attribute, list(path or ()))
+        except TemplateError:
+            raise
+        except ResourceFailure as exc:
+            raise TemplateError(str(exc), code="InvalidTemplateAttribute") from None
+        except Exception as exc:
+            raise TemplateError(f"{type(exc).__name__}: attribute {attribute} of {name}: "
+                                f"{exc}") from None
 
     async def cancel(self, stack_id: str, *, rollback: bool = True) -> bool:
         """Cancel the update in progress on ``stack_id`` (then roll back, unless
@@ -439,7 +499,7 @@ class Engine:
         recorded resource so drift and resources missing in the cloud show up."""
         recorded = self._load(stack_id) if stack_id else None
         state = recorded.copy() if recorded is not None else StackState(
-            id=stack_id or str(uuid.uuid4()), name=request.name)
+            id=stack_id or new_id(), name=request.name)
         template, params, env_docs, files = self._merge_request(state, request, patch)
         defn = self._define(state, template, params, env_docs, files)
         self._validate(defn)
@@ -455,7 +515,8 @@ class Engine:
                     observed[name] = Observed(failed=f"read failed: {exc}")
             await asyncio.gather(*(read(n, r) for n, r in recorded.resources.items()
                                    if r.physical_id is not None and REPLACED_SEP not in n))
-        return plan(defn, recorded, observed, self.registry, plugins=plugins)
+        live = _LiveResolver(self, recorded, None) if recorded is not None else None
+        return plan(defn, recorded, observed, self.registry, plugins=plugins, attributes=live)
 
     def outputs(self, stack_id: str) -> dict[str, Any]:
         """The stack's outputs as last computed (errors under ``output_errors``)."""
@@ -466,8 +527,29 @@ class Engine:
         op = self._running.get(stack_id)
         return op.state if op is not None else self._load(stack_id)
 
+    def load_cached(self, stack_id: str) -> StackState | None:
+        """As :meth:`load`, for reading only: the state may be shared with other readers
+        until this engine saves the stack again."""
+        op = self._running.get(stack_id)
+        if op is not None:
+            return op.state
+        found = self._loaded.get(stack_id)
+        if found is None:
+            found = self.store.load(stack_id)
+            if found is not None:
+                self._loaded[stack_id] = found
+        return found
+
+    def child_attribute(self, state: StackState, name: str, attribute: str | None,
+                        path: Sequence[Any]) -> Any:
+        """``get_attr: [name, attribute, *path]`` evaluated in the (child) stack ``state``."""
+        op = self._running.get(state.id)
+        return _LiveResolver(self, state, op).attribute(name, attribute, path)
+
     # -- state, events ----------------------------------------------------------------------
     def _load(self, stack_id: str | None) -> StackState | None:
+        if not self._running:
+            self._loaded.clear()  # another process may have changed the store meanwhile
         if not stack_id:
             return None
         return self.store.load(stack_id)
@@ -482,6 +564,8 @@ class Engine:
         return state
 
     def _save(self, state: StackState, changed: str | None = None) -> None:
+        if self._loaded:
+            self._loaded.pop(state.id, None)
         try:
             self.store.save(state, changed)
         except Exception as exc:
@@ -561,7 +645,8 @@ class Engine:
             deadline=op.deadline if op is not None else None, native=self.native,
             nested=EngineNestedStacks(self, state, key, op), cloud=self.cloud,
             run_sync=self._run_sync,
-            exclude_ids=op.exclude_ids(name) if op is not None else frozenset())
+            exclude_ids=op.exclude_ids(name) if op is not None else frozenset(),
+            signal_resource=functools.partial(self._signal_resource, state, op))
 
     # -- definitions ------------------------------------------------------------------------
     def _merge_request(self, state: StackState, request: StackRequest, patch: bool
@@ -610,8 +695,10 @@ class Engine:
                                facade=facade, depth=depth)
 
     def _validate(self, defn: StackDefinition) -> None:
-        """Unknown types and property errors, found before anything is created."""
+        """Unknown types, property errors and attributes no type has, found before anything
+        is created."""
         placeholders = PlaceholderResources()
+        classes: dict[str, type[ResourcePlugin]] = {}
         for name, rdef in defn.resources.items():
             cls = plugin_for(self.registry, rdef.type, rdef.implementation)
             if cls is None:
@@ -619,11 +706,15 @@ class Engine:
                     self._validate(defn.nested[name])
                     continue
                 raise TemplateError(f"The Resource Type ({rdef.type}) could not be found.",
-                                    (*rdef.path, "type"), code="ResourceTypeNotFound")
+                                    rdef.key_path("type"), code="ResourceTypeNotFound")
+            classes[name] = cls
             values: dict[str, Any] = {}
             deferred: list[str] = []
+            any_props = accepts_any_properties(cls)
             for key, snippet in rdef.properties.items():
                 static = is_static(snippet)
+                if any_props and not static:
+                    continue          # nothing to check before the value is known
                 try:
                     value = defn.resolve(snippet, placeholders)
                 except TemplateError:
@@ -634,8 +725,46 @@ class Engine:
                     deferred.append(key)
                 if value is not ABSENT:
                     values[key] = value
-            check_properties(cls, values, (*rdef.path, "properties"),
+            check_properties(cls, values, rdef.key_path("properties"),
                              constraints=self.constraints, strict=False, deferred=deferred)
+        self._validate_attributes(defn, classes)
+
+    @staticmethod
+    def _validate_attributes(defn: StackDefinition,
+                             classes: Mapping[str, type[ResourcePlugin]]) -> None:
+        """Every ``get_attr`` / ``Fn::GetAtt`` naming an attribute its resource's type does not
+        have fails, as Heat's validation does (types with dynamic attributes, those accepting
+        any attribute and provider templates decide when asked)."""
+
+        def bad(dep: Any) -> bool:
+            if dep.attribute is None or dep.attribute == "*" or dep.attribute == "show":
+                return False
+            cls = classes.get(dep.resource)
+            return not (cls is None or cls.dynamic_attributes or cls.any_attribute
+                        or dep.attribute in cls.attributes)
+
+        checks: list[tuple[Any, Path]] = []
+        for rdef in defn.resources.values():
+            if any(bad(dep) for dep in rdef.references):
+                checks.extend(((rdef.properties, rdef.key_path("properties")),
+                               (rdef.metadata, rdef.key_path("metadata")),
+                               (rdef.update_policy, rdef.key_path("update_policy"))))
+        for name, out in defn.outputs.items():
+            if out.enabled and any(bad(dep) for dep in dependencies(out.value)):
+                checks.append((out.value, ("outputs", name)))
+        for snippet, where in checks:
+            for fn in functions_in(snippet):
+                inner = set(dependencies(fn.args))
+                for dep in fn.dependencies():
+                    if dep not in inner and bad(dep):
+                        raise TemplateError(
+                            f"The Referenced Attribute ({dep.resource} {dep.attribute}) is "
+                            "incorrect.", fn.path, code="InvalidTemplateAttribute")
+            for dep in dependencies(snippet):
+                if bad(dep):
+                    raise TemplateError(
+                        f"The Referenced Attribute ({dep.resource} {dep.attribute}) is "
+                        "incorrect.", where, code="InvalidTemplateAttribute")
 
     # -- running an operation ---------------------------------------------------------------
     async def _operate(self, state: StackState, action: str, request: StackRequest, *,
@@ -665,7 +794,7 @@ class Engine:
             state.created_time = now()
         if deadline is None and request.timeout_minutes:
             deadline = time.monotonic() + request.timeout_minutes * 60
-        op = _Op(state, action, deadline)
+        op = _Op(self, state, action, deadline, depth)
         op.definition = defn
         self._running[state.id] = op
         try:
@@ -690,6 +819,7 @@ class Engine:
     async def _converge(self, op: _Op, defn: StackDefinition) -> str | None:
         """Bring every resource of ``defn`` to its definition, then delete the removed and
         replaced ones. Returns the stack's failure reason, or None."""
+        op.definition = defn
         op.plugins = {n: self._plugin_for(defn, r) for n, r in defn.resources.items()}
         deps = defn.graph.requires
         walk = _Walk(deps, functools.partial(self._converge_resource, op, defn))
@@ -736,7 +866,7 @@ class Engine:
             try:
                 defn = self._define(state, prev["template"], prev["parameters"],
                                     [prev["environment"]] if prev["environment"] else [],
-                                    prev["files"])
+                                    prev["files"], depth=op.depth)
             except TemplateError as exc:
                 self._stack_status(state, ROLLBACK, FAILED, str(exc))
                 return
@@ -773,7 +903,7 @@ class Engine:
         rec = state.resources.get(name)
         try:
             raw = defn.resolve_properties(name, op.resolver)
-            props = check_properties(type(plugin), raw, (*rdef.path, "properties"),
+            props = check_properties(type(plugin), raw, rdef.key_path("properties"),
                                      constraints=self.constraints)
             metadata = defn.resolve(rdef.metadata, op.resolver) if rdef.metadata else {}
             policy = defn.resolve(rdef.update_policy, op.resolver) if rdef.update_policy \
@@ -838,7 +968,7 @@ class Engine:
                     ) -> ResourceState:
         rec = ResourceState(name=name, type=rdef.type, action=INIT, status=COMPLETE,
                             requires=sorted(rdef.dependencies),
-                            deletion_policy=rdef.deletion_policy, uid=str(uuid.uuid4()))
+                            deletion_policy=rdef.deletion_policy, uid=new_id())
         state.resources[name] = rec
         return rec
 
@@ -929,7 +1059,7 @@ class Engine:
             rec.deletion_policy = rdef.deletion_policy
             rec.created_time = rec.created_time or now()
             if rec.uid is None:
-                rec.uid = str(uuid.uuid4())
+                rec.uid = new_id()
             self._set(state, name, rec, CREATE, IN_PROGRESS)
             ctx = self._ctx(state, name, rec, op, metadata=metadata, update_policy=policy)
             try:
@@ -1083,7 +1213,7 @@ class Engine:
                             ) -> StackState:
         if deadline is None and state.timeout_minutes:
             deadline = time.monotonic() + state.timeout_minutes * 60
-        op = _Op(state, DELETE, deadline)
+        op = _Op(self, state, DELETE, deadline)
         self._running[state.id] = op
         try:
             self._stack_status(state, DELETE, IN_PROGRESS, f"Stack {DELETE} started")
@@ -1094,6 +1224,7 @@ class Engine:
             state.outputs, state.output_errors = {}, {}
             self._stack_status(state, DELETE, COMPLETE,
                                f"Stack {DELETE} completed successfully")
+            self._loaded.pop(state.id, None)
             try:
                 self.store.delete(state.id)
             except Exception as exc:
@@ -1103,7 +1234,7 @@ class Engine:
             self._running.pop(state.id, None)
 
     async def _check_stack(self, state: StackState) -> CheckResult:
-        op = _Op(state, CHECK, None)
+        op = _Op(self, state, CHECK, None)
         result = CheckResult(state)
         self._running[state.id] = op
         try:

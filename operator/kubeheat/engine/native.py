@@ -9,13 +9,11 @@ run adopts.
 
 from __future__ import annotations
 
-import copy
 import threading
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from kubeheat.engine.state import JsonFileStateStore
+from kubeheat.engine.state import JsonFileStateStore, clone, new_id
 
 
 class MemoryNativeStore:
@@ -26,28 +24,28 @@ class MemoryNativeStore:
         self.records: dict[str, dict[str, dict[str, Any]]] = {}
 
     def put(self, kind: str, tags: Mapping[str, str], data: Mapping[str, Any]) -> str:
-        record_id = str(uuid.uuid4())
+        record_id = new_id()
         with self._lock:
             self.records.setdefault(kind, {})[record_id] = {
-                "tags": dict(tags), "data": copy.deepcopy(dict(data))}
-            self._changed()
+                "tags": dict(tags), "data": clone(dict(data))}
+            self._changed(kind, record_id)
         return record_id
 
     def get(self, kind: str, record_id: str) -> dict[str, Any] | None:
         with self._lock:
             found = self.records.get(kind, {}).get(record_id)
-            return copy.deepcopy(found["data"]) if found is not None else None
+            return clone(found["data"]) if found is not None else None
 
     def update(self, kind: str, record_id: str, data: Mapping[str, Any]) -> None:
         with self._lock:
-            self.records[kind][record_id]["data"] = copy.deepcopy(dict(data))
-            self._changed()
+            self.records[kind][record_id]["data"] = clone(dict(data))
+            self._changed(kind, record_id)
 
     def delete(self, kind: str, record_id: str) -> bool:
         with self._lock:
             gone = self.records.get(kind, {}).pop(record_id, None) is not None
             if gone:
-                self._changed()
+                self._changed(kind, record_id)
             return gone
 
     def find(self, kind: str, tags: Mapping[str, str]) -> list[str]:
@@ -62,8 +60,9 @@ class MemoryNativeStore:
                 return len(self.records.get(kind, {}))
             return sum(len(v) for v in self.records.values())
 
-    def _changed(self) -> None:
-        """Hook for persistent subclasses (called with the lock held)."""
+    def _changed(self, kind: str, record_id: str) -> None:
+        """Hook for persistent subclasses: record ``record_id`` of ``kind`` was written or
+        removed (called with the lock held)."""
 
 
 class FileNativeStore(MemoryNativeStore):
@@ -78,5 +77,7 @@ class FileNativeStore(MemoryNativeStore):
         if isinstance(saved, dict):
             self.records = saved
 
-    def _changed(self) -> None:
-        self._file.set_extra(self.SECTION, self.records)
+    def _changed(self, kind: str, record_id: str) -> None:
+        # only the record that changed is written (the state file journals it)
+        self._file.set_extra_item(self.SECTION, (kind, record_id),
+                                  self.records.get(kind, {}).get(record_id))

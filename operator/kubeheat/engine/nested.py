@@ -28,6 +28,8 @@ from kubeheat.resources.base import (
     ResourceFailure,
     ResourcePlugin,
 )
+from kubeheat.template.errors import TemplateLimitError
+from kubeheat.template.limits import DEFAULT_LIMITS
 from kubeheat.template.loader import load_mapping
 from kubeheat.template.scope import walk_path
 
@@ -38,10 +40,13 @@ _NAMESPACE = uuid.UUID("6f1f7f0e-3b7e-4c55-9d0a-6b7568656174")
 
 
 class ChildResult:
-    """A child stack as the parent's plugin sees it (``NestedStackResult``)."""
+    """A child stack as the parent's plugin sees it (``NestedStackResult``). With ``engine``,
+    attributes of the child's resources are resolved as ``get_attr`` in the child would
+    (dynamic attributes included), else read from the cached values."""
 
-    def __init__(self, state: StackState) -> None:
+    def __init__(self, state: StackState, engine: Engine | None = None) -> None:
         self.state = state
+        self.engine = engine
         self.stack_id = state.id
         self.status = state.state
         self.status_reason = state.status_reason
@@ -55,6 +60,8 @@ class ChildResult:
         rec = self.state.resources.get(name)
         if rec is None:
             return None
+        if self.engine is not None:
+            return self.engine.child_attribute(self.state, name, attribute, path)
         if attribute is None:
             return {k: v for k, v in rec.attributes.items() if k != "show"}
         value = rec.attributes.get(attribute)
@@ -94,6 +101,27 @@ class EngineNestedStacks:
             deadline = mine if deadline is None else min(deadline, mine)
         return deadline
 
+    def depth(self) -> int:
+        """Nesting depth of the parent stack (0: top level)."""
+        if self.op is not None:
+            return self.op.depth
+        depth, parent, seen = 0, self.parent.parent, set()
+        while parent and parent not in seen:
+            seen.add(parent)
+            depth += 1
+            found = self.engine.load_cached(parent)
+            parent = found.parent if found is not None else None
+        return depth
+
+    def _check_depth(self, depth: int) -> None:
+        defn = self.op.definition if self.op is not None else None
+        limit = (defn.template.limits if defn is not None else DEFAULT_LIMITS).max_nested_depth
+        if depth <= limit:
+            return
+        rdef = defn.resources.get(self.key.split("~")[0]) if defn is not None else None
+        where = rdef.path if rdef is not None else ("resources", self.key.split("~")[0])
+        raise TemplateLimitError(f"Recursion depth exceeds {limit}.", where)
+
     def _environment(self) -> list[dict[str, Any]]:
         env = dict(self.parent.environment)
         if not env:
@@ -109,6 +137,8 @@ class EngineNestedStacks:
                                facade: Mapping[str, Any] | None = None) -> ChildResult:
         from kubeheat.engine.executor import StackRequest
 
+        depth = self.depth() + 1
+        self._check_depth(depth)
         rec = self._record()
         sid = self.child_stack_id(child_id)
         if rec.nested.get(child_id) != sid:
@@ -121,13 +151,12 @@ class EngineNestedStacks:
             environments=[dict(environment)] if environment is not None
             else list(self._environment()),
             parameters=dict(parameters), disable_rollback=True)
-        depth = 1
         state = await self.engine.run_child(request, sid, self.parent,
                                             deadline=self._deadline(timeout), facade=facade,
                                             depth=depth)
         if state.status == FAILED:
             raise ResourceFailure(state.status_reason)
-        return ChildResult(state)
+        return ChildResult(state, self.engine)
 
     async def delete(self, child_id: str) -> None:
         rec = self._record()
@@ -140,8 +169,8 @@ class EngineNestedStacks:
             self.engine._save(self.parent, self.key)
 
     def get(self, child_id: str) -> ChildResult | None:
-        state = self.engine.load(self.child_stack_id(child_id))
-        return ChildResult(state) if state is not None else None
+        state = self.engine.load_cached(self.child_stack_id(child_id))
+        return ChildResult(state, self.engine) if state is not None else None
 
     async def signal(self, child_id: str, resource: str, details: Any) -> None:
         await self.engine.signal(self.child_stack_id(child_id), resource, details)

@@ -34,6 +34,7 @@ from kubeheat.resources.base import Observed, PluginRegistry, ResourcePlugin
 from kubeheat.resources.properties import check_properties
 from kubeheat.template.errors import TemplateError
 from kubeheat.template.functions.base import ABSENT
+from kubeheat.template.scope import ResourceResolver
 from kubeheat.template.stack import StackDefinition, is_provider_template
 
 #: plan actions
@@ -242,10 +243,11 @@ class _PlanResolver:
     """References and attributes as far as the plan knows them."""
 
     def __init__(self, recorded: Mapping[str, ResourceState], volatile_ref: set[str],
-                 volatile_attr: set[str]) -> None:
+                 volatile_attr: set[str], live: ResourceResolver | None = None) -> None:
         self.recorded = recorded
         self.volatile_ref = volatile_ref
         self.volatile_attr = volatile_attr
+        self.live = live
 
     def reference(self, name: str) -> Any:
         if name in self.volatile_ref:
@@ -262,6 +264,8 @@ class _PlanResolver:
         rec = self.recorded.get(name)
         if rec is None:
             raise _Unknown(name)
+        if self.live is not None:
+            return self.live.attribute(name, attribute, path)
         from kubeheat.template.scope import walk_path
 
         if attribute is None:
@@ -301,19 +305,22 @@ def removal_order(entries: Mapping[str, ResourceState], keys: Collection[str]
 
 def plan(definition: StackDefinition, recorded: StackState | None,
          observed: Mapping[str, Observed | None] | None, registry: PluginRegistry, *,
-         plugins: Mapping[str, ResourcePlugin] | None = None) -> Plan:
+         plugins: Mapping[str, ResourcePlugin] | None = None,
+         attributes: ResourceResolver | None = None) -> Plan:
     """What an operation applying ``definition`` over ``recorded`` would do.
 
     ``observed`` maps logical names to what the cloud holds (None: gone); names it lacks were
     not observed. ``plugins`` may give plugin instances by resource name (the engine passes
-    the provider-template plugins it builds).
+    the provider-template plugins it builds). ``attributes`` answers ``get_attr`` on the
+    recorded resources the operation leaves alone (the engine's, which asks types with dynamic
+    attributes); without it the cached attribute values are used.
     """
     entries = recorded.resources if recorded is not None else {}
     out = Plan(stack_name=recorded.name if recorded else definition.identity.name,
                stack_id=recorded.id if recorded else None)
     volatile_ref: set[str] = set()
     volatile_attr: set[str] = set()
-    resolver = _PlanResolver(entries, volatile_ref, volatile_attr)
+    resolver = _PlanResolver(entries, volatile_ref, volatile_attr, attributes)
     instances: dict[type[ResourcePlugin], ResourcePlugin] = {}
     for name in definition.graph.order():
         rdef = definition.resources[name]
@@ -350,7 +357,7 @@ def plan(definition: StackDefinition, recorded: StackState | None,
         try:
             checked = check_properties(
                 type(plugin), {**values, **dict.fromkeys(unknown)},
-                (*rdef.path, "properties"), strict=not unknown, deferred=unknown)
+                rdef.key_path("properties"), strict=not unknown, deferred=unknown)
             for key in unknown:
                 checked.pop(key, None)
         except TemplateError as exc:
