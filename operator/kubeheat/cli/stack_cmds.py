@@ -158,6 +158,8 @@ class Session:
     def close(self) -> None:
         self.persist_events()
         self.cloud.close()
+        if self.file is not None:
+            self.file.close()
 
     def persist_events(self) -> None:
         if self.file is None or self.saved_events == len(self.events.events):
