@@ -167,8 +167,9 @@ class CloudConstraint(CustomConstraint):
     """A custom constraint answered by the cloud (``nova.flavor``, ``glance.image`` ...).
 
     An instance is bound to one cloud; :meth:`lookup` returns True when the value names
-    something that exists, False when the cloud says it does not. Answers are cached for
-    ``ttl`` seconds, so validating a template that names the same flavor many times asks once.
+    something that exists, False when the cloud says it does not. "Exists" answers are cached
+    for ``ttl`` seconds, so validating a template that names the same flavor many times asks
+    once; "missing" is never cached (the next check may come after it was created).
     A cloud that cannot be reached (or any error but "not found") leaves the value unchecked:
     validation must not fail because the cloud had a hiccup; the create will say what is wrong.
     """
@@ -204,8 +205,9 @@ class CloudConstraint(CustomConstraint):
                 if not is_not_found(exc):
                     return
                 found = False
-            with self._lock:
-                self._cache[key] = (now, found)
+            if found:
+                with self._lock:
+                    self._cache[key] = (now, found)
         if not found:
             raise self.fail(f"The {self.entity} ({key}) could not be found.")
 
