@@ -13,8 +13,21 @@ A run interrupted anywhere (task cancelled, process killed, store failing) is re
 run, which adopts what the interrupted one created (``find_existing`` with the resource's tags)
 instead of creating it twice.
 
+A create interrupted after its physical id was recorded (``CREATE aborted``, a timeout, or the
+process dying while it was polled) is *finished* by the next run (read, then
+``check_create_complete`` polled again), not replaced; only a resource the cloud reports
+failed (or gone) is replaced (or made again). An interrupted update is applied again.
+
 Rollback follows Heat's convergence engine: a failed create deletes what it made; a failed
 update converges back to the previous template (replaced resources are restored, not rebuilt).
+
+The graph walked is the template's plus the implicit dependencies of its types
+(:mod:`kubeheat.engine.deps`). Attributes of types declaring ``live_attributes`` are read
+again before a later ``get_attr`` when a resource depending on them acted since, and before
+outputs are computed. ``check`` and ``plan(observe=True)`` observe through
+:meth:`ResourcePlugin.read_many` where a type has it (one listing per type). With a cloud and
+the default constraints, the cloud's custom constraints are used; checks that may ask the cloud
+run in the thread pool, each value answered once per operation.
 """
 
 from __future__ import annotations
@@ -26,8 +39,9 @@ import time
 from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
+from kubeheat.engine.deps import stack_requires
 from kubeheat.engine.events import Event, EventSink
 from kubeheat.engine.native import MemoryNativeStore
 from kubeheat.engine.plan import (
@@ -41,13 +55,13 @@ from kubeheat.engine.plan import (
     Decision,
     Plan,
     base_name,
+    create_interrupted,
     decide,
     plan,
     plugin_for,
     removal_order,
 )
 from kubeheat.engine.state import (
-    ADOPT,
     CHECK,
     COMPLETE,
     CREATE,
@@ -68,13 +82,20 @@ from kubeheat.resources.base import (
     NativeStore,
     Observed,
     PluginRegistry,
+    Property,
     ResourceContext,
     ResourceFailure,
     ResourcePlugin,
     load_builtin_plugins,
 )
 from kubeheat.resources.properties import accepts_any_properties, check_properties
-from kubeheat.template.constraints import DEFAULT_CONSTRAINTS, ConstraintRegistry
+from kubeheat.template.constraints import (
+    DEFAULT_CONSTRAINTS,
+    ConstraintRegistry,
+    ConstraintViolation,
+    CustomConstraint,
+    CustomConstraintRef,
+)
 from kubeheat.template.environment import Environment, merge_environments, parse_environment
 from kubeheat.template.errors import KubeheatError, Path, TemplateError
 from kubeheat.template.functions.base import ABSENT, dependencies, functions_in, is_static
@@ -190,6 +211,67 @@ def failure_reason(exc: BaseException, name: str) -> str:
 def _aborted(action: str, exc: BaseException) -> str:
     msg = str(exc.args[0]) if exc.args and exc.args[0] else ""
     return f"{action} aborted" + (f" ({msg})" if msg else "")
+
+
+class _CachedConstraint(CustomConstraint):
+    """A cloud constraint whose answers (pass or violation) are kept for one operation."""
+
+    name: ClassVar[str] = ""
+    needs_cloud: ClassVar[bool] = True
+
+    def __init__(self, inner: CustomConstraint,
+                 cache: dict[tuple[str, str], ConstraintViolation | None]) -> None:
+        self.inner = inner
+        self.cache = cache
+
+    def check(self, value: Any) -> None:
+        key = (self.inner.name, repr(value))
+        if key in self.cache:
+            found = self.cache[key]
+            if found is not None:
+                raise found
+            return
+        try:
+            self.inner.check(value)
+        except ConstraintViolation as exc:
+            self.cache[key] = exc
+            raise
+        self.cache[key] = None
+
+
+class _OperationConstraints(ConstraintRegistry):
+    """The engine's constraints for one operation: cloud constraints answer each value once
+    (the cloud is asked again by the next operation)."""
+
+    def __init__(self, parent: ConstraintRegistry) -> None:
+        super().__init__(parent=parent)
+        self._cache: dict[tuple[str, str], ConstraintViolation | None] = {}
+        self._wrapped: dict[str, CustomConstraint] = {}
+
+    def get(self, name: str) -> CustomConstraint | None:
+        found = self._wrapped.get(name)
+        if found is not None:
+            return found
+        inner = super().get(name)
+        if inner is None or not inner.needs_cloud:
+            return inner
+        cls = type(f"Cached{type(inner).__name__}", (_CachedConstraint,), {
+            "name": inner.name, "description": inner.description, "message": inner.message})
+        wrapped: CustomConstraint = cls(inner, self._cache)
+        self._wrapped[name] = wrapped
+        return wrapped
+
+
+def _cloud_checked(prop: Property, constraints: ConstraintRegistry) -> bool:
+    for c in prop.constraints:
+        if isinstance(c, CustomConstraintRef):
+            found = constraints.get(c.constraint)
+            if found is not None and found.needs_cloud:
+                return True
+    if prop.schema is not None and any(_cloud_checked(p, constraints)
+                                       for p in prop.schema.values()):
+        return True
+    return prop.item is not None and _cloud_checked(prop.item, constraints)
 
 
 class _LiveResolver:
@@ -334,6 +416,18 @@ class _Op:
         self.resolver = _LiveResolver(engine, state, self)
         self.definition: StackDefinition | None = None
         self.plugins: dict[str, ResourcePlugin] = {}
+        #: the dependency graph of ``definition`` with the implicit edges of its types
+        self.requires: Mapping[str, frozenset[str]] = {}
+        #: constraints of this operation (cloud answers cached for its duration)
+        self.constraints: ConstraintRegistry = engine.constraints
+        #: names of resources whose type has live attributes (see ``_refresh_attributes``)
+        self.live: set[str] = set()
+        #: action counter; per resource: when its attributes were last read in this
+        #: operation, and when a resource depending on it last finished an action
+        self.seq = 0
+        self.read_at: dict[str, int] = {}
+        self.touched_at: dict[str, int] = {}
+        self.refreshing: dict[str, asyncio.Future[None]] = {}
         #: entries of replaced resources by logical name
         self.replaced: dict[str, list[str]] = {}
         for key in state.resources:
@@ -366,7 +460,15 @@ class Engine:
         self.native: NativeStore = native if native is not None else MemoryNativeStore()
         self.cloud = cloud
         self.concurrency = max(1, concurrency)
+        if cloud is not None and constraints is DEFAULT_CONSTRAINTS:
+            # a cloud: custom constraints (nova.flavor, neutron.network ...) ask it
+            from kubeheat.resources._openstack import cloud_constraints
+
+            constraints = cloud_constraints(cloud)
         self.constraints = constraints
+        #: some constraints ask the cloud: checks that may use them run in the thread pool
+        self._cloud_checks = any(c.needs_cloud for c in constraints)
+        self._cloud_props: dict[type[ResourcePlugin], bool] = {}
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads),
                                         thread_name_prefix="kubeheat-engine")
         self._sem: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
@@ -501,22 +603,70 @@ class Engine:
         state = recorded.copy() if recorded is not None else StackState(
             id=stack_id or new_id(), name=request.name)
         template, params, env_docs, files = self._merge_request(state, request, patch)
-        defn = self._define(state, template, params, env_docs, files)
-        self._validate(defn)
+        constraints = _OperationConstraints(self.constraints) if self._cloud_checks \
+            else self.constraints
+        defn = await self._checked_definition(state, template, params, env_docs, files,
+                                              constraints)
         plugins = {name: self._plugin_for(defn, rdef) for name, rdef in defn.resources.items()}
         observed: dict[str, Observed | None] = {}
         if recorded is not None and observe:
-            async def read(name: str, rec: ResourceState) -> None:
-                plugin = plugins.get(name) or self._plugin_of_record(rec, None)
-                try:
-                    observed[name] = await plugin.read(
-                        self._ctx(recorded, name, rec, None), rec.properties)
-                except Exception as exc:  # a read failing is shown, not fatal
-                    observed[name] = Observed(failed=f"read failed: {exc}")
-            await asyncio.gather(*(read(n, r) for n, r in recorded.resources.items()
-                                   if r.physical_id is not None and REPLACED_SEP not in n))
+            keys = [n for n, r in recorded.resources.items()
+                    if r.physical_id is not None and REPLACED_SEP not in n]
+            found = await self._observe(recorded, keys, plugins)
+            for key in keys:
+                seen = found[key]
+                if isinstance(seen, BaseException):  # a read failing is shown, not fatal
+                    observed[key] = Observed(failed=f"read failed: {seen}")
+                else:
+                    observed[key] = seen
         live = _LiveResolver(self, recorded, None) if recorded is not None else None
-        return plan(defn, recorded, observed, self.registry, plugins=plugins, attributes=live)
+        return plan(defn, recorded, observed, self.registry, plugins=plugins, attributes=live,
+                    requires=stack_requires(defn, self.registry))
+
+    async def _observe(self, state: StackState, keys: Sequence[str],
+                       plugins: Mapping[str, ResourcePlugin] | None = None
+                       ) -> dict[str, Observed | BaseException | None]:
+        """What the cloud holds for the recorded resources ``keys`` (each with a physical
+        id): types with :meth:`ResourcePlugin.read_many` are observed in one batch per type,
+        the rest (and what a batch left out) one read each, in parallel with the engine's
+        concurrency limit. A failed read gives its exception."""
+        out: dict[str, Observed | BaseException | None] = {}
+        batches: dict[type[ResourcePlugin], list[str]] = {}
+        chosen: dict[str, ResourcePlugin] = {}
+        for key in keys:
+            rec = state.resources[key]
+            plugin = (plugins or {}).get(key) or self._plugin_of_record(rec, None)
+            chosen[key] = plugin
+            if _has_read_many(type(plugin)):
+                batches.setdefault(type(plugin), []).append(key)
+
+        async def batch(cls: type[ResourcePlugin], names: list[str]) -> None:
+            items = [(self._ctx(state, k, state.resources[k], None),
+                      state.resources[k].properties) for k in names]
+            try:
+                async with self._semaphore():
+                    seen = await cls.read_many(items)
+            except Exception:
+                return          # read one by one instead
+            for key in names:
+                pid = state.resources[key].physical_id
+                if pid is not None and pid in seen:
+                    out[key] = seen[pid]
+
+        await asyncio.gather(*(batch(c, n) for c, n in batches.items()))
+
+        async def one(key: str) -> None:
+            rec = state.resources[key]
+            plugin = chosen[key]
+            try:
+                async with self._limit(plugin):
+                    out[key] = await plugin.read(self._ctx(state, key, rec, None),
+                                                 rec.properties)
+            except Exception as exc:
+                out[key] = exc
+
+        await asyncio.gather(*(one(k) for k in keys if k not in out))
+        return out
 
     def outputs(self, stack_id: str) -> dict[str, Any]:
         """The stack's outputs as last computed (errors under ``output_errors``)."""
@@ -684,17 +834,45 @@ class Engine:
     def _define(self, state: StackState, template_doc: Mapping[str, Any],
                 params: Mapping[str, Any], env_docs: list[Any], files: Mapping[str, str], *,
                 facade: Mapping[str, Any] | None = None, depth: int = 0,
-                patch_params: bool = False) -> StackDefinition:
+                patch_params: bool = False,
+                constraints: ConstraintRegistry | None = None) -> StackDefinition:
         template = Template.load(template_doc, files=files)
         env = self._environment(template, env_docs)
         values = dict(params)
         if patch_params:
             values = {k: v for k, v in values.items() if k in template.parameter_schemas}
         identity = StackIdentity(name=state.name, id=state.id)
-        return template.define(values, env, identity=identity, constraints=self.constraints,
+        return template.define(values, env, identity=identity,
+                               constraints=constraints or self.constraints,
                                facade=facade, depth=depth)
 
-    def _validate(self, defn: StackDefinition) -> None:
+    async def _checked_definition(self, state: StackState, template: Mapping[str, Any],
+                                  params: Mapping[str, Any], env_docs: list[Any],
+                                  files: Mapping[str, str], constraints: ConstraintRegistry,
+                                  **kwargs: Any) -> StackDefinition:
+        """:meth:`_define` and :meth:`_validate`; in the thread pool when some custom
+        constraint asks the cloud (its answers are cached in ``constraints``)."""
+        def work() -> StackDefinition:
+            defn = self._define(state, template, params, env_docs, files,
+                                constraints=constraints, **kwargs)
+            self._validate(defn, constraints)
+            return defn
+
+        if self._cloud_checks:
+            return await self._run_sync(work)
+        return work()
+
+    def _needs_cloud_checks(self, cls: type[ResourcePlugin]) -> bool:
+        """True when some property of ``cls`` has a constraint that asks the cloud."""
+        found = self._cloud_props.get(cls)
+        if found is None:
+            found = self._cloud_checks and any(
+                _cloud_checked(p, self.constraints) for p in cls.properties.values())
+            self._cloud_props[cls] = found
+        return found
+
+    def _validate(self, defn: StackDefinition,
+                  constraints: ConstraintRegistry | None = None) -> None:
         """Unknown types, property errors and attributes no type has, found before anything
         is created."""
         placeholders = PlaceholderResources()
@@ -703,7 +881,7 @@ class Engine:
             cls = plugin_for(self.registry, rdef.type, rdef.implementation)
             if cls is None:
                 if name in defn.nested:
-                    self._validate(defn.nested[name])
+                    self._validate(defn.nested[name], constraints)
                     continue
                 raise TemplateError(f"The Resource Type ({rdef.type}) could not be found.",
                                     rdef.key_path("type"), code="ResourceTypeNotFound")
@@ -726,7 +904,8 @@ class Engine:
                 if value is not ABSENT:
                     values[key] = value
             check_properties(cls, values, rdef.key_path("properties"),
-                             constraints=self.constraints, strict=False, deferred=deferred)
+                             constraints=constraints or self.constraints, strict=False,
+                             deferred=deferred)
         self._validate_attributes(defn, classes)
 
     @staticmethod
@@ -774,9 +953,11 @@ class Engine:
             raise EngineError(f"Stack {state.name} has an operation in progress",
                               "ActionInProgress")
         template, params, env_docs, files = self._merge_request(state, request, patch)
-        defn = self._define(state, template, params, env_docs, files, facade=facade,
-                            depth=depth, patch_params=patch)
-        self._validate(defn)
+        constraints = _OperationConstraints(self.constraints) if self._cloud_checks \
+            else self.constraints
+        defn = await self._checked_definition(state, template, params, env_docs, files,
+                                              constraints, facade=facade, depth=depth,
+                                              patch_params=patch)
         resuming = state.action == action and state.status == IN_PROGRESS
         if action == UPDATE and not resuming:
             state.previous = {"template": state.template, "parameters": state.parameters,
@@ -796,10 +977,12 @@ class Engine:
             deadline = time.monotonic() + request.timeout_minutes * 60
         op = _Op(self, state, action, deadline, depth)
         op.definition = defn
+        op.constraints = constraints
         self._running[state.id] = op
         try:
             self._stack_status(state, action, IN_PROGRESS, f"Stack {action} started")
             failure = await self._converge(op, defn)
+            await self._refresh_for_outputs(op, defn)
             if failure is None:
                 self._outputs(state, defn, op)
                 self._stack_status(state, action, COMPLETE,
@@ -821,8 +1004,10 @@ class Engine:
         replaced ones. Returns the stack's failure reason, or None."""
         op.definition = defn
         op.plugins = {n: self._plugin_for(defn, r) for n, r in defn.resources.items()}
-        deps = defn.graph.requires
-        walk = _Walk(deps, functools.partial(self._converge_resource, op, defn))
+        op.requires = stack_requires(defn, self.registry)
+        op.live = {n for n, p in op.plugins.items()
+                   if p.live_attributes and not p.dynamic_attributes}
+        walk = _Walk(op.requires, functools.partial(self._converge_resource, op, defn))
         failure = await self._run_walk(op, walk)
         if failure is not None:
             return failure
@@ -866,7 +1051,8 @@ class Engine:
             try:
                 defn = self._define(state, prev["template"], prev["parameters"],
                                     [prev["environment"]] if prev["environment"] else [],
-                                    prev["files"], depth=op.depth)
+                                    prev["files"], depth=op.depth,
+                                    constraints=op.constraints)
             except TemplateError as exc:
                 self._stack_status(state, ROLLBACK, FAILED, str(exc))
                 return
@@ -879,6 +1065,7 @@ class Engine:
             self._stack_status(state, ROLLBACK, FAILED, failure)
             return
         if defn is not None:
+            await self._refresh_for_outputs(op, defn)
             self._outputs(state, defn, op)
         else:
             state.outputs, state.output_errors = {}, {}
@@ -901,10 +1088,17 @@ class Engine:
         rdef = defn.resources[name]
         plugin = op.plugins[name]
         rec = state.resources.get(name)
+        if op.live:
+            await self._refresh_targets(op, rdef)
         try:
             raw = defn.resolve_properties(name, op.resolver)
-            props = check_properties(type(plugin), raw, rdef.key_path("properties"),
-                                     constraints=self.constraints)
+            if self._needs_cloud_checks(type(plugin)):   # asks the cloud: off the event loop
+                props = await self._run_sync(
+                    check_properties, type(plugin), raw, rdef.key_path("properties"),
+                    constraints=op.constraints)
+            else:
+                props = check_properties(type(plugin), raw, rdef.key_path("properties"),
+                                         constraints=op.constraints)
             metadata = defn.resolve(rdef.metadata, op.resolver) if rdef.metadata else {}
             policy = defn.resolve(rdef.update_policy, op.resolver) if rdef.update_policy \
                 else {}
@@ -922,17 +1116,30 @@ class Engine:
             return
         if rec is not None and op.replaced.get(name):
             rec = self._restore(op, name, rdef, props) or rec
-        if rec is not None and rec.physical_id is not None and rec.status == IN_PROGRESS \
-                and rec.action in (CREATE, ADOPT, INIT):
-            await self._finish_create(op, name, rec, plugin, rec.properties, metadata, policy)
         observed: Any = NOT_OBSERVED
+        if rec is not None and rec.physical_id is not None and create_interrupted(rec):
+            # the cloud made it and the state recorded it, but the create did not finish
+            # (aborted, timed out, or the process died): finish it unless it is gone or
+            # failed in the cloud
+            try:
+                seen = await plugin.read(self._ctx(state, name, rec, op), rec.properties)
+            except Exception:
+                seen = Observed()        # cannot tell: finishing will say
+            if seen is None:
+                rec.physical_id, rec.data = None, {}
+            elif seen.failed:
+                observed = seen
+            else:
+                await self._finish_create(op, name, rec, plugin, rec.properties, metadata,
+                                          policy)
+                self._acted(op, name)
         if rec is not None and rec.physical_id is not None and rec.action == CHECK \
                 and rec.status == FAILED:
             observed = await plugin.read(self._ctx(state, name, rec, op), rec.properties)
             if observed is not None and not observed.failed and rec.type == rdef.type:
                 rec.status, rec.action = COMPLETE, CHECK
         decision = decide(plugin, rec, rdef.type, props, observed=observed, metadata=metadata)
-        requires = sorted(rdef.dependencies)
+        requires = sorted(op.requires.get(name, rdef.dependencies))
         if decision.action == P_NOOP:
             assert rec is not None
             dirty = False
@@ -948,6 +1155,7 @@ class Engine:
         if decision.action == P_UPDATE:
             assert rec is not None
             await self._update(op, name, rec, rdef, plugin, props, metadata, policy, decision)
+            self._acted(op, name)
             return
         if decision.action == P_REPLACE:
             assert rec is not None
@@ -963,6 +1171,78 @@ class Engine:
             rec.data = {}
         adopt = decision.action == P_ADOPT
         await self._create(op, name, rec, rdef, plugin, props, metadata, policy, adopt=adopt)
+        self._acted(op, name)
+
+    # -- live attributes --------------------------------------------------------------------
+    def _acted(self, op: _Op, name: str) -> None:
+        """``name`` finished an action: its attributes are fresh, and those of what it
+        depends on may have changed (a subnet added to a network, a floating IP
+        associated)."""
+        if not op.live:
+            return
+        op.seq += 1
+        op.read_at[name] = op.seq
+        for dep in op.requires.get(name, ()):
+            if dep in op.live:
+                op.touched_at[dep] = op.seq
+
+    async def _refresh_targets(self, op: _Op, rdef: ResourceDefinition) -> None:
+        """Before ``rdef``'s properties are resolved: re-read the attributes of the resources
+        it takes attributes from, when something depending on them acted since they were
+        read."""
+        stale = {ref.resource for ref in rdef.references
+                 if ref.attribute is not None and ref.resource in op.live
+                 and op.touched_at.get(ref.resource, -1) > op.read_at.get(ref.resource, -1)}
+        if stale:
+            await asyncio.gather(*(self._refresh_attributes(op, t) for t in sorted(stale)))
+
+    async def _refresh_for_outputs(self, op: _Op, defn: StackDefinition) -> None:
+        """Before outputs are computed: re-read the attributes of the resources outputs take
+        attributes from (Heat reads them live), unless read in this operation and untouched
+        since; one read per resource, in parallel within the concurrency limit."""
+        if not op.live:
+            return
+        targets: set[str] = set()
+        for out in defn.outputs.values():
+            if out.enabled:
+                targets.update(d.resource for d in dependencies(out.value)
+                               if d.attribute is not None and d.resource in op.live)
+        stale = [t for t in sorted(targets)
+                 if t not in op.read_at or op.touched_at.get(t, -1) > op.read_at[t]]
+        if stale:
+            await asyncio.gather(*(self._refresh_attributes(op, t) for t in stale))
+
+    async def _refresh_attributes(self, op: _Op, name: str) -> None:
+        """Re-read one resource's attributes into the state (one read, shared by concurrent
+        askers); a failed read keeps the cached values."""
+        running = op.refreshing.get(name)
+        if running is not None:
+            await asyncio.shield(running)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        op.refreshing[name] = future
+        try:
+            state = op.state
+            rec = state.resources.get(name)
+            if rec is None or rec.physical_id is None or rec.status != COMPLETE:
+                return
+            plugin = op.plugins.get(name) or self._plugin_of_record(rec, op)
+            mark = op.seq
+            try:
+                async with self._limit(plugin):
+                    attrs = await plugin.attribute_values(self._ctx(state, name, rec, op),
+                                                          rec.properties)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                return
+            op.read_at[name] = max(mark, op.read_at.get(name, -1))
+            if attrs and attrs != rec.attributes:
+                rec.attributes = attrs
+                self._save(state, name)
+        finally:
+            op.refreshing.pop(name, None)
+            future.set_result(None)
 
     def _new_record(self, state: StackState, name: str, rdef: ResourceDefinition
                     ) -> ResourceState:
@@ -1055,7 +1335,7 @@ class Engine:
             rec.type = rdef.type
             rec.properties = props
             rec.metadata = metadata
-            rec.requires = sorted(rdef.dependencies)
+            rec.requires = sorted(op.requires.get(name, rdef.dependencies))
             rec.deletion_policy = rdef.deletion_policy
             rec.created_time = rec.created_time or now()
             if rec.uid is None:
@@ -1147,7 +1427,7 @@ class Engine:
             rec.properties = props
             rec.metadata = metadata
             rec.attributes = attrs
-            rec.requires = sorted(rdef.dependencies)
+            rec.requires = sorted(op.requires.get(name, rdef.dependencies))
             rec.deletion_policy = rdef.deletion_policy
             rec.updated_time = now()
             self._set(state, name, rec, UPDATE, COMPLETE)
@@ -1239,43 +1519,49 @@ class Engine:
         self._running[state.id] = op
         try:
             self._stack_status(state, CHECK, IN_PROGRESS, f"Stack {CHECK} started")
+            keys = list(state.resources)
+            for key in keys:
+                self._set(state, key, state.resources[key], CHECK, IN_PROGRESS)
+            seen = await self._observe(state, [k for k in keys
+                                               if state.resources[k].physical_id is not None])
 
-            async def one(key: str) -> None:
+            def one(key: str) -> None:
                 rec = state.resources[key]
-                plugin = self._plugin_of_record(rec, None)
-                async with self._limit(plugin):
-                    self._set(state, key, rec, CHECK, IN_PROGRESS)
-                    check = ResourceCheck(key, "", "")
-                    try:
-                        if rec.physical_id is None:
-                            raise ResourceFailure("The resource was never created")
-                        observed = await plugin.read(self._ctx(state, key, rec, op),
-                                                     rec.properties)
-                    except Exception as exc:
-                        check.reason = failure_reason(exc, key)
-                        observed = Observed(failed=check.reason)
-                    if observed is None:
-                        check.missing = True
-                        check.reason = (f"NotFound: resources.{key}: The resource is missing "
-                                        "in the cloud")
-                    elif observed.failed:
-                        check.reason = check.reason or (
-                            f"ResourceInError: resources.{key}: {observed.failed}")
-                    else:
-                        check.drift = {k: (rec.properties.get(k), v)
-                                       for k, v in observed.properties.items()
-                                       if rec.properties.get(k) != v}
-                        if check.drift:
-                            check.reason = (f"Drift: resources.{key}: properties differ from "
-                                            f"the applied values: {', '.join(sorted(check.drift))}")
-                        if observed.attributes:
-                            rec.attributes = {**rec.attributes, **observed.attributes}
-                    status = FAILED if check.reason else COMPLETE
-                    check.status = f"{CHECK}_{status}"
-                    self._set(state, key, rec, CHECK, status, check.reason or "state changed")
-                    result.resources[key] = check
+                check = ResourceCheck(key, "", "")
+                observed: Observed | None
+                found = seen.get(key)
+                if rec.physical_id is None:
+                    check.reason = failure_reason(
+                        ResourceFailure("The resource was never created"), key)
+                    observed = Observed(failed=check.reason)
+                elif isinstance(found, BaseException):
+                    check.reason = failure_reason(found, key)
+                    observed = Observed(failed=check.reason)
+                else:
+                    observed = found
+                if observed is None:
+                    check.missing = True
+                    check.reason = (f"NotFound: resources.{key}: The resource is missing "
+                                    "in the cloud")
+                elif observed.failed:
+                    check.reason = check.reason or (
+                        f"ResourceInError: resources.{key}: {observed.failed}")
+                else:
+                    check.drift = {k: (rec.properties.get(k), v)
+                                   for k, v in observed.properties.items()
+                                   if rec.properties.get(k) != v}
+                    if check.drift:
+                        check.reason = (f"Drift: resources.{key}: properties differ from "
+                                        f"the applied values: {', '.join(sorted(check.drift))}")
+                    if observed.attributes:
+                        rec.attributes = {**rec.attributes, **observed.attributes}
+                status = FAILED if check.reason else COMPLETE
+                check.status = f"{CHECK}_{status}"
+                self._set(state, key, rec, CHECK, status, check.reason or "state changed")
+                result.resources[key] = check
 
-            await asyncio.gather(*(one(k) for k in list(state.resources)))
+            for key in keys:
+                one(key)
             failed = [f"{k}: {c.reason}" for k, c in sorted(result.resources.items())
                       if c.status.endswith(FAILED)]
             if failed:
@@ -1308,6 +1594,13 @@ class Engine:
         if state is None:
             return None
         return await self._delete_stack(state, deadline)
+
+
+_BASE_READ_MANY = ResourcePlugin.read_many.__func__  # type: ignore[attr-defined]
+
+
+def _has_read_many(cls: type[ResourcePlugin]) -> bool:
+    return getattr(cls.read_many, "__func__", None) is not _BASE_READ_MANY
 
 
 class _NullLimit:

@@ -20,11 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubeheat.engine.state import (
+    ADOPT,
     CHECK,
     COMPLETE,
+    CREATE,
     DELETE,
     FAILED,
     IN_PROGRESS,
+    INIT,
     ROLLBACK,
     UPDATE,
     ResourceState,
@@ -34,6 +37,7 @@ from kubeheat.resources.base import Observed, PluginRegistry, ResourcePlugin
 from kubeheat.resources.properties import check_properties
 from kubeheat.template.errors import TemplateError
 from kubeheat.template.functions.base import ABSENT
+from kubeheat.template.graph import DependencyGraph
 from kubeheat.template.scope import ResourceResolver
 from kubeheat.template.stack import StackDefinition, is_provider_template
 
@@ -74,6 +78,20 @@ def _fmt(names: Iterable[str]) -> str:
     return ", ".join(sorted(names))
 
 
+def aborted(rec: ResourceState) -> bool:
+    """True when the resource's last action failed because it was interrupted (cancelled,
+    timed out, the stack failing elsewhere), not because the cloud refused it: the engine
+    records those ``<ACTION>_FAILED`` with the reason ``<ACTION> aborted``."""
+    return rec.status == FAILED and rec.status_reason.startswith(f"{rec.action} aborted")
+
+
+def create_interrupted(rec: ResourceState) -> bool:
+    """A create that did not finish although its physical resource was recorded: the next
+    operation finishes it (waits for it to be ready) instead of replacing it."""
+    return rec.physical_id is not None and rec.action in (CREATE, ADOPT, INIT) and (
+        rec.status == IN_PROGRESS or aborted(rec))
+
+
 def _never_updates(plugin: ResourcePlugin) -> bool:
     return bool(getattr(plugin, "never_updates", False))
 
@@ -105,7 +123,9 @@ def decide(plugin: ResourcePlugin, rec: ResourceState | None, type_name: str,
     if isinstance(observed, Observed) and observed.failed:
         return Decision(P_REPLACE, f"failed in the cloud: {observed.failed}")
     in_place = plugin.update_all_in_place
-    if rec.status == FAILED and rec.action != CHECK:
+    finishing = create_interrupted(rec)
+    was_aborted = aborted(rec)
+    if rec.status == FAILED and rec.action != CHECK and not was_aborted:
         if in_place:
             return Decision(P_UPDATE, f"resource {rec.action} failed",
                             frozenset(props or ()))
@@ -124,7 +144,7 @@ def decide(plugin: ResourcePlugin, rec: ResourceState | None, type_name: str,
                  if k in props and k not in unknown_set and v != old.get(k)
                  and props.get(k) != v}
         changed |= drift
-    interrupted = rec.status == IN_PROGRESS and rec.action == UPDATE
+    interrupted = rec.action == UPDATE and (rec.status == IN_PROGRESS or was_aborted)
     if _never_updates(plugin):
         return Decision(P_NOOP, "never updated" if changed else "", frozenset(changed))
     frozen = frozenset(changed)
@@ -143,6 +163,9 @@ def decide(plugin: ResourcePlugin, rec: ResourceState | None, type_name: str,
         return Decision(P_UPDATE, f"properties {what}: {_fmt(frozen)}", frozen)
     if interrupted:
         return Decision(P_UPDATE, "UPDATE was interrupted", frozenset())
+    if finishing:
+        return Decision(P_UPDATE, f"{rec.action} was interrupted: it is finished",
+                        frozenset())
     if metadata is not None and dict(metadata) != rec.metadata:
         return Decision(P_UPDATE, "metadata changed")
     if unknown_set:
@@ -306,14 +329,17 @@ def removal_order(entries: Mapping[str, ResourceState], keys: Collection[str]
 def plan(definition: StackDefinition, recorded: StackState | None,
          observed: Mapping[str, Observed | None] | None, registry: PluginRegistry, *,
          plugins: Mapping[str, ResourcePlugin] | None = None,
-         attributes: ResourceResolver | None = None) -> Plan:
+         attributes: ResourceResolver | None = None,
+         requires: Mapping[str, frozenset[str]] | None = None) -> Plan:
     """What an operation applying ``definition`` over ``recorded`` would do.
 
     ``observed`` maps logical names to what the cloud holds (None: gone); names it lacks were
     not observed. ``plugins`` may give plugin instances by resource name (the engine passes
     the provider-template plugins it builds). ``attributes`` answers ``get_attr`` on the
     recorded resources the operation leaves alone (the engine's, which asks types with dynamic
-    attributes); without it the cached attribute values are used.
+    attributes); without it the cached attribute values are used. ``requires`` is the
+    dependency graph to follow (the engine passes the template's with the implicit edges of
+    its types, :func:`kubeheat.engine.deps.stack_requires`); default the template's.
     """
     entries = recorded.resources if recorded is not None else {}
     out = Plan(stack_name=recorded.name if recorded else definition.identity.name,
@@ -322,7 +348,8 @@ def plan(definition: StackDefinition, recorded: StackState | None,
     volatile_attr: set[str] = set()
     resolver = _PlanResolver(entries, volatile_ref, volatile_attr, attributes)
     instances: dict[type[ResourcePlugin], ResourcePlugin] = {}
-    for name in definition.graph.order():
+    graph = definition.graph if requires is None else DependencyGraph(dict(requires))
+    for name in graph.order():
         rdef = definition.resources[name]
         rec = entries.get(name)
         plugin: ResourcePlugin | None = (plugins or {}).get(name)
@@ -381,7 +408,7 @@ def plan(definition: StackDefinition, recorded: StackState | None,
             name=name, type=rdef.type, action=decision.action, reason=decision.reason,
             changed=tuple(sorted(decision.changed)), may_change=tuple(sorted(unknown)),
             physical_id=rec.physical_id if rec else None,
-            requires=tuple(sorted(rdef.dependencies)), error=error)
+            requires=tuple(sorted(graph.requires.get(name, rdef.dependencies))), error=error)
     removed = [k for k in entries if k not in definition.resources]
     order = removal_order(entries, removed)
     done: set[str] = set()
@@ -429,7 +456,9 @@ __all__ = [
     "Decision",
     "Plan",
     "ResourcePlan",
+    "aborted",
     "base_name",
+    "create_interrupted",
     "decide",
     "plan",
     "plugin_for",

@@ -26,6 +26,22 @@ Handlers (all ``async``):
 A handler may deliver a signal to another resource of its stack through
 :attr:`ResourceContext.signal_resource` (ScalingPolicy adjusting its group).
 
+Optional class-level hooks (all additive; the defaults change nothing):
+
+- :meth:`ResourcePlugin.implicit_dependencies` (Heat's ``add_dependencies``): resources of the
+  stack this one must wait for although the template does not refer to them, found on the
+  *unresolved* property trees of the whole stack (:class:`DependencyView`) before anything is
+  created. The engine adds these edges to the template's graph (an edge that would close a
+  cycle is skipped, as Heat skips it); they order create, update and delete.
+- :attr:`ResourcePlugin.live_attributes`: the type's attribute values can change after its
+  own create/update (another resource of the stack, or the cloud, changes them: a network's
+  ``subnets``, a floating IP's ``port_id``). The engine re-reads them
+  (:meth:`ResourcePlugin.attribute_values`) before a later ``get_attr`` on them and before
+  computing outputs, when they may have changed.
+- :meth:`ResourcePlugin.read_many`: observe many resources of one type at once (one listing
+  filtered by the stack's tag instead of one read per resource), used by ``check`` and
+  ``plan(observe=True)``.
+
 Plugins never see the template, the state store or the event sink.
 """
 
@@ -276,6 +292,12 @@ class ResourcePlugin:
     #: any attribute name is accepted and answered from the cache (None when absent), as
     #: ``OS::Heat::None`` does
     any_attribute: ClassVar[bool] = False
+    #: the attribute values can change after the resource's own create/update (other
+    #: resources of the stack, or the cloud, change them): the engine re-reads them with
+    #: :meth:`attribute_values` (one call per resource) before a later ``get_attr`` on them
+    #: when a resource depending on this one acted since they were read, and before computing
+    #: outputs. Heat reads attributes live; False (Heat's own types) costs nothing.
+    live_attributes: ClassVar[bool] = False
 
     # -- handlers ---------------------------------------------------------------------------
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
@@ -328,7 +350,36 @@ class ResourcePlugin:
         incorrect.``"""
         raise ResourceFailure(f"The Referenced Attribute ({ctx.name} {key}) is incorrect.")
 
+    @classmethod
+    async def read_many(cls, items: Sequence[tuple[ResourceContext, dict[str, Any]]]
+                        ) -> dict[str, Observed | None]:
+        """Observe many resources of this type at once (optional hook).
+
+        ``items`` are ``(ctx, applied properties)`` of resources of this type with a physical
+        id, all of one stack. Returns :class:`Observed` (or None: gone) keyed by **physical
+        id**; a resource left out of the result is read on its own with :meth:`read` (do so
+        for anything the batch could not see, e.g. an untagged ``external_id`` resource).
+        OpenStack types list their objects once, filtered by the stack's tag
+        (``kubeheat-stack-id=<stack id>``), instead of one GET per resource. Values that would
+        need more calls per resource may be left out of ``Observed.attributes`` (the cached
+        ones are kept). The default batches nothing."""
+        return {}
+
     # -- planning hooks ---------------------------------------------------------------------
+    @classmethod
+    def implicit_dependencies(cls, name: str, properties: Mapping[str, Any],
+                              stack: DependencyView) -> set[str]:
+        """Resources of ``stack`` that resource ``name`` (of this type, with the unresolved
+        ``properties``) must come after, beyond the template's own references (Heat's
+        ``add_dependencies``). Called once per operation before anything is created; must not
+        do I/O. Names that are not resources of the stack, or that would close a cycle, are
+        ignored. Examples (Heat's rules): a Neutron port waits for the subnets of its network;
+        a floating IP for the router interfaces on its port's subnets and for the routers
+        whose gateway is its floating network; ``OS::Nova::Server`` should wait for the
+        subnets of the networks in its ``networks`` property (``network`` of each item equal,
+        by :meth:`DependencyView.same`, to a subnet's ``network``)."""
+        return set()
+
     def needs_replacement(self, old: Mapping[str, Any], new: Mapping[str, Any],
                           changed: frozenset[str]) -> frozenset[str]:
         """The changed properties that force replacement (default: those not
@@ -349,6 +400,41 @@ class ResourcePlugin:
             "attributes": {k: v.as_dict() for k, v in cls.attributes.items()},
             "support_status": {"status": "SUPPORTED"},
         }
+
+
+@dataclass(frozen=True)
+class ResourceSnippet:
+    """One resource of a stack as :meth:`ResourcePlugin.implicit_dependencies` sees it: its
+    type and its property trees *unresolved* (intrinsic functions are still function nodes;
+    compare them with :meth:`DependencyView.same`, follow references with
+    :meth:`DependencyView.reference`)."""
+
+    name: str
+    #: the type the plugin implements (an environment alias is resolved to it)
+    type: str
+    properties: Mapping[str, Any]
+    #: the resources the template itself makes it depend on (references and depends_on)
+    dependencies: frozenset[str]
+
+
+class DependencyView(Protocol):
+    """The whole stack, for :meth:`ResourcePlugin.implicit_dependencies` (no I/O)."""
+
+    @property
+    def resources(self) -> Mapping[str, ResourceSnippet]:
+        """Every resource of the stack by logical name."""
+
+    def of_type(self, *types: str) -> list[ResourceSnippet]:
+        """The resources implementing one of ``types`` (sorted by name)."""
+
+    def reference(self, snippet: Any) -> str | None:
+        """The logical name when ``snippet`` is exactly a reference to a resource of the stack
+        (``get_resource: x`` / ``Ref: x``), else None."""
+
+    def same(self, a: Any, b: Any) -> bool:
+        """True when two unresolved values certainly name the same thing: references to the
+        same resource, values that need no resource and are equal once evaluated (parameters
+        included), or identical function trees. Unset values (None) are never the same."""
 
 
 class PluginRegistry:

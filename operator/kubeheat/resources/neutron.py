@@ -13,8 +13,17 @@ gives it: the generated name (when the template sets none), or for a floating IP
 its description. Objects without tags are found by what identifies them in Neutron: a router
 interface by its router and subnet/port, a floating IP association by the floating IP's port, a
 security group rule by the marker in its description (or the template's description) and its
-parameters. A replacement that Neutron refuses because its predecessor still holds what it
-needs (a subnet's CIDR, a port's address, a floating IP's port) deletes the predecessor first.
+parameters.
+
+Ordering: Heat's implicit dependencies (:meth:`implicit_dependencies`) make a port wait for the
+subnets of its network, a router for the subnets of its gateway network, and a floating IP (or
+association) for the router interfaces on its port's subnets and for the routers whose gateway
+is its floating network; deletes run in the reverse order, so a router interface is removed
+after the floating IPs that need it.
+
+Observation: :meth:`read_many` lists each tagged type once by the stack's tag (``check`` and
+``plan``); attributes are re-read by the engine when they may have changed
+(``live_attributes``: a network's ``subnets``, a floating IP's ``port_id``).
 
 Drift: :meth:`read` reports the properties that can change in place and were set in the
 template, in the template's own form when the cloud agrees with it (names of referenced objects
@@ -28,10 +37,8 @@ cloud (see :func:`kubeheat.resources._openstack.cloud_constraints`).
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from kubeheat.resources._openstack import (
@@ -55,10 +62,12 @@ from kubeheat.resources.base import (
     TAG_STACK_ID,
     Attribute,
     Created,
+    DependencyView,
     Observed,
     Property,
     ResourceContext,
     ResourceFailure,
+    ResourceSnippet,
     register,
 )
 from kubeheat.template.constraints import (
@@ -190,50 +199,6 @@ async def _get(ctx: ResourceContext, getter: Callable[..., Any], ident: str) -> 
         raise ResourceFailure(cloud_message(exc)) from None
 
 
-#: how long a call waits for another resource of the stack that Neutron needs first or gone
-#: first: a floating IP association for the router interface of its port's subnet, a router
-#: interface removal for the floating IPs using it. Heat orders these through implicit
-#: dependencies; kubeheat's graph has only the template's, so the call is retried instead.
-ORDER_WAIT = 30.0
-
-
-def _unreachable(exc: BaseException) -> bool:
-    return is_not_found(exc) and "not reachable" in str(exc)
-
-
-def _interface_in_use(exc: BaseException) -> bool:
-    return getattr(exc, "status_code", None) == 409 and "floating IP" in str(exc)
-
-
-async def _patiently(ctx: ResourceContext, retry_if: Callable[[BaseException], bool],
-                     fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``fn(*args, **kwargs)`` off the event loop; while it fails in a way ``retry_if``
-    accepts, again with backoff, bounded by :data:`ORDER_WAIT` and the stack's deadline.
-    Any other failure (or the last one) is raised as the SDK raised it."""
-    give_up = time.monotonic() + ORDER_WAIT
-    delay = 0.05
-    while True:
-        try:
-            return await ctx.call(fn, *args, **kwargs)
-        except Exception as exc:
-            remaining = ctx.remaining()
-            if not retry_if(exc) or time.monotonic() >= give_up or (
-                    remaining is not None and remaining <= 0):
-                raise
-        await asyncio.sleep(delay)
-        delay = min(delay * 1.5, 1.0)
-
-
-async def _associating(ctx: ResourceContext, fn: Callable[..., Any], *args: Any,
-                       **kwargs: Any) -> Any:
-    """A call associating a floating IP with a port: waits while Neutron says the external
-    network is not reachable from the port's subnet yet."""
-    try:
-        return await _patiently(ctx, _unreachable, fn, *args, **kwargs)
-    except Exception as exc:
-        raise ResourceFailure(cloud_message(exc)) from None
-
-
 def _same(applied: Any, observed: Any) -> bool:
     """Equal as Neutron means it: lists compare as sets (of their items' non-null keys), maps
     by their non-null keys."""
@@ -284,6 +249,57 @@ def _value_specs(props: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # -------------------------------------------------------------------------------------------
+# implicit dependencies (Heat's add_dependencies rules, on unresolved properties)
+# -------------------------------------------------------------------------------------------
+
+_SUBNET, _PORT, _ROUTER, _IFACE = ("OS::Neutron::Subnet", "OS::Neutron::Port",
+                                   "OS::Neutron::Router", "OS::Neutron::RouterInterface")
+
+
+def _subnets_of_network(stack: DependencyView, network: Any) -> set[str]:
+    """The stack's subnets on ``network``."""
+    return {s.name for s in stack.of_type(_SUBNET)
+            if stack.same(s.properties.get("network"), network)}
+
+
+def _port_on_subnet(stack: DependencyView, port: ResourceSnippet, subnet: Any) -> bool:
+    """True when the stack's port ``port`` takes an address on ``subnet``: one of its fixed
+    IPs names it, or (no subnet named) ``subnet`` is a subnet of the stack on the port's
+    network (Heat asks the cloud for the network's subnets; the template tells us)."""
+    fixed = port.properties.get("fixed_ips")
+    named = [ip.get("subnet") for ip in fixed if isinstance(ip, Mapping)] \
+        if isinstance(fixed, list) else []
+    named = [n for n in named if n is not None]
+    if named:
+        return any(stack.same(n, subnet) for n in named)
+    target = stack.reference(subnet)
+    if target is None or stack.resources[target].type != _SUBNET:
+        return False
+    return stack.same(stack.resources[target].properties.get("network"),
+                      port.properties.get("network"))
+
+
+def _interfaces_for_ports(stack: DependencyView, name: str) -> set[str]:
+    """Router interfaces on a subnet of a port that resource ``name`` depends on."""
+    mine = stack.resources[name]
+    ports = [stack.resources[d] for d in sorted(mine.dependencies)
+             if d in stack.resources and stack.resources[d].type == _PORT]
+    out: set[str] = set()
+    if not ports:
+        return out
+    for iface in stack.of_type(_IFACE):
+        subnet = iface.properties.get("subnet")
+        if subnet is not None and any(_port_on_subnet(stack, p, subnet) for p in ports):
+            out.add(iface.name)
+    return out
+
+
+def _gateway_network(router: ResourceSnippet) -> Any:
+    info = router.properties.get("external_gateway_info")
+    return info.get("network") if isinstance(info, Mapping) else None
+
+
+# -------------------------------------------------------------------------------------------
 # the shared base
 # -------------------------------------------------------------------------------------------
 
@@ -300,6 +316,9 @@ class NeutronResource(OpenStackPlugin):
     tagged: ClassVar[bool] = True
     #: the object has a ``status`` that must reach a built state
     has_status: ClassVar[bool] = True
+    #: a network's subnets, a port's addresses, a floating IP's association ... change after
+    #: the object's own create: the engine re-reads the attributes when they may have
+    live_attributes = True
 
     # -- SDK plumbing ------------------------------------------------------------------------
     def _call(self, ctx: ResourceContext, verb: str) -> Callable[..., Any]:
@@ -379,12 +398,43 @@ class NeutronResource(OpenStackPlugin):
         obj = await self._fetch(ctx)
         if obj is None:
             return None
-        raw = _raw(obj)
+        return await self._observation(ctx, props, _raw(obj))
+
+    async def _observation(self, ctx: ResourceContext, props: Mapping[str, Any],
+                           raw: Mapping[str, Any], *, batch: bool = False) -> Observed:
         status = str(raw.get("status") or "OK")
         failed = f"Went to status {status}" if status.upper() == _FAILED else None
         observed = _observe(props, await self._observed(ctx, props, raw))
-        return Observed(properties=observed, attributes=await self._attributes(ctx, raw),
-                        status=status, failed=failed)
+        attributes = await (self._listed_attributes(ctx, raw) if batch
+                            else self._attributes(ctx, raw))
+        return Observed(properties=observed, attributes=attributes, status=status,
+                        failed=failed)
+
+    @classmethod
+    async def read_many(cls, items: Sequence[tuple[ResourceContext, dict[str, Any]]]
+                        ) -> dict[str, Observed | None]:
+        """One listing per stack by its tag (``kubeheat-stack-id=<id>``); what it does not
+        show (untagged, or gone) is left to :meth:`read`."""
+        out: dict[str, Observed | None] = {}
+        if not (cls.tagged and cls.listing) or not items:
+            return out
+        plugin = cls()
+        stacks: dict[str, list[tuple[ResourceContext, dict[str, Any]]]] = {}
+        for ctx, props in items:
+            stacks.setdefault(ctx.stack_id, []).append((ctx, props))
+        for stack_id, group in stacks.items():
+            first = group[0][0]
+            lister = getattr(_network(first), cls.listing)
+            query = f"{TAG_STACK_ID}={stack_id}"
+            found = await sdk(first, lambda lister=lister, query=query: list(
+                lister(tags=query)))
+            by_id = {str(obj.id): obj for obj in found}
+            for ctx, props in group:
+                obj = by_id.get(str(ctx.physical_id))
+                if obj is not None:
+                    out[str(ctx.physical_id)] = await plugin._observation(
+                        ctx, props, _raw(obj), batch=True)
+        return out
 
     async def attribute_values(self, ctx: ResourceContext, props: dict[str, Any]
                                ) -> dict[str, Any]:
@@ -406,34 +456,6 @@ class NeutronResource(OpenStackPlugin):
             await self._tag(ctx, None, new.get("tags"))
         return await self._data(ctx, new)
 
-    async def _create_clearing(self, ctx: ResourceContext, fn: Callable[..., Any],
-                               body: Mapping[str, Any], in_the_way: Callable[[Any], bool],
-                               retry_if: Callable[[BaseException], bool] = lambda e: False
-                               ) -> Any:
-        """``fn(**body)``; when Neutron refuses because the resource this one replaces holds
-        what the new one needs (a CIDR, an address, a port's floating IP), delete that
-        predecessor now rather than after the replacement (it goes anyway) and try once more.
-        ``retry_if``: failures worth waiting out (see :func:`_patiently`)."""
-        try:
-            return await _patiently(ctx, retry_if, fn, **body)
-        except Exception as exc:
-            if getattr(exc, "status_code", None) not in (400, 409) or not ctx.exclude_ids:
-                raise ResourceFailure(cloud_message(exc)) from None
-            failure = cloud_message(exc)
-        cleared = False
-        for old_id in sorted(ctx.exclude_ids):
-            old = await _get(ctx, self._call(ctx, "get"), old_id)
-            if old is not None and in_the_way(old):
-                await delete_quietly(ctx, self._call(ctx, "delete"), old_id,
-                                     ignore_missing=False)
-                cleared = True
-        if not cleared:
-            raise ResourceFailure(failure)
-        try:
-            return await _patiently(ctx, retry_if, fn, **body)
-        except Exception as exc:
-            raise ResourceFailure(cloud_message(exc)) from None
-
     # -- per type ----------------------------------------------------------------------------
     async def _send(self, ctx: ResourceContext, fn: Callable[..., Any], *args: Any,
                     **kwargs: Any) -> Any:
@@ -454,6 +476,12 @@ class NeutronResource(OpenStackPlugin):
         out = {name: raw.get(name) for name in self.attributes if name != "show"}
         out["show"] = dict(raw)
         return out
+
+    async def _listed_attributes(self, ctx: ResourceContext, raw: Mapping[str, Any]
+                                 ) -> dict[str, Any]:
+        """The attributes :meth:`read_many` gives from a listing: those needing no further
+        call (the others keep their cached values)."""
+        return await self._attributes(ctx, raw)
 
     async def _update_body(self, ctx: ResourceContext, old: Mapping[str, Any],
                            new: Mapping[str, Any], changed: frozenset[str]) -> dict[str, Any]:
@@ -664,16 +692,7 @@ class Subnet(NeutronResource):
             if props.get(key) is not None:
                 body[key] = props[key]
         body.update(_value_specs(props))
-        cidr = ipaddress.ip_network(str(body["cidr"]), strict=False)
-
-        def overlaps(old: Any) -> bool:
-            try:
-                return bool(old.network_id == body["network_id"] and ipaddress.ip_network(
-                    str(old.cidr), strict=False).overlaps(cidr))
-            except ValueError:
-                return False
-
-        obj = await self._create_clearing(ctx, _network(ctx).create_subnet, body, overlaps)
+        obj = await sdk(ctx, _network(ctx).create_subnet, **body)
         await self._tag(ctx, obj, props.get("tags"))
         return Created(str(obj.id))
 
@@ -825,14 +844,7 @@ class Port(NeutronResource):
         if props.get("qos_policy"):
             body["qos_policy_id"] = await _resolve(ctx, "qos_policy", props["qos_policy"])
         body.update(_value_specs(props))
-        wanted_ips = {ip.get("ip_address") for ip in body.get("fixed_ips") or []} - {None}
-
-        def holds(old: Any) -> bool:
-            return bool(old.network_id == body["network_id"] and (
-                old.mac_address == body.get("mac_address") or wanted_ips & {
-                    ip.get("ip_address") for ip in old.fixed_ips or []}))
-
-        obj = await self._create_clearing(ctx, _network(ctx).create_port, body, holds)
+        obj = await sdk(ctx, _network(ctx).create_port, **body)
         await self._tag(ctx, obj, props.get("tags"))
         return Created(str(obj.id), data)
 
@@ -901,6 +913,20 @@ class Port(NeutronResource):
         out["network"] = _raw(network) if network is not None else None
         return out
 
+    async def _listed_attributes(self, ctx: ResourceContext, raw: Mapping[str, Any]
+                                 ) -> dict[str, Any]:
+        out = await NeutronResource._attributes(self, ctx, raw)
+        out.pop("subnets", None)      # a GET per subnet and the network: kept as cached
+        out.pop("network", None)
+        return out
+
+    @classmethod
+    def implicit_dependencies(cls, name: str, properties: Mapping[str, Any],
+                              stack: DependencyView) -> set[str]:
+        """Heat: every subnet of the port's network exists before the port (which subnet
+        gives it an address is not known)."""
+        return _subnets_of_network(stack, properties.get("network"))
+
 
 def _ips_match(wanted: list[dict[str, Any]], actual: list[dict[str, Any]]) -> bool:
     """Every requested fixed IP (subnet and/or address) is on the port, and nothing more."""
@@ -963,6 +989,16 @@ class Router(NeutronResource):
         "admin_state_up": Attribute("The administrative state of the router.", STRING),
         "tenant_id": Attribute("The project owning the router.", STRING),
     }
+
+    @classmethod
+    def implicit_dependencies(cls, name: str, properties: Mapping[str, Any],
+                              stack: DependencyView) -> set[str]:
+        """Heat: the subnets of the gateway's network exist before the router (the gateway
+        takes an address on one of them)."""
+        info = properties.get("external_gateway_info")
+        if not isinstance(info, Mapping) or info.get("network") is None:
+            return set()
+        return _subnets_of_network(stack, info.get("network"))
 
     async def _gateway(self, ctx: ResourceContext, info: Mapping[str, Any] | None
                        ) -> dict[str, Any] | None:
@@ -1146,8 +1182,7 @@ class RouterInterface(NeutronResource):
         router, key, value = self._parse(ctx.physical_id)
         kwargs = {"subnet": value} if key == "subnet_id" else {"port": value}
         try:
-            await _patiently(ctx, _interface_in_use, _network(ctx).remove_interface_from_router,
-                             router, **kwargs)
+            await ctx.call(_network(ctx).remove_interface_from_router, router, **kwargs)
         except Exception as exc:
             if not is_not_found(exc):
                 raise ResourceFailure(cloud_message(exc)) from None
@@ -1197,6 +1232,18 @@ class FloatingIP(NeutronResource):
         "port_id": Attribute("The port associated with this floating IP.", STRING),
     }
 
+    @classmethod
+    def implicit_dependencies(cls, name: str, properties: Mapping[str, Any],
+                              stack: DependencyView) -> set[str]:
+        """Heat: the routers whose gateway is on the floating network, and the router
+        interfaces on a subnet of the port it refers to (the floating IP is reachable from
+        the port only through them); deleted before them, in reverse."""
+        out = _interfaces_for_ports(stack, name)
+        floating = properties.get("floating_network")
+        out.update(r.name for r in stack.of_type(_ROUTER)
+                   if stack.same(_gateway_network(r), floating))
+        return out
+
     async def _data(self, ctx: ResourceContext, props: Mapping[str, Any]) -> dict[str, Any]:
         port = await _resolve(ctx, "port", props.get("port_id"))
         return {"port_id": port} if port else {}
@@ -1217,21 +1264,13 @@ class FloatingIP(NeutronResource):
                 body[key] = props[key]
         body["description"] = _marker(ctx)
         body.update(_value_specs(props))
-        def holds(old: Any) -> bool:
-            return bool(body.get("port_id")) and old.port_id == body["port_id"]
-
-        obj = await self._create_clearing(ctx, _network(ctx).create_ip, body, holds,
-                                          _unreachable)
+        obj = await sdk(ctx, _network(ctx).create_ip, **body)
         await self._tag(ctx, obj, props.get("tags"))
         return Created(str(obj.id), data)
 
     def _fallback_query(self, ctx: ResourceContext, props: Mapping[str, Any]
                         ) -> dict[str, str] | None:
         return {"description": _marker(ctx)}
-
-    async def _send(self, ctx: ResourceContext, fn: Callable[..., Any], *args: Any,
-                    **kwargs: Any) -> Any:
-        return await _associating(ctx, fn, *args, **kwargs)
 
     async def _update_body(self, ctx: ResourceContext, old: Mapping[str, Any],
                            new: Mapping[str, Any], changed: frozenset[str]) -> dict[str, Any]:
@@ -1274,6 +1313,12 @@ class FloatingIPAssociation(NeutronResource):
     }
     attributes = {}
 
+    @classmethod
+    def implicit_dependencies(cls, name: str, properties: Mapping[str, Any],
+                              stack: DependencyView) -> set[str]:
+        """Heat: the router interfaces on a subnet of the port it refers to."""
+        return _interfaces_for_ports(stack, name)
+
     async def _data(self, ctx: ResourceContext, props: Mapping[str, Any]) -> dict[str, Any]:
         return {"floatingip_id": str(props["floatingip_id"]),
                 "port_id": await _resolve(ctx, "port", props["port_id"])}
@@ -1289,7 +1334,7 @@ class FloatingIPAssociation(NeutronResource):
         body: dict[str, Any] = {"port_id": data["port_id"]}
         if fixed_ip:
             body["fixed_ip_address"] = fixed_ip
-        await _associating(ctx, _network(ctx).update_ip, data["floatingip_id"], **body)
+        await sdk(ctx, _network(ctx).update_ip, data["floatingip_id"], **body)
 
     async def _disassociate(self, ctx: ResourceContext, fip_id: str | None,
                             port_id: str | None) -> None:
