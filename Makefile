@@ -32,8 +32,19 @@ typecheck: venv
 pytest: venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# -P: bench/operator.py must not shadow the standard library's operator module
 bench: venv
-	$(BIN)/python bench/parse_validate.py
+	$(BIN)/python -P bench/parse_validate.py
+	$(BIN)/python -P bench/engine.py
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache
+
+# Pins pyproject.toml's runtime dependencies (and the build backend the image builds kubeheat
+# with) with hashes into requirements.lock, which the Dockerfile installs with --require-hashes.
+# Resolved for this interpreter's Python: keep it equal to the Dockerfile's PYTHON_VERSION.
+.PHONY: lock
+lock: venv
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
+		--allow-unsafe --strip-extras --no-emit-find-links --no-emit-index-url \
+		--build-deps-for=wheel --output-file=requirements.lock pyproject.toml
