@@ -10,8 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+import kubeheat.cli.operator_cmd as operator_cmd
 from kubeheat import __version__
-from kubeheat.cli import resource_types, sandbox_cmd, stack_cmds, template_cmds, validate
+from kubeheat.cli import docs_cmd, resource_types, sandbox_cmd, stack_cmds, template_cmds, validate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     resource_types.register(sub)
     stack_cmds.register(sub)
     sandbox_cmd.register(sub)
+    docs_cmd.register(sub)
+    operator_cmd.register(sub)
     return parser
 
 

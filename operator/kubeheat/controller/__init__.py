@@ -1,5 +1,6 @@
-"""Controller layer: the Kubernetes side, run by ``kubeheat operator``.
-
-It owns the kopf handlers for the Stack custom resource, the state store kept in the resource's
-status subresource, conditions, Kubernetes Events, finalizers, drift timers and Prometheus metrics.
+"""Controller layer: the Kubernetes side, run by ``kubeheat operator``: the Stack CRD generated from
+one schema (``crd``), the operator's RBAC rules as data (``rbac``), the kopf handlers and reconcile
+logic (``handlers``), the engine state kept in a compressed Secret owned by each Stack with a
+sanitized summary in its status (``store``, ``status``), aggregated Kubernetes Events
+(``events``), Prometheus metrics (``metrics``) and the process runner (``runner``).
 """

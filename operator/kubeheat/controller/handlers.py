@@ -1,0 +1,703 @@
+"""The kopf handlers of the Stack resource and the reconcile logic behind them.
+
+``create``/``update``/``resume`` all reconcile: resolve the spec, plan (template, parameter and
+credential errors stop here: ``Stalled``, nothing in the cloud touched), then apply with the
+engine and report. ``update`` fires only when the spec or the ``kubeheat.io/reconcile-requested-at``
+annotation changes: kopf's diff base is a digest of those two in ``status.kopf.digest``
+(:class:`DigestDiffBaseStorage`), and its handler progress lives in ``status.kopf.progress``, so
+no annotation ever holds a copy of the spec (a 500 KiB template works). A daemon per Stack checks
+drift every ``spec.drift.interval``; ``delete`` removes the cloud resources (unless
+``deletionPolicy: Retain``) before kopf drops the ``kubeheat.io/stack-cleanup`` finalizer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import hashlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import kopf
+
+from kubeheat.cloud.session import CloudConfigError, CloudSession, connect
+from kubeheat.controller.crd import GROUP, PLURAL, VERSION
+from kubeheat.controller.events import EventCollector, KubeEvents
+from kubeheat.controller.kube import KubeClient, KubeError
+from kubeheat.controller.metrics import Metrics
+from kubeheat.controller.spec import (
+    Resolved,
+    SpecError,
+    parse_duration,
+    resolve,
+    spec_digest,
+)
+from kubeheat.controller.status import (
+    DRIFTED,
+    RECONCILING,
+    Redactor,
+    condition,
+    conditions_for,
+    is_good,
+    merge_conditions,
+    summary,
+    timestamp,
+)
+from kubeheat.controller.store import SecretStateStore, StateTooLarge, owner_reference
+from kubeheat.engine.executor import CheckResult, Engine, EngineError, StateSaveError
+from kubeheat.engine.state import StackState
+from kubeheat.template.errors import KubeheatError
+
+LOG = logging.getLogger("kubeheat.controller")
+
+FINALIZER = "kubeheat.io/stack-cleanup"
+RECONCILE_ANNOTATION = "kubeheat.io/reconcile-requested-at"
+MAX_BACKOFF = 300.0
+DRIFT_IGNORE_POLL = 30.0
+
+
+@dataclass
+class Options:
+    """What ``kubeheat operator`` was told."""
+
+    concurrency: int = 16
+    #: resource actions in flight at once within one stack
+    resource_concurrency: int = 32
+    #: seconds between two writes of a Stack's state Secret and status
+    state_write_interval: float = 0.3
+    default_drift_interval: float = 600.0
+
+
+def backoff(retry: int) -> float:
+    return float(min(MAX_BACKOFF, 5 * 2 ** min(retry, 10)))
+
+
+class DigestDiffBaseStorage(kopf.DiffBaseStorage):
+    """kopf's "last handled" essence kept as a digest in ``status.kopf.digest``.
+
+    The essence is the spec and the reconcile-request annotation only, so labels and other
+    annotations never trigger an update. ``fetch`` returns the current essence when its digest
+    matches the stored one (nothing changed) and a different marker otherwise (an update)."""
+
+    FIELD = ("status", "kopf", "digest")
+
+    def build(self, *, body: kopf.Body,
+              extra_fields: Iterable[Any] | None = None) -> kopf.BodyEssence:
+        essence: dict[str, Any] = {"spec": copy.deepcopy(dict(body.get("spec") or {}))}
+        annotations = body.get("metadata", {}).get("annotations") or {}
+        if RECONCILE_ANNOTATION in annotations:
+            essence["metadata"] = {"annotations": {
+                RECONCILE_ANNOTATION: annotations[RECONCILE_ANNOTATION]}}
+        return cast(kopf.BodyEssence, essence)
+
+    @staticmethod
+    def digest(essence: Mapping[str, Any]) -> str:
+        return spec_digest(essence)
+
+    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
+        stored = (body.get("status") or {}).get("kopf", {}).get("digest")
+        if not stored:
+            return None
+        current = self.build(body=body)
+        if self.digest(current) == stored:
+            return current
+        return cast(kopf.BodyEssence, {"digest": stored})
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch,
+              essence: kopf.BodyEssence) -> None:
+        raw = cast(dict[str, Any], patch)
+        raw.setdefault("status", {}).setdefault("kopf", {})["digest"] = self.digest(
+            cast(Mapping[str, Any], essence))
+
+
+@dataclass
+class _StackRun:
+    """One operation on one Stack: its store, events and engine."""
+
+    store: SecretStateStore
+    events: EventCollector
+    engine: Engine
+    redactor: Redactor
+
+
+@dataclass
+class Controller:
+    """The operator's shared state; :meth:`register` puts its handlers in a kopf registry."""
+
+    options: Options = field(default_factory=Options)
+    metrics: Metrics = field(init=False)
+    client: KubeClient | None = None
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _slots: asyncio.Semaphore | None = None
+    _sessions: dict[tuple[str, str, str], tuple[str, CloudSession]] = field(
+        default_factory=dict)
+    _last_status: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.metrics = Metrics(lambda: [s for _, s in self._sessions.values()])
+
+    # -- plumbing --------------------------------------------------------------------------
+    @property
+    def kube(self) -> KubeClient:
+        if self.client is None:
+            raise kopf.TemporaryError("not logged in to Kubernetes yet", delay=5)
+        return self.client
+
+    def _lock(self, uid: str) -> asyncio.Lock:
+        lock = self._locks.get(uid)
+        if lock is None:
+            lock = self._locks[uid] = asyncio.Lock()
+        return lock
+
+    @contextlib.asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(max(1, self.options.concurrency))
+        self.metrics.queue_depth.inc()
+        try:
+            await self._slots.acquire()
+        finally:
+            self.metrics.queue_depth.dec()
+        self.metrics.in_flight.inc()
+        try:
+            yield
+        finally:
+            self.metrics.in_flight.dec()
+            self._slots.release()
+
+    def _cloud(self, namespace: str, resolved: Resolved) -> CloudSession | None:
+        if resolved.cloud is None or resolved.clouds_yaml is None:
+            return None
+        key = (namespace, resolved.cloud.secret, resolved.cloud.cloud_name)
+        digest = hashlib.sha256(resolved.clouds_yaml.encode()).hexdigest()
+        found = self._sessions.get(key)
+        if found is not None and found[0] == digest:
+            return found[1]
+        try:
+            session = connect(resolved.clouds_yaml, resolved.cloud.cloud_name)
+        except CloudConfigError as exc:
+            raise SpecError("InvalidCredentials",
+                            f"spec.cloud: Secret {namespace}/{resolved.cloud.secret}: "
+                            f"{exc}") from None
+        if found is not None:
+            self.metrics.cloud.retire(found[1])
+            with contextlib.suppress(Exception):
+                found[1].close()
+        self._sessions[key] = (digest, session)
+        return session
+
+    def _engine(self, store: SecretStateStore, events: EventCollector,
+                cloud: CloudSession | None) -> Engine:
+        kwargs: dict[str, Any] = {}
+        if cloud is not None:
+            from kubeheat.resources._openstack import cloud_constraints
+
+            kwargs["constraints"] = cloud_constraints(cloud)
+        return Engine(store, events, native=store.native, cloud=cloud,
+                      concurrency=self.options.resource_concurrency, threads=8, **kwargs)
+
+    async def _open(self, body: kopf.Body, resolved: Resolved | None, redactor: Redactor
+                    ) -> _StackRun:
+        meta = body["metadata"]
+        namespace, name = str(meta["namespace"]), str(meta["name"])
+        store = SecretStateStore(self.kube, namespace, body,
+                                 min_interval=self.options.state_write_interval)
+        try:
+            await store.load_all()
+        except KubeError as exc:
+            raise kopf.TemporaryError(f"reading the state Secret failed: {exc}",
+                                      delay=10) from None
+        except ValueError as exc:
+            raise SpecError("StateUnreadable", str(exc)) from None
+        state = store.root_state()
+        if state is not None:
+            for pname in state.hidden:
+                if pname in state.parameters:
+                    redactor.add(state.parameters[pname])
+        cloud = self._cloud(namespace, resolved) if resolved is not None else None
+        collector = EventCollector(KubeEvents(self.kube, body), redactor, name)
+        run = _StackRun(store, collector, self._engine(store, collector, cloud), redactor)
+        store.listeners.append(lambda: self._after_write(body, run))
+        return run
+
+    async def _after_write(self, body: kopf.Body, run: _StackRun) -> None:
+        """After each state write: the status summary, the Events, the metrics."""
+        state = run.store.root_state()
+        if state is not None:
+            await self.patch_status(body, summary(state, run.redactor))
+            self.metrics.set_stack_status(_key(body), state.state)
+        await run.events.drain()
+        results, run.events.resource_results = run.events.resource_results, []
+        for type_, action, result in results:
+            self.metrics.resource_actions.labels(type_, action, result).inc()
+
+    async def patch_status(self, body: kopf.Body, fields: Mapping[str, Any]) -> None:
+        """Merge ``fields`` into the Stack's status (outputs removed since the last write are
+        removed; nothing is sent when nothing changed)."""
+        uid = str(body["metadata"]["uid"])
+        last = self._last_status.setdefault(uid, copy.deepcopy(dict(body.get("status") or {})))
+        patch: dict[str, Any] = {}
+        for key, value in fields.items():
+            if last.get(key) == value:
+                continue
+            if key in ("outputs", "outputErrors") and isinstance(last.get(key), dict) \
+                    and isinstance(value, dict):
+                patch[key] = {**dict.fromkeys(set(last[key]) - set(value)), **value}
+            else:
+                patch[key] = value
+        if not patch:
+            return
+        meta = body["metadata"]
+        try:
+            await self.kube.patch_status(GROUP, VERSION, PLURAL, str(meta["namespace"]),
+                                         str(meta["name"]), patch)
+        except KubeError as exc:
+            LOG.warning("patching the status of %s failed: %s", _key(body), exc)
+            return
+        last.update(copy.deepcopy(patch))
+        for key in ("outputs", "outputErrors"):
+            if isinstance(last.get(key), dict):
+                last[key] = {k: v for k, v in last[key].items() if v is not None}
+
+    async def set_phase(self, body: kopf.Body, *, ready: bool | None, reconciling: bool,
+                        stalled: bool, reason: str, message: str,
+                        extra: Mapping[str, Any] | None = None) -> None:
+        uid = str(body["metadata"]["uid"])
+        current = self._last_status.get(uid, body.get("status") or {}).get("conditions")
+        conds = conditions_for(list(current or []), body["metadata"].get("generation"),
+                               ready=ready, reconciling=reconciling, stalled=stalled,
+                               reason=reason, message=message)
+        await self.patch_status(body, {"conditions": conds, **(extra or {})})
+
+    async def stalled(self, body: kopf.Body, reason: str, message: str,
+                      events: KubeEvents | None = None) -> None:
+        await self.set_phase(body, ready=False, reconciling=False, stalled=True, reason=reason,
+                             message=message,
+                             extra={"observedGeneration": body["metadata"].get("generation")})
+        poster = events or KubeEvents(self.kube, body)
+        await poster.post("Warning", reason, message)
+
+    # -- reconcile -------------------------------------------------------------------------
+    async def reconcile(self, body: kopf.Body, retry: int, cause: str) -> None:
+        meta = body["metadata"]
+        spec = body.get("spec") or {}
+        status = body.get("status") or {}
+        generation = meta.get("generation")
+        requested = (meta.get("annotations") or {}).get(RECONCILE_ANNOTATION)
+        if spec.get("suspend"):
+            current = self._last_status.get(str(meta["uid"]), status).get("conditions")
+            cond = condition(current, RECONCILING, False, "Suspended",
+                             "spec.suspend is true: reconciliation is paused", generation)
+            await self.patch_status(body, {"conditions": merge_conditions(
+                list(current or []), [cond])})
+            return
+        async with self._lock(str(meta["uid"])), self._slot():
+            began = time.monotonic()
+            outcome = "error"
+            operation = "apply"
+            try:
+                operation, outcome = await self._reconcile(body, spec, status, generation,
+                                                           requested, retry, cause)
+            finally:
+                self.metrics.reconcile_duration.labels(operation, outcome).observe(
+                    time.monotonic() - began)
+
+    async def _reconcile(self, body: kopf.Body, spec: Mapping[str, Any],
+                         status: Mapping[str, Any], generation: int | None,
+                         requested: str | None, retry: int, cause: str) -> tuple[str, str]:
+        meta = body["metadata"]
+        namespace, name = str(meta["namespace"]), str(meta["name"])
+        try:
+            resolved = await resolve(self.kube, namespace, name, spec)
+        except SpecError as exc:
+            await self.stalled(body, exc.reason, exc.message)
+            raise kopf.PermanentError(f"{exc.reason}: {exc.message}") from None
+        except KubeError as exc:
+            raise kopf.TemporaryError(f"reading the Stack's inputs failed: {exc}",
+                                      delay=backoff(retry)) from None
+        try:
+            run = await self._open(body, resolved, resolved.redactor)
+        except SpecError as exc:
+            await self.stalled(body, exc.reason, resolved.redactor.text(exc.message))
+            raise kopf.PermanentError(f"{exc.reason}: {exc.message}") from None
+        redact = run.redactor
+        store, engine = run.store, run.engine
+        try:
+            state = store.root_state()
+            acknowledged = requested is None or requested == status.get("lastHandledReconcileAt")
+            if state is not None and _settled(state) and acknowledged \
+                    and store.meta.get("digest") == resolved.digest \
+                    and status.get("observedGeneration") == generation:
+                await self._report_done(body, run, state, requested)
+                return "noop", "success"
+            try:
+                plan = await engine.plan(resolved.request, store.root, observe=False)
+            except KubeheatError as exc:
+                message = redact.text(f"{exc}")
+                await self.stalled(body, "InvalidTemplate", message, run.events.poster)
+                raise kopf.PermanentError(f"InvalidTemplate: {message}") from None
+            operation = "create" if state is None or (
+                state.action in ("INIT", "CREATE") and state.status != "COMPLETE") else "update"
+            last_plan = {"generation": generation, "time": timestamp(),
+                         "operation": operation.upper(), "summary": plan.counts(),
+                         "resources": [{"name": r.name, "type": r.type, "action": r.action,
+                                        "reason": redact.text(r.reason)[:500]}
+                                       for r in plan.resources.values()]}
+            await self.set_phase(body, ready=None, reconciling=True, stalled=False,
+                                 reason="Progressing",
+                                 message=f"{operation} of the stack in progress",
+                                 extra={"observedGeneration": generation,
+                                        "lastPlan": last_plan})
+            if requested is not None and requested != status.get("lastHandledReconcileAt"):
+                await run.events.poster.post("Normal", "ReconcileRequested",
+                                             f"reconcile requested at {requested}")
+            try:
+                result = await engine.apply(resolved.request, store.root)
+            except StateSaveError as exc:
+                if isinstance(store.error, StateTooLarge):
+                    await self.stalled(body, "StateTooLarge", str(store.error),
+                                       run.events.poster)
+                    raise kopf.PermanentError(str(store.error)) from None
+                raise kopf.TemporaryError(redact.text(str(exc)), delay=backoff(retry)) from None
+            except KubeheatError as exc:
+                if isinstance(exc, EngineError):
+                    raise kopf.TemporaryError(redact.text(str(exc)),
+                                              delay=backoff(retry)) from None
+                message = redact.text(str(exc))
+                await store.flush()
+                await self.stalled(body, "InvalidTemplate", message, run.events.poster)
+                raise kopf.PermanentError(f"InvalidTemplate: {message}") from None
+            await store.flush()
+            if is_good(result):
+                store.set_meta(digest=resolved.digest, generation=generation)
+                await store.flush()
+                await self._write_outputs(body, spec, result, redact)
+                await self._report_done(body, run, result, requested)
+                return operation, "success"
+            reason = "RolledBack" if result.action == "ROLLBACK" else "StackFailed"
+            message = redact.text(f"{result.state}: {result.status_reason}")
+            if run.events.last_failure and run.events.last_failure not in message:
+                message += f" (after {run.events.last_failure})"
+            delay = backoff(retry)
+            await self.set_phase(body, ready=False, reconciling=True, stalled=False,
+                                 reason=reason, message=f"{message} (retrying in {delay:.0f}s)")
+            raise kopf.TemporaryError(message, delay=delay)
+        finally:
+            await _close(run)
+
+    async def _report_done(self, body: kopf.Body, run: _StackRun, state: StackState,
+                           requested: str | None) -> None:
+        extra: dict[str, Any] = dict(summary(state, run.redactor))
+        extra["observedGeneration"] = body["metadata"].get("generation")
+        if requested is not None:
+            extra["lastHandledReconcileAt"] = requested
+        await self.set_phase(body, ready=True, reconciling=False, stalled=False,
+                             reason="Succeeded", message=f"Stack {state.state}", extra=extra)
+        self.metrics.set_stack_status(_key(body), state.state)
+
+    async def _write_outputs(self, body: kopf.Body, spec: Mapping[str, Any],
+                             state: StackState, redact: Redactor) -> None:
+        target = spec.get("outputsTo") or {}
+        if not target:
+            return
+        meta = body["metadata"]
+        namespace = str(meta["namespace"])
+        base = {"namespace": namespace, "ownerReferences": [owner_reference(body)],
+                "labels": {"app.kubernetes.io/managed-by": "kubeheat",
+                           "kubeheat.io/stack": str(meta["name"])[:63]}}
+
+        def text(value: Any) -> str:
+            return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+        try:
+            if target.get("secretName"):
+                await self.kube.upsert(namespace, "secrets", {
+                    "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                    "metadata": {**base, "name": target["secretName"]},
+                    "stringData": {k: text(v) for k, v in state.outputs.items()
+                                   if v is not None}})
+            if target.get("configMapName"):
+                await self.kube.upsert(namespace, "configmaps", {
+                    "apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {**base, "name": target["configMapName"]},
+                    "data": {k: text(redact.data(v)) for k, v in state.outputs.items()
+                             if v is not None}})
+        except KubeError as exc:
+            raise kopf.TemporaryError(f"writing outputsTo failed: {exc}", delay=10) from None
+
+    # -- drift -----------------------------------------------------------------------------
+    async def drift_loop(self, body: kopf.Body, stopped: Any) -> None:
+        """Check drift every ``spec.drift.interval`` (``stopped``: kopf's async flag)."""
+        last = time.monotonic()
+        while not stopped:
+            drift = (body.get("spec") or {}).get("drift") or {}
+            policy = str(drift.get("policy") or "Ignore")
+            interval = parse_duration(drift.get("interval"),
+                                      self.options.default_drift_interval)
+            if policy == "Ignore":
+                await stopped.wait(DRIFT_IGNORE_POLL)
+                last = time.monotonic()
+                continue
+            remaining = last + interval - time.monotonic()
+            if remaining > 0:
+                await stopped.wait(min(remaining, 5.0))
+                continue
+            last = time.monotonic()
+            if stopped or (body.get("spec") or {}).get("suspend") or \
+                    body.get("metadata", {}).get("deletionTimestamp"):
+                continue
+            try:
+                await self.check_drift(body, policy)
+            except (kopf.TemporaryError, kopf.PermanentError, SpecError, KubeError) as exc:
+                LOG.info("drift check of %s skipped: %s", _key(body), exc)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                LOG.exception("drift check of %s failed", _key(body))
+
+    async def check_drift(self, body: kopf.Body, policy: str) -> CheckResult | None:
+        body_now = _snapshot(body)
+        meta = body_now["metadata"]
+        status = body_now.get("status") or {}
+        if status.get("observedGeneration") != meta.get("generation") or \
+                _ready_of(status) is not True:
+            return None      # busy, failed or stalled: the reconcile owns the stack now
+        async with self._lock(str(meta["uid"])), self._slot():
+            resolved = await resolve(self.kube, str(meta["namespace"]), str(meta["name"]),
+                                     body_now.get("spec") or {})
+            run = await self._open(body_now, resolved, resolved.redactor)
+            try:
+                if run.store.root is None:
+                    return None
+                began = time.monotonic()
+                result = await run.engine.check(run.store.root)
+                await run.store.flush()
+                self.metrics.drift_checks.inc()
+                drifted = {n: r for n, r in result.resources.items() if r.drift or r.missing}
+                items: list[dict[str, Any]] = [
+                    {"name": n, "missing": r.missing, "properties": sorted(r.drift),
+                     "reason": run.redactor.text(r.reason)[:500]}
+                    for n, r in sorted(drifted.items())]
+                drift_status = {"lastCheckTime": timestamp(), "resources": items}
+                gen = meta.get("generation")
+                current = self._last_status.get(str(meta["uid"]), status).get("conditions")
+                if not drifted:
+                    cond = condition(current, DRIFTED, False, "NoDrift",
+                                     "the cloud matches the applied stack", gen)
+                    await self.patch_status(body_now, {
+                        "drift": drift_status,
+                        "conditions": merge_conditions(list(current or []), [cond])})
+                    self.metrics.reconcile_duration.labels("check", "success").observe(
+                        time.monotonic() - began)
+                    return result
+                self.metrics.drift_detections.labels(policy).inc()
+                text = "; ".join(
+                    f"{i['name']}: " + ("missing" if i["missing"] else
+                                        "changed " + ", ".join(i["properties"]))
+                    for i in items)
+                cond = condition(current, DRIFTED, True, "DriftDetected", text, gen)
+                await self.patch_status(body_now, {
+                    "drift": drift_status,
+                    "conditions": merge_conditions(list(current or []), [cond])})
+                await run.events.poster.post("Warning", "DriftDetected", text)
+                if policy != "Correct":
+                    return result
+                await self.set_phase(body_now, ready=True, reconciling=True, stalled=False,
+                                     reason="CorrectingDrift", message=text)
+                repaired = await run.engine.apply(resolved.request, run.store.root)
+                await run.store.flush()
+                if is_good(repaired):
+                    current = self._last_status.get(str(meta["uid"]), status).get("conditions")
+                    cond = condition(current, DRIFTED, False, "DriftCorrected",
+                                     f"repaired: {text}", gen)
+                    await self.patch_status(body_now, {"conditions": merge_conditions(
+                        list(current or []), [cond])})
+                    await run.events.poster.post("Normal", "DriftCorrected",
+                                                 f"repaired: {text}")
+                    await self._report_done(body_now, run, repaired,
+                                            status.get("lastHandledReconcileAt"))
+                else:
+                    await self.set_phase(body_now, ready=False, reconciling=True,
+                                         stalled=False, reason="StackFailed",
+                                         message=run.redactor.text(repaired.status_reason))
+                return result
+            finally:
+                await _close(run)
+
+    # -- delete ----------------------------------------------------------------------------
+    async def delete(self, body: kopf.Body, retry: int) -> None:
+        meta = body["metadata"]
+        spec = body.get("spec") or {}
+        namespace, name = str(meta["namespace"]), str(meta["name"])
+        async with self._lock(str(meta["uid"])), self._slot():
+            began = time.monotonic()
+            outcome = "error"
+            try:
+                outcome = await self._delete(body, spec, namespace, name, retry)
+            finally:
+                self.metrics.reconcile_duration.labels("delete", outcome).observe(
+                    time.monotonic() - began)
+        self._locks.pop(str(meta["uid"]), None)
+        self._last_status.pop(str(meta["uid"]), None)
+        self.metrics.set_stack_status(_key(body), None)
+
+    async def _delete(self, body: kopf.Body, spec: Mapping[str, Any], namespace: str,
+                      name: str, retry: int) -> str:
+        events = KubeEvents(self.kube, body)
+        if spec.get("deletionPolicy") == "Retain":
+            await events.post("Normal", "Retained",
+                              "deletionPolicy is Retain: the cloud resources are kept")
+            return "retained"
+        probe = SecretStateStore(self.kube, namespace, body)
+        try:
+            found = await probe.load_all()
+        except KubeError as exc:
+            raise kopf.TemporaryError(f"reading the state Secret failed: {exc}",
+                                      delay=10) from None
+        if not found or probe.root is None:
+            return "nothing"
+        resolved: Resolved | None
+        try:
+            resolved = await resolve(self.kube, namespace, name, spec)
+        except SpecError as exc:
+            if exc.reason == "CredentialsNotFound":
+                message = (f"cannot delete the cloud resources: {exc.message}; the finalizer "
+                           f"{FINALIZER} stays until the credentials are back")
+                await self.stalled(body, exc.reason, message, events)
+                raise kopf.TemporaryError(message, delay=min(60.0, backoff(retry))) from None
+            resolved = await self._credentials_only(namespace, spec, body, events, retry)
+        except KubeError as exc:
+            raise kopf.TemporaryError(str(exc), delay=backoff(retry)) from None
+        redactor = resolved.redactor if resolved is not None else Redactor()
+        try:
+            run = await self._open(body, resolved, redactor)
+        except SpecError as exc:
+            await self.stalled(body, exc.reason, redactor.text(exc.message), events)
+            raise kopf.TemporaryError(exc.message, delay=min(60.0, backoff(retry))) from None
+        try:
+            if run.store.root is None:
+                return "nothing"
+            await self.set_phase(body, ready=False, reconciling=True, stalled=False,
+                                 reason="Deleting", message="deleting the cloud resources")
+            try:
+                result = await run.engine.delete(run.store.root)
+            except EngineError as exc:
+                raise kopf.TemporaryError(run.redactor.text(str(exc)),
+                                          delay=backoff(retry)) from None
+            await run.store.flush()
+            if result.status != "COMPLETE":
+                message = run.redactor.text(f"{result.state}: {result.status_reason}")
+                await self.set_phase(body, ready=False, reconciling=True, stalled=False,
+                                     reason="DeleteFailed", message=message)
+                raise kopf.TemporaryError(message, delay=backoff(retry))
+            await run.store.remove()
+            return "success"
+        finally:
+            await _close(run)
+
+    async def _credentials_only(self, namespace: str, spec: Mapping[str, Any],
+                                body: kopf.Body, events: KubeEvents, retry: int
+                                ) -> Resolved | None:
+        """For deleting a Stack whose spec no longer resolves: only the cloud matters."""
+        if not spec.get("cloud"):
+            return None
+        minimal = {"template": {"heat_template_version": "2021-04-16"},
+                   "cloud": spec["cloud"]}
+        try:
+            return await resolve(self.kube, namespace, "delete", minimal)
+        except SpecError as exc:
+            message = f"cannot delete the cloud resources: {exc.message}"
+            await self.stalled(body, exc.reason, message, events)
+            raise kopf.TemporaryError(message, delay=min(60.0, backoff(retry))) from None
+
+    # -- registration ----------------------------------------------------------------------
+    def register(self, registry: kopf.OperatorRegistry) -> None:
+        res = (GROUP, VERSION, PLURAL)
+
+        @kopf.on.startup(registry=registry)
+        async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+            settings.persistence.finalizer = FINALIZER
+            settings.persistence.progress_storage = kopf.StatusProgressStorage(
+                field="status.kopf.progress", touch_field="status.kopf.dummy")
+            settings.persistence.diffbase_storage = DigestDiffBaseStorage()
+            settings.posting.enabled = False
+            settings.watching.server_timeout = 300
+            settings.watching.client_timeout = 330
+            settings.networking.request_timeout = 60
+
+        @kopf.on.login(registry=registry)
+        def login(settings: kopf.OperatorSettings, **_: Any) -> kopf.ConnectionInfo | None:
+            info = kopf.login_with_service_account(settings=settings) or \
+                kopf.login_with_kubeconfig(settings=settings)
+            if info is not None:
+                self.client = KubeClient(info)
+            return info
+
+        @kopf.on.cleanup(registry=registry)
+        async def cleanup(**_: Any) -> None:
+            if self.client is not None:
+                await self.client.close()
+            for _digest, session in self._sessions.values():
+                with contextlib.suppress(Exception):
+                    session.close()
+
+        @kopf.on.probe(id="stacks", registry=registry)
+        def probe(**_: Any) -> dict[str, Any]:
+            return {"locks": len(self._locks), "sessions": len(self._sessions)}
+
+        @kopf.on.create(*res, registry=registry)
+        async def on_create(body: kopf.Body, retry: int, **_: Any) -> None:
+            await self.reconcile(body, retry, "create")
+
+        @kopf.on.update(*res, registry=registry)
+        async def on_update(body: kopf.Body, retry: int, **_: Any) -> None:
+            await self.reconcile(body, retry, "update")
+
+        @kopf.on.resume(*res, registry=registry)
+        async def on_resume(body: kopf.Body, retry: int, **_: Any) -> None:
+            await self.reconcile(body, retry, "resume")
+
+        @kopf.on.delete(*res, registry=registry)
+        async def on_delete(body: kopf.Body, retry: int, **_: Any) -> None:
+            await self.delete(body, retry)
+
+        @kopf.daemon(*res, registry=registry, cancellation_timeout=5.0,
+                     initial_delay=1.0)
+        async def drift(body: kopf.Body, stopped: Any, **_: Any) -> None:
+            await self.drift_loop(body, stopped)
+
+
+# -- helpers -------------------------------------------------------------------------------
+def _key(body: Mapping[str, Any]) -> str:
+    meta = body["metadata"]
+    return f"{meta.get('namespace')}/{meta.get('name')}"
+
+
+def _ready_of(status: Mapping[str, Any]) -> bool | None:
+    for cond in status.get("conditions") or ():
+        if cond.get("type") == "Ready":
+            return {"True": True, "False": False}.get(str(cond.get("status")))
+    return None
+
+
+def _settled(state: StackState) -> bool:
+    """Nothing left to do for the same inputs (a drift check's result counts as settled)."""
+    return is_good(state) or (state.action == "CHECK" and state.status != "IN_PROGRESS")
+
+
+def _snapshot(body: kopf.Body) -> kopf.Body:
+    """A frozen copy of a live body (daemons see the object change under them)."""
+    return kopf.Body(cast(kopf.RawBody, copy.deepcopy(dict(body))))
+
+
+async def _close(run: _StackRun) -> None:
+    try:
+        await run.store.close()
+    finally:
+        run.engine.close()
+

@@ -1,0 +1,241 @@
+"""A Stack's spec turned into an engine :class:`~kubeheat.engine.executor.StackRequest`.
+
+Referenced Secrets and ConfigMaps are read from the Stack's own namespace only. Every value that
+comes from a Secret, and every value given to a hidden parameter, goes into the
+:class:`~kubeheat.controller.status.Redactor` that masks status and Events. Problems the user
+must fix in the spec (a bad template, a missing Secret or key) raise :class:`SpecError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubeheat.cli.validate import hidden_parameter_names
+from kubeheat.controller.kube import KubeClient, configmap_data, secret_data
+from kubeheat.controller.status import Redactor
+from kubeheat.engine.executor import StackRequest
+from kubeheat.template.environment import parse_environment
+from kubeheat.template.errors import KubeheatError
+from kubeheat.template.loader import load_mapping
+from kubeheat.template.stack import Template
+
+DEFAULT_CLOUDS_KEY = "clouds.yaml"
+
+
+class SpecError(Exception):
+    """The spec cannot be acted on until the user changes it (or creates what it names)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+@dataclass
+class CloudRef:
+    secret: str
+    key: str
+    cloud_name: str
+
+
+@dataclass
+class Resolved:
+    request: StackRequest
+    redactor: Redactor
+    cloud: CloudRef | None
+    #: clouds.yaml text (None without spec.cloud)
+    clouds_yaml: str | None = None
+    #: digest of everything the stack is made from (spec and referenced data)
+    digest: str = ""
+    hidden: set[str] = field(default_factory=set)
+
+
+def spec_digest(spec: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, separators=(",", ":"),
+                                     default=str).encode()).hexdigest()
+
+
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
+
+
+def parse_duration(text: str | None, default: float) -> float:
+    """``1h30m`` -> 5400.0 seconds (a Go duration without ``us``/``ns``)."""
+    if not text:
+        return default
+    total, pos = 0.0, 0
+    for match in _DURATION.finditer(text):
+        if match.start() != pos:
+            return default
+        value, unit = float(match.group(1)), match.group(2)
+        total += value * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+        pos = match.end()
+    return total if pos == len(text) and total > 0 else default
+
+
+class _Reader:
+    """Reads Secrets and ConfigMaps of one namespace, each once per resolve."""
+
+    def __init__(self, client: KubeClient, namespace: str, redactor: Redactor) -> None:
+        self.client = client
+        self.namespace = namespace
+        self.redactor = redactor
+        self._cache: dict[tuple[str, str], dict[str, str] | None] = {}
+
+    async def all(self, plural: str, name: str, optional: bool = False) -> dict[str, str]:
+        key = (plural, name)
+        if key not in self._cache:
+            obj = await self.client.get(self.namespace, plural, name)
+            if obj is None:
+                self._cache[key] = None
+            else:
+                data = secret_data(obj) if plural == "secrets" else configmap_data(obj)
+                if plural == "secrets":
+                    for value in data.values():
+                        self.redactor.add(value)
+                self._cache[key] = data
+        found = self._cache[key]
+        if found is None:
+            if optional:
+                return {}
+            kind = "Secret" if plural == "secrets" else "ConfigMap"
+            raise SpecError(f"{kind}NotFound",
+                            f"{kind} {self.namespace}/{name} not found")
+        return found
+
+    async def key(self, plural: str, ref: Mapping[str, Any]) -> str | None:
+        optional = bool(ref.get("optional"))
+        data = await self.all(plural, str(ref["name"]), optional)
+        key = str(ref["key"])
+        if key not in data:
+            if optional:
+                return None
+            kind = "Secret" if plural == "secrets" else "ConfigMap"
+            raise SpecError("KeyNotFound",
+                            f"{kind} {self.namespace}/{ref['name']} has no key {key!r}")
+        return data[key]
+
+
+def _document(value: Any, what: str, path: str) -> dict[str, Any]:
+    try:
+        if isinstance(value, str):
+            return load_mapping(value, what=what)
+        if isinstance(value, Mapping):
+            return dict(value)
+    except KubeheatError as exc:
+        raise SpecError("InvalidTemplate" if what == "Template" else "InvalidEnvironment",
+                        f"{path}: {exc}") from None
+    raise SpecError("InvalidSpec", f"{path}: must be YAML/JSON text or an object")
+
+
+async def resolve(client: KubeClient, namespace: str, name: str, spec: Mapping[str, Any]
+                  ) -> Resolved:
+    """Read everything ``spec`` names and build the engine request (see the module)."""
+    redactor = Redactor()
+    reader = _Reader(client, namespace, redactor)
+
+    if spec.get("templateFrom"):
+        ref = spec["templateFrom"]["configMapKeyRef"]
+        text = await reader.key("configmaps", ref)
+        if text is None:
+            raise SpecError("InvalidSpec", "spec.templateFrom: the ConfigMap key is missing")
+        template = _document(text, "Template", "spec.templateFrom")
+    elif spec.get("template") is not None:
+        template = _document(spec["template"], "Template", "spec.template")
+    else:
+        raise SpecError("InvalidSpec", "spec: one of template and templateFrom is required")
+
+    files: dict[str, str] = {str(k): str(v) for k, v in (spec.get("files") or {}).items()}
+    for i, item in enumerate(spec.get("filesFrom") or []):
+        if item.get("configMapRef"):
+            ref = item["configMapRef"]
+            files.update(await reader.all("configmaps", str(ref["name"]),
+                                          bool(ref.get("optional"))))
+        elif item.get("configMapKeyRef"):
+            ref = item["configMapKeyRef"]
+            text = await reader.key("configmaps", ref)
+            if text is not None:
+                files[str(item.get("path") or ref["key"])] = text
+        else:
+            raise SpecError("InvalidSpec", f"spec.filesFrom[{i}]: no ConfigMap named")
+
+    parameters: dict[str, Any] = dict(spec.get("parameters") or {})
+    for i, item in enumerate(spec.get("parametersFrom") or []):
+        for kind, plural in (("secretKeyRef", "secrets"), ("configMapKeyRef", "configmaps")):
+            if item.get(kind):
+                value = await reader.key(plural, item[kind])
+                if value is not None:
+                    parameters[str(item.get("name") or item[kind]["key"])] = value
+                break
+        else:
+            for kind, plural in (("secretRef", "secrets"), ("configMapRef", "configmaps")):
+                if item.get(kind):
+                    ref = item[kind]
+                    parameters.update(await reader.all(plural, str(ref["name"]),
+                                                       bool(ref.get("optional"))))
+                    break
+            else:
+                raise SpecError("InvalidSpec", f"spec.parametersFrom[{i}]: no source named")
+
+    environments: list[dict[str, Any] | str] = []
+    for i, item in enumerate(spec.get("environment") or []):
+        if item.get("configMapKeyRef"):
+            text = await reader.key("configmaps", item["configMapKeyRef"])
+            if text is None:
+                continue
+            doc = _document(text, "Environment", f"spec.environment[{i}]")
+        elif "inline" in item:
+            doc = _document(item["inline"], "Environment", f"spec.environment[{i}]")
+        else:
+            raise SpecError("InvalidSpec", f"spec.environment[{i}]: empty")
+        try:
+            parse_environment(doc)
+        except KubeheatError as exc:
+            raise SpecError("InvalidEnvironment", f"spec.environment[{i}]: {exc}") from None
+        environments.append(doc)
+
+    # hidden parameters: their values never show (template errors surface in the plan)
+    hidden: set[str] = set()
+    try:
+        hidden = hidden_parameter_names(Template.load(template, files=files))
+    except KubeheatError as exc:
+        raise SpecError("InvalidTemplate", f"spec.template: {exc}") from None
+    for pname in hidden:
+        if pname in parameters:
+            redactor.add(parameters[pname])
+        for env in environments:
+            if isinstance(env, Mapping):
+                for section in ("parameters", "parameter_defaults"):
+                    values = env.get(section)
+                    if isinstance(values, Mapping) and pname in values:
+                        redactor.add(values[pname])
+        default = (template.get("parameters") or {}).get(pname, {})
+        if isinstance(default, Mapping) and "default" in default:
+            redactor.add(default["default"])
+
+    cloud: CloudRef | None = None
+    clouds_yaml: str | None = None
+    if spec.get("cloud"):
+        ref = spec["cloud"]["credentialsSecretRef"]
+        cloud = CloudRef(str(ref["name"]), str(ref.get("key") or DEFAULT_CLOUDS_KEY),
+                         str(spec["cloud"].get("cloudName") or "openstack"))
+        try:
+            clouds_yaml = await reader.key("secrets", {"name": cloud.secret, "key": cloud.key})
+        except SpecError as exc:
+            raise SpecError("CredentialsNotFound",
+                            f"spec.cloud.credentialsSecretRef: {exc.message}") from None
+
+    timeout = spec.get("timeoutMinutes")
+    request = StackRequest(name=name, template=template, files=files,
+                           environments=environments, parameters=parameters,
+                           timeout_minutes=float(timeout) if timeout else None,
+                           disable_rollback=bool(spec.get("disableRollback")))
+    digest_input = {"spec": spec, "files": files, "parameters": parameters,
+                    "environments": environments, "template": template,
+                    "clouds": hashlib.sha256((clouds_yaml or "").encode()).hexdigest()}
+    return Resolved(request=request, redactor=redactor, cloud=cloud, clouds_yaml=clouds_yaml,
+                    digest=spec_digest(digest_input), hidden=hidden)
