@@ -101,7 +101,7 @@ fi
 
 if ((${#missing_k8s[@]} > 0)); then
     log "building ${missing_k8s[*]} (kubernetes $k8s_version, etcd $etcd_version) with $(go env GOVERSION)"
-    log "a cold build downloads ~250 MB of modules and compiles for about 10 minutes on 2 cores"
+    log "a cold build downloads modules and compiles for 10 to 25 minutes on 2 cores"
     mkdir -p "$k8s_out"
     tmp="$(mktemp -d "$k8s_out/.build.XXXXXX")"
     tmp_dirs+=("$tmp")
@@ -132,7 +132,7 @@ fi
 
 if ((${#missing_helm[@]} > 0)); then
     log "building helm $helm_version (k8s.io/client-go $helm_client_go) with $(go env GOVERSION)"
-    log "a cold build downloads ~150 MB of modules and compiles for about 4 minutes on 2 cores"
+    log "a cold build downloads modules and compiles for 3 to 7 minutes on 2 cores"
     mkdir -p "$helm_out"
     tmp="$(mktemp -d "$helm_out/.build.XXXXXX")"
     tmp_dirs+=("$tmp")
@@ -160,6 +160,7 @@ fi
 mkdir -p "$(dirname "$link")"
 if [[ -L "$link" ]]; then
     new="$(mktemp -d "$link.new.XXXXXX")"
+    chmod 755 "$new"
     tmp_dirs+=("$new")
     for name in "${ALL_BINARIES[@]}"; do ln -s "$(binary_path "$name")" "$new/$name"; done
     rm -f "$link"
