@@ -18,8 +18,9 @@ $(BIN)/kubeheat: pyproject.toml
 
 venv: $(BIN)/kubeheat
 
-# Builds kube-apiserver and etcd from the Go module proxy, once per version, into
-# $(XDG_CACHE_HOME)/kubeheat/bin/<version>/ (linked as .cache/bin); later runs only check them.
+# Builds kube-apiserver, etcd, kube-controller-manager and helm from the Go module proxy, once
+# per version, into $(XDG_CACHE_HOME)/kubeheat/bin/ (linked from .cache/bin); later runs only
+# check them.
 cluster-bin:
 	bash tools/testcluster/build.sh
 
