@@ -502,14 +502,20 @@ def events_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
-def output_show_cmd(args: argparse.Namespace) -> int:
+def _recorded(args: argparse.Namespace) -> StackState | None:
+    """The stack recorded in ``--state`` (None, with the error printed, when there is none)."""
     try:
         session, root = _require_state(args.state)
     except UsageError as exc:
         error(str(exc))
+        return None
+    return session.store.load(root)
+
+
+def output_show_cmd(args: argparse.Namespace) -> int:
+    state = _recorded(args)
+    if state is None:
         return 2
-    state = session.store.load(root)
-    assert state is not None
     secrets = _hidden_values(state)
     outputs = _masked(dict(state.outputs), secrets)
     errors = dict(state.output_errors)
@@ -529,13 +535,9 @@ def output_show_cmd(args: argparse.Namespace) -> int:
 
 
 def output_list_cmd(args: argparse.Namespace) -> int:
-    try:
-        session, root = _require_state(args.state)
-    except UsageError as exc:
-        error(str(exc))
+    state = _recorded(args)
+    if state is None:
         return 2
-    state = session.store.load(root)
-    assert state is not None
     descriptions: dict[str, str] = {}
     try:
         tmpl = Template.load(state.template, files=state.files)
