@@ -346,6 +346,24 @@ class Cinder(Service):
         elif action == "os-reset_status":
             if "status" in args:
                 volume["status"] = args["status"]
+        elif action == "os-update_readonly_flag":
+            if volume["status"] not in ("available", "in-use"):
+                raise self.error(400, f"Invalid volume: Volume {volume['id']} status must be"
+                                 f" available or in-use, but current status is:"
+                                 f" {volume['status']}.")
+            flag = args.get("readonly")
+            if not isinstance(flag, bool):
+                raise self.error(400, "Invalid value for 'readonly': it must be a boolean.")
+            volume["_readonly"] = flag
+        elif action == "os-retype":
+            new_type = args.get("new_type")
+            if new_type not in (DEFAULT_TYPE["name"], DEFAULT_TYPE["id"]):
+                raise self.error(404, f"Volume type with name {new_type} could not be found.")
+            if volume["status"] not in ("available", "in-use"):
+                raise self.error(400, f"Invalid volume: Volume {volume['id']} status must be"
+                                 f" available or in-use, but current status is:"
+                                 f" {volume['status']}.")
+            volume["volume_type"] = DEFAULT_TYPE["name"]
         elif action == "os-set_bootable":
             volume["bootable"] = "true" if str(args.get("bootable")).lower() in (
                 "true", "1") else "false"

@@ -99,6 +99,9 @@ class Nova(Service):
             ("GET", "/servers/{id}/os-volume_attachments/{volume_id}", self.show_attachment),
             ("DELETE", "/servers/{id}/os-volume_attachments/{volume_id}", self.detach_volume),
             ("GET", "/servers/{id}/os-interface", self.list_interfaces),
+            ("POST", "/servers/{id}/os-interface", self.attach_interface),
+            ("GET", "/servers/{id}/os-interface/{port_id}", self.show_interface),
+            ("DELETE", "/servers/{id}/os-interface/{port_id}", self.detach_interface),
             ("GET", "/flavors", self.list_flavors),
             ("GET", "/flavors/detail", self.list_flavors_detail),
             ("POST", "/flavors", self.create_flavor),
@@ -107,6 +110,11 @@ class Nova(Service):
             ("DELETE", "/flavors/{id}", self.delete_flavor),
             ("GET", "/flavors/{id}/os-extra_specs", self.get_extra_specs),
             ("POST", "/flavors/{id}/os-extra_specs", self.set_extra_specs),
+            ("GET", "/flavors/{id}/os-extra_specs/{key}", self.get_extra_spec),
+            ("PUT", "/flavors/{id}/os-extra_specs/{key}", self.put_extra_spec),
+            ("DELETE", "/flavors/{id}/os-extra_specs/{key}", self.delete_extra_spec),
+            ("GET", "/flavors/{id}/os-flavor-access", self.list_flavor_access),
+            ("POST", "/flavors/{id}/action", self.flavor_action),
             ("GET", "/os-keypairs", self.list_keypairs),
             ("POST", "/os-keypairs", self.create_keypair),
             ("GET", "/os-keypairs/{id}", self.show_keypair),
@@ -787,6 +795,64 @@ class Nova(Service):
             net: [{"version": a["version"], "addr": a["addr"]} for a in entries]
             for net, entries in self.addresses(server["id"]).items()}})
 
+    @staticmethod
+    def _render_interface(port: Record) -> Record:
+        return {"port_id": port["id"], "net_id": port["network_id"],
+                "mac_addr": port["mac_address"], "port_state": port["status"],
+                "fixed_ips": port["fixed_ips"], "tag": None}
+
+    def attach_interface(self, req: Req) -> Resp:
+        server = self.server(req)
+        body = self.body_of(req, "interfaceAttachment")
+        if server["OS-EXT-STS:vm_state"] not in ("active", "stopped", "paused", "suspended"):
+            raise self._conflict(server, "attach_interface")
+        if body.get("port_id") and body.get("net_id"):
+            raise self.error(400, "Must not input both network_id and port_id")
+        if body.get("port_id"):
+            nics: list[dict[str, Any]] = [{"port": body["port_id"]}]
+        elif body.get("net_id"):
+            fixed = body.get("fixed_ips") or []
+            nic: dict[str, Any] = {"uuid": body["net_id"]}
+            if fixed and isinstance(fixed[0], dict) and fixed[0].get("ip_address"):
+                nic["fixed_ip"] = fixed[0]["ip_address"]
+            nics = [nic]
+        else:
+            raise self.error(400, "Invalid input for field/attribute interfaceAttachment: "
+                             "one of port_id or net_id is required.")
+        groups = [g["name"] for g in server["security_groups"]] or ["default"]
+        sg_ids = [self._security_group(str(n), req.project_id) for n in groups]
+        created, bound = self._plug(nics, server["id"], sg_ids, req.project_id)
+        server["_created_ports"] = [*server["_created_ports"], *created]
+        server["_bound_ports"] = [*server["_bound_ports"], *bound]
+        port = self.state["ports"][(created or bound)[0]]
+        server["updated"] = iso_now()
+        return Resp(200, {"interfaceAttachment": self._render_interface(port)})
+
+    def _interface(self, req: Req) -> tuple[Record, Record]:
+        server = self.server(req)
+        for port in self.neutron.ports_of(server["id"]):
+            if port["id"] == req.params["port_id"]:
+                return server, port
+        raise self.error(404, f"Port {req.params['port_id']} is not attached")
+
+    def show_interface(self, req: Req) -> Resp:
+        _, port = self._interface(req)
+        return Resp(200, {"interfaceAttachment": self._render_interface(port)})
+
+    def detach_interface(self, req: Req) -> Resp:
+        server, port = self._interface(req)
+        if server["OS-EXT-STS:task_state"] is not None:
+            raise self._conflict(server, "detach_interface")
+        created = port["id"] in server["_created_ports"]
+        server["_created_ports"] = [p for p in server["_created_ports"] if p != port["id"]]
+        server["_bound_ports"] = [p for p in server["_bound_ports"] if p != port["id"]]
+        if created:
+            self._unplug([port["id"]], [])
+        else:
+            self._unplug([], [port["id"]])
+        server["updated"] = iso_now()
+        return Resp(202)
+
     def list_interfaces(self, req: Req) -> Resp:
         server = self.server(req)
         return Resp(200, {"interfaceAttachments": [
@@ -1000,6 +1066,67 @@ class Nova(Service):
             raise self.error(400, "Invalid input for field/attribute extra_specs.")
         flavor["extra_specs"].update({str(k): str(v) for k, v in specs.items()})
         return Resp(200, {"extra_specs": dict(flavor["extra_specs"])})
+
+    def get_extra_spec(self, req: Req) -> Resp:
+        flavor = self._flavor_or_404(req.params["id"])
+        key = req.params["key"]
+        if key not in flavor["extra_specs"]:
+            raise self.error(404, f"Flavor {flavor['id']} has no extra specs with key {key}.")
+        return Resp(200, {key: flavor["extra_specs"][key]})
+
+    def put_extra_spec(self, req: Req) -> Resp:
+        flavor = self._flavor_or_404(req.params["id"])
+        body = req.json(self.error)
+        key = req.params["key"]
+        if not isinstance(body, dict) or list(body) != [key]:
+            raise self.error(400, "Request body and URI mismatch")
+        flavor["extra_specs"][key] = str(body[key])
+        return Resp(200, {key: flavor["extra_specs"][key]})
+
+    def delete_extra_spec(self, req: Req) -> Resp:
+        flavor = self._flavor_or_404(req.params["id"])
+        key = req.params["key"]
+        if key not in flavor["extra_specs"]:
+            raise self.error(404, f"Flavor {flavor['id']} has no extra specs with key {key}.")
+        del flavor["extra_specs"][key]
+        return Resp(202)
+
+    @staticmethod
+    def _access_list(flavor: Record) -> list[dict[str, str]]:
+        return [{"flavor_id": flavor["id"], "tenant_id": t}
+                for t in flavor.get("_access", [])]
+
+    def list_flavor_access(self, req: Req) -> Resp:
+        flavor = self._flavor_or_404(req.params["id"])
+        if flavor["os-flavor-access:is_public"]:
+            raise self.error(404, "Access list not available for public flavors.")
+        return Resp(200, {"flavor_access": self._access_list(flavor)})
+
+    def flavor_action(self, req: Req) -> Resp:
+        flavor = self._flavor_or_404(req.params["id"])
+        body = req.json(self.error)
+        if not isinstance(body, dict) or len(body) != 1:
+            raise self.error(400, "There is no such action: None")
+        action, args = next(iter(body.items()))
+        if action not in ("addTenantAccess", "removeTenantAccess"):
+            raise self.error(400, f"There is no such action: {action}")
+        tenant = (args or {}).get("tenant") if isinstance(args, dict) else None
+        if not isinstance(tenant, str) or not tenant:
+            raise self.error(400, f"Invalid input for field/attribute {action}.")
+        access: list[str] = flavor.setdefault("_access", [])
+        if action == "addTenantAccess":
+            if flavor["os-flavor-access:is_public"]:
+                raise self.error(409, "Can not add access to a public flavor.")
+            if tenant in access:
+                raise self.error(409, f"Flavor access already exists for flavor"
+                                 f" {flavor['id']} and project {tenant} combination.")
+            access.append(tenant)
+        else:
+            if tenant not in access:
+                raise self.error(404, f"Flavor access not found for {flavor['id']} /"
+                                 f" {tenant} combination.")
+            access.remove(tenant)
+        return Resp(200, {"flavor_access": self._access_list(flavor)})
 
     # -- keypairs ----------------------------------------------------------------------------
 

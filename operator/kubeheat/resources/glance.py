@@ -1,0 +1,237 @@
+"""Glance resource type ``OS::Glance::WebImage`` and the ``glance.image`` custom constraint.
+
+Properties follow Heat's ``glance/image.py`` (``GlanceWebImage``): the image record is created
+``queued`` and its data imported by Glance itself from ``location`` (interoperable import,
+``web-download``); the create waits until it is ``active``. ``tags`` and the descriptive
+properties (architecture, os_distro ...) and ``visibility`` update in place; anything else
+replaces the image. The stack's tags are kept as image properties (``kubeheat-stack-id`` ...),
+by which the image is found after a crash.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubeheat.resources._openstack import (
+    CloudConstraint,
+    OpenStackPlugin,
+    cloud_constraint,
+    cloud_message,
+    connection,
+    delete_quietly,
+    has_metadata,
+    is_not_found,
+    pick_existing,
+    sdk,
+    tag_metadata,
+    wait_for,
+)
+from kubeheat.resources.base import (
+    BOOLEAN,
+    INTEGER,
+    LIST,
+    STRING,
+    Attribute,
+    Created,
+    Observed,
+    Property,
+    ResourceContext,
+    ResourceFailure,
+    register,
+)
+from kubeheat.template.constraints import (
+    AllowedPatternConstraint,
+    AllowedValuesConstraint,
+    RangeConstraint,
+)
+
+_UUID = ("^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}"
+         "-([0-9a-fA-F]){12}$")
+#: properties written to Glance under their own names, updated with a PATCH
+_PLAIN = ("architecture", "kernel_id", "os_distro", "os_version", "owner", "visibility",
+          "ramdisk_id")
+
+
+@cloud_constraint
+class ImageConstraint(CloudConstraint):
+    name = "glance.image"
+    description = "An image (name or id) that exists in the cloud."
+    entity = "Image"
+
+    def lookup(self, conn: Any, value: str) -> bool:
+        return conn.image.find_image(value, ignore_missing=True) is not None
+
+
+def _props_of(image: Any) -> dict[str, Any]:
+    """An image's custom properties (where the kubeheat tags live)."""
+    found = dict(getattr(image, "properties", None) or {})
+    return found
+
+
+@register
+class WebImage(OpenStackPlugin):
+    type_name = "OS::Glance::WebImage"
+    description = "A Glance image whose data Glance downloads from a URL (web-download import)."
+    service = "image"
+    properties = {
+        "name": Property(STRING, "Name for the image. The name of an image is not unique to a "
+                         "Image Service node."),
+        "id": Property(STRING, "The image ID. Glance will generate a UUID if not specified."),
+        "min_disk": Property(INTEGER, "Amount of disk space (in GB) required to boot image. "
+                             "0 means no limit on the disk size.", default=0,
+                             constraints=(RangeConstraint(min=0),)),
+        "min_ram": Property(INTEGER, "Amount of ram (in MB) required to boot image. 0 means no "
+                            "limit on the ram size.", default=0,
+                            constraints=(RangeConstraint(min=0),)),
+        "protected": Property(BOOLEAN, "Whether the image can be deleted. If the value is "
+                              "True, the image is protected and cannot be deleted.",
+                              default=False),
+        "disk_format": Property(STRING, "Disk format of image.", required=True,
+                                constraints=(AllowedValuesConstraint(allowed=(
+                                    "ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw",
+                                    "qcow2", "vdi", "iso", "ploop")),)),
+        "container_format": Property(STRING, "Container format of image.", required=True,
+                                     constraints=(AllowedValuesConstraint(allowed=(
+                                         "ami", "ari", "aki", "bare", "ovf", "ova",
+                                         "docker")),)),
+        "location": Property(STRING, "URL where the data for this image already resides; "
+                             "Glance downloads it (web-download import).", required=True),
+        "tags": Property(LIST, "List of image tags.", update_allowed=True,
+                         item=Property(STRING)),
+        "architecture": Property(STRING, "Operating system architecture.",
+                                 update_allowed=True),
+        "kernel_id": Property(STRING, "ID of image stored in Glance that should be used as the "
+                              "kernel when booting an AMI-style image.", update_allowed=True,
+                              constraints=(AllowedPatternConstraint(pattern=_UUID),)),
+        "os_distro": Property(STRING, "The common name of the operating system distribution "
+                              "in lowercase.", update_allowed=True),
+        "os_version": Property(STRING, "Operating system version as specified by the "
+                               "distributor.", update_allowed=True),
+        "owner": Property(STRING, "Owner of the image.", update_allowed=True),
+        "visibility": Property(STRING, "Scope of image accessibility.", default="private",
+                               update_allowed=True,
+                               constraints=(AllowedValuesConstraint(allowed=(
+                                   "public", "private", "community", "shared")),)),
+        "ramdisk_id": Property(STRING, "ID of image stored in Glance that should be used as "
+                               "the ramdisk when booting an AMI-style image.",
+                               update_allowed=True,
+                               constraints=(AllowedPatternConstraint(pattern=_UUID),)),
+    }
+    attributes = {
+        "status": Attribute("The status of the image.", STRING),
+        "checksum": Attribute("The checksum of the image data.", STRING),
+        "size": Attribute("The size of the image data in bytes.", INTEGER),
+    }
+
+    async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
+        from openstack.image.v2.image import Image
+
+        conn = connection(ctx)
+        attrs: dict[str, Any] = {
+            "name": props.get("name") or ctx.physical_name(255),
+            "disk_format": props["disk_format"], "container_format": props["container_format"],
+            "min_disk": props["min_disk"], "min_ram": props["min_ram"],
+            "is_protected": bool(props["protected"]), "tags": list(props.get("tags") or []),
+        }
+        if props.get("id"):
+            attrs["id"] = props["id"]
+        for key in _PLAIN:
+            if props.get(key) is not None:
+                attrs[key] = props[key]
+        image = Image.new(**attrs)
+        image.properties = tag_metadata(ctx)
+        image = await sdk(ctx, image.create, conn.image)
+        return Created(str(image.id))
+
+    async def check_create_complete(self, ctx: ResourceContext, props: dict[str, Any]) -> bool:
+        conn = connection(ctx)
+        iid = ctx.physical_id
+        # the import starts here, so a create interrupted before it is completed on adoption
+        image = await sdk(ctx, conn.image.get_image, iid)
+        if image.status == "queued":
+            try:
+                await ctx.call(conn.image.import_image, image, method="web-download",
+                               uri=props["location"])
+            except Exception as exc:
+                if getattr(exc, "status_code", None) != 409:
+                    raise ResourceFailure(cloud_message(exc)) from None
+        image = await wait_for(ctx, lambda: conn.image.get_image(iid), done=("active",),
+                               failed=("killed", "deleted", "deactivated"), what="image")
+        return image is not None
+
+    async def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any],
+                     changed: frozenset[str]) -> dict[str, Any] | None:
+        conn = connection(ctx)
+        iid = ctx.physical_id
+        if "tags" in changed:
+            before, after = set(old.get("tags") or ()), set(new.get("tags") or ())
+            for tag in sorted(after - before):
+                await sdk(ctx, conn.image.add_tag, iid, tag)
+            for tag in sorted(before - after):
+                try:
+                    await ctx.call(conn.image.remove_tag, iid, tag)
+                except Exception as exc:
+                    if not is_not_found(exc):
+                        raise
+        patch = {k: new.get(k) for k in _PLAIN if k in changed and new.get(k) is not None}
+        if patch:
+            await sdk(ctx, conn.image.update_image, iid, **patch)
+        return None
+
+    async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
+        conn = connection(ctx)
+        try:
+            image = await ctx.call(conn.image.get_image, ctx.physical_id)
+        except Exception as exc:
+            if is_not_found(exc):
+                return None
+            raise
+        status = str(image.status or "")
+        if status in ("deleted", "pending_delete"):
+            return None
+        if status == "killed":
+            return Observed(status=status, failed="The image import failed (status killed)")
+        observed: dict[str, Any] = {
+            "min_disk": image.min_disk, "min_ram": image.min_ram,
+            "protected": bool(image.is_protected), "visibility": image.visibility,
+        }
+        tags = sorted(image.tags or [])
+        observed["tags"] = props.get("tags") if sorted(props.get("tags") or []) == tags \
+            else tags
+        return Observed(properties=observed, attributes=self._attrs(image), status=status)
+
+    def _attrs(self, image: Any) -> dict[str, Any]:
+        return {"status": image.status, "checksum": image.checksum, "size": image.size,
+                "show": image.to_dict(computed=False, original_names=True)}
+
+    async def attribute_values(self, ctx: ResourceContext, props: dict[str, Any]
+                               ) -> dict[str, Any]:
+        conn = connection(ctx)
+        return self._attrs(await sdk(ctx, conn.image.get_image, ctx.physical_id))
+
+    async def delete(self, ctx: ResourceContext, props: dict[str, Any]) -> None:
+        conn = connection(ctx)
+        if ctx.physical_id is not None:
+            await delete_quietly(ctx, conn.image.delete_image, ctx.physical_id,
+                                 ignore_missing=False)
+
+    async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
+                            ) -> Created | None:
+        conn = connection(ctx)
+        if props.get("id"):
+            try:
+                image = await ctx.call(conn.image.get_image, props["id"])
+            except Exception as exc:
+                if is_not_found(exc):
+                    return None
+                raise
+            candidates = [image]
+        else:
+            candidates = await sdk(ctx, lambda: list(conn.image.images()))
+        mine = [i for i in candidates if has_metadata(_props_of(i), ctx)
+                and i.status not in ("deleted", "pending_delete", "killed")]
+        found = pick_existing(mine, ctx)
+        return None if found is None else Created(str(found.id))
+
+
+__all__ = ["ImageConstraint", "WebImage"]
