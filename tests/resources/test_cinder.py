@@ -5,43 +5,25 @@ after a crash, drift (resized, detached, deleted out of band), nothing left afte
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine, Iterator
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import openstack
 import openstack.connection
 import pytest
+from cloud_support import hot, make_network, out, run
 
 from kubeheat.engine.executor import StackRequest, StateSaveError
 from kubeheat.engine.state import MemoryStateStore
 from kubeheat.resources.base import TAG_RESOURCE, TAG_STACK_ID
 from kubeheat.sandbox import SandboxCloud, SandboxConfig, run_sandbox
 
-T = TypeVar("T")
 NET = "cinder-tests-net"
-
-
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
-
-
-def hot(resources: dict[str, Any], outputs: dict[str, Any] | None = None) -> dict[str, Any]:
-    doc: dict[str, Any] = {"heat_template_version": "2018-08-31", "resources": resources}
-    if outputs:
-        doc["outputs"] = outputs
-    return doc
-
-
-def out(resource: str, attribute: str) -> dict[str, Any]:
-    return {"value": {"get_attr": [resource, attribute]}}
 
 
 @pytest.fixture(scope="module")
 def network(conn: openstack.connection.Connection) -> Iterator[Any]:
-    net = conn.network.create_network(name=NET)
-    conn.network.create_subnet(network_id=net.id, cidr="10.79.0.0/24", ip_version=4)
-    yield net
+    yield make_network(conn, NET, "10.79.0.0/24")
 
 
 def volumes_of(sandbox: SandboxCloud, stack_id: str) -> list[dict[str, Any]]:

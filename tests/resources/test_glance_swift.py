@@ -5,34 +5,17 @@ on delete, and nothing left after delete."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 import openstack.connection
 import pytest
+from cloud_support import hot, out, run
 
 from kubeheat.engine.executor import StackRequest, StateSaveError
 from kubeheat.engine.state import MemoryStateStore
 from kubeheat.resources.base import TAG_RESOURCE, TAG_STACK_ID
 from kubeheat.sandbox import SandboxCloud
-
-T = TypeVar("T")
-
-
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
-
-
-def hot(resources: dict[str, Any], outputs: dict[str, Any] | None = None) -> dict[str, Any]:
-    doc: dict[str, Any] = {"heat_template_version": "2018-08-31", "resources": resources}
-    if outputs:
-        doc["outputs"] = outputs
-    return doc
-
-
-def out(resource: str, attribute: str) -> dict[str, Any]:
-    return {"value": {"get_attr": [resource, attribute]}}
 
 
 def web_image(**props: Any) -> dict[str, Any]:

@@ -719,8 +719,11 @@ def test_floating_ip_waits_for_the_router_interface(engine: EngineFactory, conn:
 def test_cloud_failures_are_reported_with_the_clouds_message(engine: EngineFactory,
                                                             conn: Conn,
                                                             sandbox: SandboxCloud) -> None:
-    sandbox.add_fault(FaultRule(method="POST", path=r"/v2\.0/routers$", status=503, times=1))
+    # unavailable every time: the session's and then the engine's retries give up
+    rule = sandbox.add_fault(FaultRule(method="POST", path=r"/v2\.0/routers$", status=503,
+                                       retry_after=0.01))
     eng, _, _ = engine()
+    eng.transient_attempts, eng.transient_backoff = 2, (0.01, 0.01)
     doc = hot({"router": {"type": "OS::Neutron::Router"}})
     state = run(eng.create(StackRequest("fault", doc, disable_rollback=True)))
     assert state.state == "CREATE_FAILED"
@@ -728,6 +731,7 @@ def test_cloud_failures_are_reported_with_the_clouds_message(engine: EngineFacto
     assert reason.startswith("Error: resources.router: "), reason
     assert "The server is currently unavailable" in reason, reason
     # the next update retries it (a failed resource is made again)
+    sandbox.remove_fault(rule)
     state = run(eng.update(state.id, StackRequest("fault", doc)))
     assert_complete(state)
     assert run(eng.delete(state.id)).state == "DELETE_COMPLETE"

@@ -5,16 +5,16 @@ a crash, drift seen by check, custom constraints, and nothing left after delete.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import time
-from collections.abc import Callable, Coroutine, Iterator
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import openstack
 import openstack.connection
 import pytest
+from cloud_support import hot, make_network, out, run
 
 from kubeheat.engine.executor import StackRequest, StateSaveError
 from kubeheat.engine.state import MemoryStateStore
@@ -24,32 +24,13 @@ from kubeheat.resources.properties import PropertyError
 from kubeheat.sandbox import FaultRule, SandboxCloud, SandboxConfig, run_sandbox
 from kubeheat.template.constraints import ConstraintViolation
 
-T = TypeVar("T")
 NET = "nova-tests-net"
 CIRROS = "cirros-0.6.2-x86_64-disk"
 
 
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
-
-
-def hot(resources: dict[str, Any], outputs: dict[str, Any] | None = None) -> dict[str, Any]:
-    doc: dict[str, Any] = {"heat_template_version": "2018-08-31", "resources": resources}
-    if outputs:
-        doc["outputs"] = outputs
-    return doc
-
-
-def out(resource: str, attribute: str) -> dict[str, Any]:
-    return {"value": {"get_attr": [resource, attribute]}}
-
-
 @pytest.fixture(scope="module")
 def network(conn: openstack.connection.Connection) -> Iterator[Any]:
-    net = conn.network.create_network(name=NET)
-    conn.network.create_subnet(network_id=net.id, cidr="10.77.0.0/24", ip_version=4,
-                               name=f"{NET}-subnet")
-    yield net
+    yield make_network(conn, NET, "10.77.0.0/24", subnet_name=f"{NET}-subnet")
 
 
 @pytest.fixture(scope="module")

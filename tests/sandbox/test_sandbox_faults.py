@@ -78,3 +78,36 @@ def test_fault_rule_validation() -> None:
         FaultRule(status=200)
     with pytest.raises(ValueError):
         FaultRule(status=500, rate=2.0)
+
+
+def test_fault_after_the_service_carried_the_request_out(conn: Conn,
+                                                         cloud: SandboxCloud) -> None:
+    """``after=True``: the network is created, and the answer is a 500 all the same."""
+    rule = cloud.add_fault(FaultRule("POST", r"/networking/v2\.0/networks$", status=500,
+                                     times=1, after=True))
+    with pytest.raises(openstack.exceptions.HttpException) as info:
+        conn.network.create_network(name="made-anyway")
+    assert info.value.status_code == 500
+    assert rule.fired == 1
+    made = [n for n in cloud.resources("networks") if n["name"] == "made-anyway"]
+    assert len(made) == 1
+    [record] = [r for r in cloud.request_log("network")
+                if r.method == "POST" and r.path.endswith("/networks")][-1:]
+    assert (record.status, record.injected) == (500, True)
+    conn.network.delete_network(made[0]["id"])
+
+
+def test_skip_lets_the_first_matching_requests_through(conn: Conn,
+                                                       cloud: SandboxCloud) -> None:
+    """``skip=2, times=1``: exactly the third matching request fails."""
+    rule = cloud.add_fault(FaultRule("POST", r"/networking/v2\.0/networks$", status=500,
+                                     times=1, skip=2))
+    first = conn.network.create_network(name="nth-1")
+    second = conn.network.create_network(name="nth-2")
+    with pytest.raises(openstack.exceptions.HttpException):
+        conn.network.create_network(name="nth-3")
+    fourth = conn.network.create_network(name="nth-4")
+    assert rule.fired == 1
+    assert not [n for n in cloud.resources("networks") if n["name"] == "nth-3"]
+    for net in (first, second, fourth):
+        conn.network.delete_network(net)

@@ -86,6 +86,7 @@ from kubeheat.resources.base import (
     ResourceContext,
     ResourceFailure,
     ResourcePlugin,
+    TransientFailure,
     load_builtin_plugins,
 )
 from kubeheat.resources.properties import accepts_any_properties, check_properties
@@ -112,6 +113,12 @@ T = TypeVar("T")
 STACK_TYPE = "OS::Heat::Stack"
 #: seconds between check_create_complete polls (grows to POLL_MAX)
 POLL_START, POLL_MAX = 0.01, 1.0
+#: how often a step failing with a TransientFailure is tried (in all), and the first and
+#: longest pause between attempts (seconds); the stack's deadline bounds them too
+TRANSIENT_ATTEMPTS, TRANSIENT_BACKOFF, TRANSIENT_BACKOFF_MAX = 6, 0.2, 5.0
+#: how long a create call in flight when its resource is cancelled may still take to answer,
+#: so that what it made is recorded (and deleted by a rollback) instead of left behind
+CREATE_GRACE = 30.0
 
 
 class EngineError(KubeheatError):
@@ -474,6 +481,9 @@ class Engine:
         self._sem: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         self._instances: dict[type[ResourcePlugin], ResourcePlugin] = {}
         self._running: dict[str, _Op] = {}
+        #: transient failures: attempts per step and the backoff between them (seconds)
+        self.transient_attempts = TRANSIENT_ATTEMPTS
+        self.transient_backoff = (TRANSIENT_BACKOFF, TRANSIENT_BACKOFF_MAX)
         #: states of child stacks read for their parents' attributes, by stack id (dropped
         #: when this engine saves or deletes the stack, and when no operation runs)
         self._loaded: dict[str, StackState] = {}
@@ -529,7 +539,31 @@ class Engine:
             await self._deliver_signal(state, resource_name, rec, op, details)
         except ResourceFailure as exc:
             raise EngineError(str(exc), "ResourceFailure") from None
+        if op is None:
+            # a signal may change attributes outputs show (a group scaled): outputs are
+            # computed again, here and in the stacks above, as Heat shows them live
+            self._signal_outputs(state)
         return state
+
+    def _signal_outputs(self, state: StackState) -> None:
+        """Recompute and save the outputs of ``state`` (no operation running on it) and of
+        its parent stacks; a stack whose definition cannot be rebuilt keeps its outputs."""
+        seen: set[str] = set()
+        current: StackState | None = state
+        while current is not None and current.id not in seen and current.template \
+                and current.id not in self._running:
+            seen.add(current.id)
+            env = [current.environment] if current.environment else []
+            try:
+                defn = self._define(current, current.template, current.parameters, env,
+                                    current.files, patch_params=True)
+            except TemplateError:
+                return
+            outputs, errors = _output_values(defn, _LiveResolver(self, current, None))
+            if (outputs, errors) != (current.outputs, current.output_errors):
+                current.outputs, current.output_errors = outputs, errors
+                self._save(current)
+            current = self._load(current.parent) if current.parent else None
 
     async def _deliver_signal(self, state: StackState, key: str, rec: ResourceState,
                               op: _Op | None, details: Any) -> dict[str, Any] | None:
@@ -1072,15 +1106,7 @@ class Engine:
         self._stack_status(state, ROLLBACK, COMPLETE, f"Stack {ROLLBACK} completed successfully")
 
     def _outputs(self, state: StackState, defn: StackDefinition, op: _Op) -> None:
-        outputs: dict[str, Any] = {}
-        errors: dict[str, str] = {}
-        for name in defn.outputs:
-            try:
-                outputs[name] = defn.output_value(name, op.resolver)
-            except TemplateError as exc:
-                outputs[name] = None
-                errors[name] = str(exc)
-        state.outputs, state.output_errors = outputs, errors
+        state.outputs, state.output_errors = _output_values(defn, op.resolver)
 
     # -- one resource -----------------------------------------------------------------------
     async def _converge_resource(self, op: _Op, defn: StackDefinition, name: str) -> None:
@@ -1298,8 +1324,8 @@ class Engine:
         state = op.state
         ctx = self._ctx(state, key, rec, op, metadata=metadata, update_policy=policy)
         try:
-            await self._wait_created(plugin, ctx, props)
-            attrs = await plugin.attribute_values(ctx, props)
+            attrs = await self._transient(op, key, rec, CREATE,
+                                          lambda: self._created_attrs(plugin, ctx, props))
         except asyncio.CancelledError as exc:
             self._set(state, key, rec, CREATE, FAILED, _aborted(CREATE, exc))
             raise
@@ -1316,6 +1342,79 @@ class Engine:
         while not await plugin.check_create_complete(ctx, props):
             await asyncio.sleep(delay)
             delay = min(delay * 2, POLL_MAX)
+
+    async def _created_attrs(self, plugin: ResourcePlugin, ctx: ResourceContext,
+                             props: dict[str, Any]) -> dict[str, Any]:
+        """Wait for a created resource to be ready; its attribute values."""
+        await self._wait_created(plugin, ctx, props)
+        return await plugin.attribute_values(ctx, props)
+
+    async def _transient(self, op: _Op, key: str, rec: ResourceState, action: str,
+                         step: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """Run ``step``; while it fails with a :class:`TransientFailure`, run it again after
+        a growing pause (each retry recorded as an ``<ACTION>_IN_PROGRESS`` event), at most
+        ``transient_attempts`` times in all and never past the stack's deadline: then the
+        last failure is raised."""
+        first, longest = self.transient_backoff
+        attempt = 0
+        while True:
+            try:
+                return await step()
+            except TransientFailure as exc:
+                attempt += 1
+                pause = min(longest, first * 2 ** (attempt - 1))
+                late = op.deadline is not None and time.monotonic() + pause >= op.deadline
+                if attempt >= self.transient_attempts or late:
+                    raise
+                self._set(op.state, key, rec, action, IN_PROGRESS,
+                          f"Retrying after a transient failure (attempt {attempt + 1} of "
+                          f"{self.transient_attempts}): {exc}")
+                await asyncio.sleep(pause)
+
+    async def _make(self, op: _Op, name: str, rec: ResourceState, plugin: ResourcePlugin,
+                    ctx: ResourceContext, props: dict[str, Any], adopt: bool) -> Created:
+        """The physical resource of a create: adopted (``adopt``: found by its tags), or
+        made. After a transient failure the create call may have made it although it
+        failed (a POST answered 500): it is looked for by its tags before creating again."""
+        looked = not adopt
+
+        async def attempt() -> Created:
+            nonlocal looked
+            if not looked:
+                found = await plugin.find_existing(ctx, props)
+                if found is not None and found.physical_id not in ctx.exclude_ids:
+                    return found
+            looked = False          # a failing create makes the next attempt look first
+            created = await self._create_call(op, name, rec, plugin, ctx, props)
+            looked = True
+            return created
+
+        return await self._transient(op, name, rec, CREATE, attempt)
+
+    async def _create_call(self, op: _Op, name: str, rec: ResourceState,
+                           plugin: ResourcePlugin, ctx: ResourceContext,
+                           props: dict[str, Any]) -> Created:
+        """``plugin.create``; when the resource is cancelled while the call is in flight, the
+        call may still answer (within ``CREATE_GRACE``) and what it made is recorded before
+        the cancellation goes on, so no physical resource is left behind unrecorded."""
+        if plugin.update_all_in_place:      # nested stacks record their children themselves
+            return await plugin.create(ctx, props)
+        task = asyncio.ensure_future(plugin.create(ctx, props))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            remaining = op.deadline - time.monotonic() if op.deadline is not None else None
+            grace = CREATE_GRACE if remaining is None else max(
+                min(CREATE_GRACE, remaining), 1.0)
+            await asyncio.wait([task], timeout=grace)
+            if not task.done():
+                task.cancel()
+            elif not task.cancelled() and task.exception() is None:
+                created = task.result()
+                rec.physical_id = created.physical_id
+                rec.data = dict(created.data)
+                self._save(op.state, name)
+            raise
 
     def _limit(self, plugin: ResourcePlugin) -> Any:
         # nested-stack types wait for their children's resources: holding a slot while they
@@ -1343,12 +1442,7 @@ class Engine:
             self._set(state, name, rec, CREATE, IN_PROGRESS)
             ctx = self._ctx(state, name, rec, op, metadata=metadata, update_policy=policy)
             try:
-                found: Created | None = None
-                if adopt:
-                    found = await plugin.find_existing(ctx, props)
-                    if found is not None and found.physical_id in ctx.exclude_ids:
-                        found = None
-                created = found if found is not None else await plugin.create(ctx, props)
+                created = await self._make(op, name, rec, plugin, ctx, props, adopt)
             except asyncio.CancelledError as exc:
                 self._set(state, name, rec, CREATE, FAILED, _aborted(CREATE, exc))
                 raise
@@ -1362,8 +1456,8 @@ class Engine:
             self._save(state, name)
             ctx.physical_id, ctx.data = rec.physical_id, rec.data
             try:
-                await self._wait_created(plugin, ctx, props)
-                attrs = await plugin.attribute_values(ctx, props)
+                attrs = await self._transient(
+                    op, name, rec, CREATE, lambda: self._created_attrs(plugin, ctx, props))
             except asyncio.CancelledError as exc:
                 self._set(state, name, rec, CREATE, FAILED, _aborted(CREATE, exc))
                 raise
@@ -1410,11 +1504,15 @@ class Engine:
             try:
                 if decision.error:
                     raise ResourceFailure(decision.error)
-                data = await plugin.update(ctx, dict(rec.properties), props, decision.changed)
+                old = dict(rec.properties)
+                data = await self._transient(
+                    op, name, rec, UPDATE,
+                    lambda: plugin.update(ctx, old, props, decision.changed))
                 if data is not None:
                     rec.data = dict(data)
                     ctx.data = rec.data
-                attrs = await plugin.attribute_values(ctx, props)
+                attrs = await self._transient(
+                    op, name, rec, UPDATE, lambda: plugin.attribute_values(ctx, props))
             except asyncio.CancelledError as exc:
                 self._set(state, name, rec, UPDATE, FAILED, _aborted(UPDATE, exc))
                 raise
@@ -1459,12 +1557,15 @@ class Engine:
                     policy = "Delete"
                 if policy == "Delete":
                     if rec.physical_id is None:
-                        found = await plugin.find_existing(ctx, rec.properties)
+                        found = await self._transient(
+                            op, key, rec, DELETE,
+                            lambda: plugin.find_existing(ctx, rec.properties))
                         if found is not None and found.physical_id not in ctx.exclude_ids:
                             ctx.physical_id, ctx.data = found.physical_id, dict(found.data)
                             rec.physical_id = found.physical_id
                     if ctx.physical_id is not None or rec.nested:
-                        await plugin.delete(ctx, rec.properties)
+                        await self._transient(op, key, rec, DELETE,
+                                              lambda: plugin.delete(ctx, rec.properties))
                     if rec.nested:
                         nested = ctx.nested
                         assert nested is not None
@@ -1609,6 +1710,20 @@ class _NullLimit:
 
     async def __aexit__(self, *exc: object) -> None:
         return None
+
+
+def _output_values(defn: StackDefinition, resolver: _LiveResolver
+                   ) -> tuple[dict[str, Any], dict[str, str]]:
+    """Every output's value (None and an error for the failing ones)."""
+    outputs: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name in defn.outputs:
+        try:
+            outputs[name] = defn.output_value(name, resolver)
+        except TemplateError as exc:
+            outputs[name] = None
+            errors[name] = str(exc)
+    return outputs, errors
 
 
 def _short(value: Any, limit: int = 200) -> str:

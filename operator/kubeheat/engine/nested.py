@@ -36,6 +36,9 @@ from kubeheat.template.scope import walk_path
 if TYPE_CHECKING:
     from kubeheat.engine.executor import Engine, _Op
 
+#: child stack states a rerun may adopt as they are
+_FINISHED = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
+
 _NAMESPACE = uuid.UUID("6f1f7f0e-3b7e-4c55-9d0a-6b7568656174")
 
 
@@ -226,8 +229,14 @@ class TemplateResource(ResourcePlugin):
 
     async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
                             ) -> Created | None:
+        """The child stack, when a previous run finished it. A child left unfinished
+        (interrupted, failed, rolled back or deleted) is not adopted as it is: ``create``
+        runs it again, which resumes it (adopting it would record the resource complete
+        over a child whose resources were never made)."""
         found = self._nested(ctx).get(self.CHILD)
-        return self._created(found) if found is not None else None
+        if found is None or found.status not in _FINISHED:
+            return None
+        return self._created(found)
 
     async def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any],
                      changed: frozenset[str]) -> dict[str, Any] | None:

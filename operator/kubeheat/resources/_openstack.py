@@ -3,15 +3,19 @@
 Plugins reach the cloud only through openstacksdk: ``ctx.cloud`` is an
 ``openstack.connection.Connection`` or a ``kubeheat.cloud.CloudSession`` (whose ``conn`` is
 used), and every blocking SDK call goes through :func:`sdk` so it runs in the engine's bounded
-thread pool. Cloud errors become :class:`ResourceFailure` with the cloud's own message.
+thread pool. Cloud errors become :class:`ResourceFailure` with the cloud's own message, or
+:class:`TransientFailure` when the cloud may answer differently next time (5xx, 429, no
+answer): the engine then adopts what the call may have made, or tries again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from kubeheat.resources.base import (
@@ -20,13 +24,21 @@ from kubeheat.resources.base import (
     ResourceContext,
     ResourceFailure,
     ResourcePlugin,
+    TransientFailure,
 )
-from kubeheat.template.constraints import ConstraintRegistry, CustomConstraint
+from kubeheat.template.constraints import (
+    AllowedValuesConstraint,
+    ConstraintRegistry,
+    CustomConstraint,
+    CustomConstraintRef,
+)
 
 T = TypeVar("T")
 
 #: first and longest pause between status polls (seconds)
 POLL_FIRST, POLL_MAX = 0.05, 2.0
+#: transient read failures in a row a status poll rides out before failing (transiently)
+WAIT_HICCUPS = 5
 
 
 def connection(ctx: ResourceContext) -> Any:
@@ -49,7 +61,40 @@ async def sdk(ctx: ResourceContext, fn: Callable[..., T], *args: Any, **kwargs: 
     except Exception as exc:
         if is_not_found(exc):
             raise
-        raise ResourceFailure(cloud_message(exc)) from None
+        raise failure(exc) from None
+
+
+def http_status(exc: BaseException) -> int | None:
+    """The HTTP status of a failed SDK call (openstacksdk's ``status_code``, keystoneauth's
+    ``http_status``), or None."""
+    for attr in ("status_code", "http_status"):
+        value = getattr(exc, attr, None)
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when the cloud may answer differently next time: a 5xx or 429 status, or no
+    answer at all (connection error, timeout)."""
+    status = http_status(exc)
+    if status is not None:
+        return status >= 500 or status == 429
+    import requests
+    from keystoneauth1 import exceptions as ksa
+
+    return isinstance(exc, (requests.ConnectionError, requests.Timeout, ksa.ConnectionError,
+                            ConnectionError, TimeoutError))
+
+
+def failure(exc: BaseException, message: str | None = None) -> ResourceFailure:
+    """The failure to raise for a failed cloud call: :class:`TransientFailure` when
+    :func:`is_transient`, else :class:`ResourceFailure`; the cloud's message unless
+    ``message`` is given."""
+    if isinstance(exc, ResourceFailure):
+        return exc
+    text = cloud_message(exc) if message is None else message
+    return TransientFailure(text) if is_transient(exc) else ResourceFailure(text)
 
 
 def is_not_found(exc: BaseException) -> bool:
@@ -65,7 +110,7 @@ def cloud_message(exc: BaseException) -> str:
     """The cloud's message for a failed call, as Heat shows it (``Conflict: ...``)."""
     details = getattr(exc, "details", None)
     message = details or str(exc) or type(exc).__name__
-    status = getattr(exc, "status_code", None)
+    status = http_status(exc)
     kind = type(exc).__name__
     if status:
         return f"{kind}: {message}" if kind not in str(message) else str(message)
@@ -113,6 +158,7 @@ async def wait_for(ctx: ResourceContext, read: Callable[[], Any], *, done: Itera
     """
     done_set, failed_set = {s.upper() for s in done}, {s.upper() for s in failed}
     delay = POLL_FIRST
+    hiccups = 0
     while True:
         try:
             obj = await ctx.call(read)
@@ -121,9 +167,15 @@ async def wait_for(ctx: ResourceContext, read: Callable[[], Any], *, done: Itera
                 if gone_ok:
                     return None
                 raise ResourceFailure(f"The {what} disappeared while being created") from None
-            raise ResourceFailure(cloud_message(exc)) from None
-        status = (status_of(obj) if status_of else getattr(obj, "status", None)) or ""
-        status = str(status).upper()
+            hiccups += 1
+            if not is_transient(exc) or hiccups > WAIT_HICCUPS:
+                raise failure(exc) from None
+            obj = None
+        status = ""
+        if obj is not None:
+            hiccups = 0
+            status = str((status_of(obj) if status_of else getattr(obj, "status", None))
+                         or "").upper()
         if status in done_set:
             return obj
         if status in failed_set:
@@ -146,8 +198,141 @@ async def delete_quietly(ctx: ResourceContext, fn: Callable[..., Any], *args: An
     except Exception as exc:
         if is_not_found(exc):
             return False
-        raise ResourceFailure(cloud_message(exc)) from None
+        raise failure(exc) from None
     return True
+
+
+# -- per-cloud caches ----------------------------------------------------------------------------
+
+#: seconds a name -> id answer (image, flavor, network ...) is reused
+LOOKUP_TTL = 60.0
+#: seconds a listing made for observation is shared with other types observing at once
+LISTING_TTL = 2.0
+
+
+class _CloudCache:
+    """What one connection remembers: name -> id answers, and recent listings."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.ids: dict[tuple[str, str], tuple[float, str]] = {}
+        self.listings: dict[tuple[Any, ...], tuple[asyncio.AbstractEventLoop, float,
+                                                   asyncio.Future[list[Any]]]] = {}
+
+
+_CACHES: weakref.WeakKeyDictionary[Any, _CloudCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def _cache(ctx: ResourceContext) -> _CloudCache:
+    conn = connection(ctx)
+    with _CACHES_LOCK:
+        found = _CACHES.get(conn)
+        if found is None:
+            found = _CACHES[conn] = _CloudCache()
+        return found
+
+
+async def cached_id(ctx: ResourceContext, kind: str, ref: str,
+                    find: Callable[[], Any]) -> str | None:
+    """The id of the ``kind`` (``image``, ``flavor`` ...) named or identified by ``ref``:
+    ``find()`` (a blocking SDK finder returning the object or None) asked once per cloud
+    within :data:`LOOKUP_TTL`, so 200 servers booting one image ask Glance once. "Not found"
+    is never cached (it may be created meanwhile)."""
+    cache = _cache(ctx)
+    key = (kind, ref)
+    now = time.monotonic()
+    with cache.lock:
+        hit = cache.ids.get(key)
+    if hit is not None and now - hit[0] < LOOKUP_TTL:
+        return hit[1]
+    found = await sdk(ctx, find)
+    if found is None:
+        return None
+    ident = str(found.id)
+    with cache.lock:
+        cache.ids[key] = (time.monotonic(), ident)
+    return ident
+
+
+async def shared_listing(ctx: ResourceContext, key: tuple[Any, ...],
+                         fetch: Callable[[], list[Any]]) -> list[Any]:
+    """``fetch()`` (a blocking SDK listing), shared by the callers asking for the same
+    ``key`` on this cloud at once or within :data:`LISTING_TTL`: observing volumes and their
+    attachments lists the stack's volumes once. For observation only (``read_many``)."""
+    cache = _cache(ctx)
+    loop = asyncio.get_running_loop()
+    now = time.monotonic()
+    with cache.lock:
+        for old in [k for k, (lp, at, fut) in cache.listings.items()
+                    if fut.done() and now - at >= LISTING_TTL]:
+            del cache.listings[old]
+        hit = cache.listings.get(key)
+        if hit is not None and hit[0] is loop:
+            future = hit[2]
+            mine = False
+        else:
+            future = loop.create_future()
+            cache.listings[key] = (loop, now, future)
+            mine = True
+    if not mine:
+        return list(await asyncio.shield(future))
+    try:
+        result = list(await sdk(ctx, fetch))
+    except BaseException as exc:
+        with cache.lock:
+            cache.listings.pop(key, None)
+        future.set_exception(exc)
+        future.exception()          # retrieved: no "never retrieved" warning
+        raise
+    with cache.lock:
+        cache.listings[key] = (loop, time.monotonic(), future)
+    future.set_result(result)
+    return result
+
+
+def by_stack(items: Sequence[tuple[ResourceContext, dict[str, Any]]]
+             ) -> dict[str, list[tuple[ResourceContext, dict[str, Any]]]]:
+    """``read_many``'s items grouped by stack id."""
+    stacks: dict[str, list[tuple[ResourceContext, dict[str, Any]]]] = {}
+    for ctx, props in items:
+        stacks.setdefault(ctx.stack_id, []).append((ctx, props))
+    return stacks
+
+
+#: the tag keys kubeheat writes (hidden from the user's metadata)
+TAG_KEYS = frozenset({TAG_STACK_ID, TAG_RESOURCE})
+
+
+def custom(name: str) -> CustomConstraintRef:
+    """A property constraint naming a custom constraint (``nova.flavor``, ...)."""
+    return CustomConstraintRef(constraint=name)
+
+
+def allowed(*values: str) -> AllowedValuesConstraint:
+    return AllowedValuesConstraint(allowed=values)
+
+
+def meta_value(value: Any) -> str:
+    """Heat's ``meta_serialize``: non-string metadata values become JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def user_metadata(meta: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Metadata without kubeheat's tags."""
+    return {k: v for k, v in (meta or {}).items() if k not in TAG_KEYS}
+
+
+async def get_or_none(ctx: ResourceContext, fn: Callable[..., Any], *args: Any,
+                      **kwargs: Any) -> Any | None:
+    """A blocking SDK getter run off the loop; None when the cloud says it does not exist
+    (other errors are raised as they are)."""
+    try:
+        return await ctx.call(fn, *args, **kwargs)
+    except Exception as exc:
+        if is_not_found(exc):
+            return None
+        raise
 
 
 class OpenStackPlugin(ResourcePlugin):
@@ -210,6 +395,17 @@ class CloudConstraint(CustomConstraint):
                     self._cache[key] = (now, found)
         if not found:
             raise self.fail(f"The {self.entity} ({key}) could not be found.")
+
+
+class FinderConstraint(CloudConstraint):
+    """A cloud constraint answered by an openstacksdk ``find_*`` call: ``finder`` names it as
+    ``"<proxy>.<method>"`` (``"compute.find_flavor"``)."""
+
+    finder: str = ""
+
+    def lookup(self, conn: Any, value: str) -> bool:
+        proxy, method = self.finder.split(".", 1)
+        return getattr(getattr(conn, proxy), method)(value, ignore_missing=True) is not None
 
 
 def cloud_constraint(cls: type[CloudConstraint]) -> type[CloudConstraint]:

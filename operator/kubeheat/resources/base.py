@@ -147,6 +147,15 @@ class ResourceFailure(Exception):
     (``CREATE_FAILED: <message>``). Any other exception is reported with its type name."""
 
 
+class TransientFailure(ResourceFailure):
+    """A failure the cloud may not repeat: it answered 5xx or 429 (after the session's own
+    retries), or did not answer at all. The call may or may not have taken effect (a POST
+    answered 500 may have created its object), so the engine does not fail the resource at
+    once: a create looks for the object by its tags (:meth:`ResourcePlugin.find_existing`)
+    and adopts it, or creates again; an update or delete is tried again. Attempts are bounded
+    in number and by the stack's timeout."""
+
+
 class NestedStackResult(Protocol):
     """A nested stack as the parent's plugin sees it after an operation."""
 

@@ -18,20 +18,27 @@ attached volume first; recent Cinder extends in-use volumes itself).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kubeheat.resources._openstack import (
-    CloudConstraint,
+    FinderConstraint,
     OpenStackPlugin,
+    by_stack,
     cloud_constraint,
     connection,
+    custom,
     delete_quietly,
+    failure,
+    get_or_none,
     has_metadata,
     is_not_found,
+    meta_value,
     pick_existing,
     sdk,
+    shared_listing,
     tag_metadata,
+    user_metadata,
     wait_for,
 )
 from kubeheat.resources.base import (
@@ -40,7 +47,6 @@ from kubeheat.resources.base import (
     LIST,
     MAP,
     STRING,
-    TAG_RESOURCE,
     TAG_STACK_ID,
     Attribute,
     Created,
@@ -50,65 +56,55 @@ from kubeheat.resources.base import (
     ResourceFailure,
     register,
 )
-from kubeheat.template.constraints import CustomConstraintRef, RangeConstraint
-
-_TAG_KEYS = frozenset({TAG_STACK_ID, TAG_RESOURCE})
-
-
-def _custom(name: str) -> CustomConstraintRef:
-    return CustomConstraintRef(constraint=name)
+from kubeheat.template.constraints import RangeConstraint
 
 
 @cloud_constraint
-class VolumeConstraint(CloudConstraint):
+class VolumeConstraint(FinderConstraint):
     name = "cinder.volume"
     description = "A volume (name or id) that exists in the cloud."
     entity = "Volume"
-
-    def lookup(self, conn: Any, value: str) -> bool:
-        return conn.block_storage.find_volume(value, ignore_missing=True) is not None
+    finder = "block_storage.find_volume"
 
 
 @cloud_constraint
-class SnapshotConstraint(CloudConstraint):
+class SnapshotConstraint(FinderConstraint):
     name = "cinder.snapshot"
     description = "A volume snapshot (name or id) that exists in the cloud."
     entity = "VolumeSnapshot"
-
-    def lookup(self, conn: Any, value: str) -> bool:
-        return conn.block_storage.find_snapshot(value, ignore_missing=True) is not None
+    finder = "block_storage.find_snapshot"
 
 
 @cloud_constraint
-class BackupConstraint(CloudConstraint):
+class BackupConstraint(FinderConstraint):
     name = "cinder.backup"
     description = "A volume backup (name or id) that exists in the cloud."
     entity = "VolumeBackup"
-
-    def lookup(self, conn: Any, value: str) -> bool:
-        return conn.block_storage.find_backup(value, ignore_missing=True) is not None
+    finder = "block_storage.find_backup"
 
 
 @cloud_constraint
-class VolumeTypeConstraint(CloudConstraint):
+class VolumeTypeConstraint(FinderConstraint):
     name = "cinder.vtype"
     description = "A volume type (name or id) that exists in the cloud."
     entity = "VolumeType"
-
-    def lookup(self, conn: Any, value: str) -> bool:
-        return conn.block_storage.find_type(value, ignore_missing=True) is not None
-
-
-def _user_metadata(meta: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {k: v for k, v in (meta or {}).items() if k not in _TAG_KEYS}
-
-
-def _meta_value(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
+    finder = "block_storage.find_type"
 
 
 def _volume_status(obj: Any) -> str:
     return str(getattr(obj, "status", "") or "")
+
+
+async def _stack_volumes(ctx: ResourceContext) -> dict[str, Any]:
+    """The volumes of ``ctx``'s stack by id: one listing filtered by the stack's metadata
+    tag, shared by the volumes' and the attachments' observation."""
+    conn = connection(ctx)
+    query = json.dumps({TAG_STACK_ID: ctx.stack_id})
+    volumes = await shared_listing(
+        ctx, ("volumes", query),
+        lambda: list(conn.block_storage.volumes(details=True, properties=query)))
+    return {str(v.id): v for v in volumes
+            if (v.metadata or {}).get(TAG_STACK_ID) == ctx.stack_id}
 
 
 @register
@@ -123,20 +119,20 @@ class Volume(OpenStackPlugin):
                          "size is supported.", update_allowed=True,
                          constraints=(RangeConstraint(min=1),)),
         "snapshot_id": Property(STRING, "If specified, the snapshot to create the volume from.",
-                                constraints=(_custom("cinder.snapshot"),)),
+                                constraints=(custom("cinder.snapshot"),)),
         "backup_id": Property(STRING, "If specified, the backup to create the volume from.",
-                              constraints=(_custom("cinder.backup"),)),
+                              constraints=(custom("cinder.backup"),)),
         "name": Property(STRING, "A name used to distinguish the volume.", update_allowed=True),
         "description": Property(STRING, "A description of the volume.", update_allowed=True),
         "volume_type": Property(STRING, "If specified, the type of volume to use, mapping to a "
                                 "specific backend.", update_allowed=True,
-                                constraints=(_custom("cinder.vtype"),)),
+                                constraints=(custom("cinder.vtype"),)),
         "metadata": Property(MAP, "Key/value pairs to associate with the volume.",
                              default={}, update_allowed=True),
         "image": Property(STRING, "If specified, the name or ID of the image to create the "
-                          "volume from.", constraints=(_custom("glance.image"),)),
+                          "volume from.", constraints=(custom("glance.image"),)),
         "source_volid": Property(STRING, "If specified, the volume to use as source.",
-                                 constraints=(_custom("cinder.volume"),)),
+                                 constraints=(custom("cinder.volume"),)),
         "scheduler_hints": Property(MAP, "Arbitrary key-value pairs specified by the client to "
                                     "help the Cinder scheduler creating a volume."),
         "read_only": Property(BOOLEAN, "Enables or disables read-only access mode of volume.",
@@ -176,7 +172,7 @@ class Volume(OpenStackPlugin):
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
         conn = connection(ctx)
         name = self._name(ctx, props)
-        metadata = {k: _meta_value(v) for k, v in (props.get("metadata") or {}).items()}
+        metadata = {k: meta_value(v) for k, v in (props.get("metadata") or {}).items()}
         attrs: dict[str, Any] = {"name": name, "metadata": {**metadata, **tag_metadata(ctx)}}
         if props.get("size") is not None:
             attrs["size"] = props["size"]
@@ -229,8 +225,8 @@ class Volume(OpenStackPlugin):
                 data["name"] = name
         if "metadata" in changed:
             volume = await sdk(ctx, conn.block_storage.get_volume, vid)
-            wanted = {k: _meta_value(v) for k, v in (new.get("metadata") or {}).items()}
-            stale = [k for k in _user_metadata(volume.metadata) if k not in wanted]
+            wanted = {k: meta_value(v) for k, v in (new.get("metadata") or {}).items()}
+            stale = [k for k in user_metadata(volume.metadata) if k not in wanted]
             if stale:
                 await sdk(ctx, conn.block_storage.delete_volume_metadata, vid, stale)
             await sdk(ctx, conn.block_storage.set_volume_metadata, vid,
@@ -254,12 +250,27 @@ class Volume(OpenStackPlugin):
 
     async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
         conn = connection(ctx)
-        try:
-            volume = await ctx.call(conn.block_storage.get_volume, ctx.physical_id)
-        except Exception as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        volume = await get_or_none(ctx, conn.block_storage.get_volume, ctx.physical_id)
+        if volume is None:
+            return None
+        return self._observe(props, volume)
+
+    @classmethod
+    async def read_many(cls, items: Sequence[tuple[ResourceContext, dict[str, Any]]]
+                        ) -> dict[str, Observed | None]:
+        """The stack's volumes listed once by their metadata (``kubeheat-stack-id``); a
+        volume the listing does not show is left to :meth:`read`."""
+        out: dict[str, Observed | None] = {}
+        plugin = cls()
+        for _, group in by_stack(items).items():
+            listed = await _stack_volumes(group[0][0])
+            for ctx, props in group:
+                volume = listed.get(str(ctx.physical_id))
+                if volume is not None:
+                    out[str(ctx.physical_id)] = plugin._observe(props, volume)
+        return out
+
+    def _observe(self, props: Mapping[str, Any], volume: Any) -> Observed | None:
         status = _volume_status(volume)
         if status == "deleting":
             return None
@@ -268,15 +279,15 @@ class Volume(OpenStackPlugin):
         observed: dict[str, Any] = {}
         if props.get("size") is not None:
             observed["size"] = volume.size
-        meta = _user_metadata(volume.metadata)
-        applied = {k: _meta_value(v) for k, v in (props.get("metadata") or {}).items()}
+        meta = user_metadata(volume.metadata)
+        applied = {k: meta_value(v) for k, v in (props.get("metadata") or {}).items()}
         observed["metadata"] = props.get("metadata") if meta == applied else meta
         if props.get("name"):
             observed["name"] = volume.name
         return Observed(properties=observed, attributes=self._attrs(volume), status=status)
 
     def _attrs(self, volume: Any) -> dict[str, Any]:
-        meta = _user_metadata(volume.metadata)
+        meta = user_metadata(volume.metadata)
         attachments = list(getattr(volume, "attachments", None) or [])
         return {
             "availability_zone": volume.availability_zone,
@@ -315,7 +326,7 @@ class Volume(OpenStackPlugin):
         except Exception as exc:
             if is_not_found(exc):
                 return
-            raise ResourceFailure(str(exc)) from None
+            raise failure(exc, str(exc)) from None
         if _volume_status(volume) in ("creating", "extending", "attaching", "detaching"):
             await wait_for(ctx, lambda: conn.block_storage.get_volume(vid),
                            done=("available", "in-use", "error"), failed=(), what="volume",
@@ -346,7 +357,7 @@ class VolumeAttachment(OpenStackPlugin):
         "instance_uuid": Property(STRING, "The ID of the server to which the volume attaches.",
                                   required=True, update_allowed=True),
         "volume_id": Property(STRING, "The ID of the volume to be attached.", required=True,
-                              update_allowed=True, constraints=(_custom("cinder.volume"),)),
+                              update_allowed=True, constraints=(custom("cinder.volume"),)),
         "mountpoint": Property(STRING, "The location where the volume is exposed on the "
                                "instance. This assignment may not be honored.",
                                update_allowed=True),
@@ -383,7 +394,7 @@ class VolumeAttachment(OpenStackPlugin):
         except Exception as exc:
             if is_not_found(exc):
                 return
-            raise ResourceFailure(str(getattr(exc, "details", None) or exc)) from None
+            raise failure(exc, str(getattr(exc, "details", None) or exc)) from None
         await wait_for(ctx, lambda: conn.block_storage.get_volume(volume_id),
                        done=("available",), failed=("error", "error_detaching"),
                        what="volume", status_of=_volume_status, gone_ok=True)
@@ -411,6 +422,31 @@ class VolumeAttachment(OpenStackPlugin):
             observed["mountpoint"] = attachment.device
         return Observed(properties=observed)
 
+    @classmethod
+    async def read_many(cls, items: Sequence[tuple[ResourceContext, dict[str, Any]]]
+                        ) -> dict[str, Observed | None]:
+        """Attachments seen on the stack's volumes (one listing, shared with the volumes'
+        own observation); an attachment of a volume the stack did not make is left to
+        :meth:`read`."""
+        out: dict[str, Observed | None] = {}
+        for _, group in by_stack(items).items():
+            listed = await _stack_volumes(group[0][0])
+            for ctx, props in group:
+                volume = listed.get(str(props["volume_id"]))
+                if volume is None or ctx.physical_id is None:
+                    continue
+                server_id = str(props["instance_uuid"])
+                found = [a for a in getattr(volume, "attachments", None) or ()
+                         if str(a.get("server_id")) == server_id]
+                if not found:
+                    out[ctx.physical_id] = None
+                    continue
+                observed: dict[str, Any] = {}
+                if props.get("mountpoint"):
+                    observed["mountpoint"] = found[0].get("device")
+                out[ctx.physical_id] = Observed(properties=observed)
+        return out
+
     async def delete(self, ctx: ResourceContext, props: dict[str, Any]) -> None:
         conn = connection(ctx)
         server_id, volume_id = str(props["instance_uuid"]), str(props["volume_id"])
@@ -428,7 +464,7 @@ class VolumeAttachment(OpenStackPlugin):
         except Exception as exc:
             if is_not_found(exc):
                 return None
-            raise ResourceFailure(str(exc)) from None
+            raise failure(exc, str(exc)) from None
         return Created(volume_id, {"server_id": props["instance_uuid"]})
 
 

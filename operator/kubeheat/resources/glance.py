@@ -13,12 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from kubeheat.resources._openstack import (
-    CloudConstraint,
+    FinderConstraint,
     OpenStackPlugin,
     cloud_constraint,
-    cloud_message,
     connection,
     delete_quietly,
+    failure,
+    get_or_none,
     has_metadata,
     is_not_found,
     pick_existing,
@@ -36,7 +37,6 @@ from kubeheat.resources.base import (
     Observed,
     Property,
     ResourceContext,
-    ResourceFailure,
     register,
 )
 from kubeheat.template.constraints import (
@@ -53,13 +53,11 @@ _PLAIN = ("architecture", "kernel_id", "os_distro", "os_version", "owner", "visi
 
 
 @cloud_constraint
-class ImageConstraint(CloudConstraint):
+class ImageConstraint(FinderConstraint):
     name = "glance.image"
     description = "An image (name or id) that exists in the cloud."
     entity = "Image"
-
-    def lookup(self, conn: Any, value: str) -> bool:
-        return conn.image.find_image(value, ignore_missing=True) is not None
+    finder = "image.find_image"
 
 
 def _props_of(image: Any) -> dict[str, Any]:
@@ -154,7 +152,7 @@ class WebImage(OpenStackPlugin):
                                uri=props["location"])
             except Exception as exc:
                 if getattr(exc, "status_code", None) != 409:
-                    raise ResourceFailure(cloud_message(exc)) from None
+                    raise failure(exc) from None
         image = await wait_for(ctx, lambda: conn.image.get_image(iid), done=("active",),
                                failed=("killed", "deleted", "deactivated"), what="image")
         return image is not None
@@ -180,12 +178,9 @@ class WebImage(OpenStackPlugin):
 
     async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
         conn = connection(ctx)
-        try:
-            image = await ctx.call(conn.image.get_image, ctx.physical_id)
-        except Exception as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        image = await get_or_none(ctx, conn.image.get_image, ctx.physical_id)
+        if image is None:
+            return None
         status = str(image.status or "")
         if status in ("deleted", "pending_delete"):
             return None
@@ -219,12 +214,9 @@ class WebImage(OpenStackPlugin):
                             ) -> Created | None:
         conn = connection(ctx)
         if props.get("id"):
-            try:
-                image = await ctx.call(conn.image.get_image, props["id"])
-            except Exception as exc:
-                if is_not_found(exc):
-                    return None
-                raise
+            image = await get_or_none(ctx, conn.image.get_image, props["id"])
+            if image is None:
+                return None
             candidates = [image]
         else:
             candidates = await sdk(ctx, lambda: list(conn.image.images()))

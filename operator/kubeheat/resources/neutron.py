@@ -45,9 +45,9 @@ from kubeheat.resources._openstack import (
     CloudConstraint,
     OpenStackPlugin,
     cloud_constraint,
-    cloud_message,
     connection,
     delete_quietly,
+    failure,
     is_not_found,
     pick_existing,
     sdk,
@@ -175,7 +175,7 @@ async def _find(ctx: ResourceContext, kind: str, value: str) -> Any:
                               "to be more specific.") from None
     except Exception as exc:
         if not is_not_found(exc):
-            raise ResourceFailure(cloud_message(exc)) from None
+            raise failure(exc) from None
         found = None
     if found is None:
         raise ResourceFailure(f"Unable to find {what} with name or id '{value}'")
@@ -196,7 +196,7 @@ async def _get(ctx: ResourceContext, getter: Callable[..., Any], ident: str) -> 
     except Exception as exc:
         if is_not_found(exc):
             return None
-        raise ResourceFailure(cloud_message(exc)) from None
+        raise failure(exc) from None
 
 
 def _same(applied: Any, observed: Any) -> bool:
@@ -1185,7 +1185,7 @@ class RouterInterface(NeutronResource):
             await ctx.call(_network(ctx).remove_interface_from_router, router, **kwargs)
         except Exception as exc:
             if not is_not_found(exc):
-                raise ResourceFailure(cloud_message(exc)) from None
+                raise failure(exc) from None
 
 
 # -------------------------------------------------------------------------------------------
@@ -1547,7 +1547,7 @@ class SecurityGroup(NeutronResource):
             except exceptions.ConflictException:
                 continue
             except Exception as exc:
-                raise ResourceFailure(cloud_message(exc)) from None
+                raise failure(exc) from None
 
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
         if props.get("name") == "default":

@@ -26,26 +26,35 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kubeheat.resources._openstack import (
     POLL_FIRST,
     POLL_MAX,
-    CloudConstraint,
+    FinderConstraint,
     OpenStackPlugin,
+    allowed,
+    by_stack,
+    cached_id,
     cloud_constraint,
-    cloud_message,
     connection,
+    custom,
     delete_quietly,
+    failure,
+    get_or_none,
     has_metadata,
     has_tags,
     is_not_found,
+    meta_value,
     pick_existing,
     sdk,
+    shared_listing,
     tag_list,
     tag_metadata,
+    user_metadata,
     wait_for,
 )
 from kubeheat.resources.base import (
@@ -66,86 +75,66 @@ from kubeheat.resources.base import (
     register,
 )
 from kubeheat.template.constraints import (
-    AllowedValuesConstraint,
-    CustomConstraintRef,
     LengthConstraint,
     RangeConstraint,
 )
 
-_TAG_KEYS = frozenset({TAG_STACK_ID, TAG_RESOURCE})
 #: server statuses meaning "gone"
 _GONE = frozenset({"DELETED", "SOFT_DELETED"})
-
-
-def _custom(name: str) -> CustomConstraintRef:
-    return CustomConstraintRef(constraint=name)
-
-
-def _allowed(*values: str) -> AllowedValuesConstraint:
-    return AllowedValuesConstraint(allowed=values)
 
 
 # -- custom constraints ---------------------------------------------------------------------------
 
 
 @cloud_constraint
-class FlavorConstraint(CloudConstraint):
+class FlavorConstraint(FinderConstraint):
     name = "nova.flavor"
     description = "A flavor (name or id) that exists in the cloud."
     entity = "Flavor"
-
-    def lookup(self, conn: Any, value: str) -> bool:
-        return conn.compute.find_flavor(value, ignore_missing=True) is not None
+    finder = "compute.find_flavor"
 
 
 @cloud_constraint
-class KeypairConstraint(CloudConstraint):
+class KeypairConstraint(FinderConstraint):
     name = "nova.keypair"
     description = "A key pair (name) that exists in the cloud."
     entity = "Key"
-
-    def lookup(self, conn: Any, value: str) -> bool:
-        return conn.compute.find_keypair(value, ignore_missing=True) is not None
+    finder = "compute.find_keypair"
 
 
 @cloud_constraint
-class ServerConstraint(CloudConstraint):
+class ServerConstraint(FinderConstraint):
     name = "nova.server"
     description = "A server (name or id) that exists in the cloud."
     entity = "Server"
-
-    def lookup(self, conn: Any, value: str) -> bool:
-        return conn.compute.find_server(value, ignore_missing=True) is not None
+    finder = "compute.find_server"
 
 
 # -- helpers --------------------------------------------------------------------------------------
 
 
 async def _flavor_id(ctx: ResourceContext, conn: Any, ref: str) -> str:
-    flavor = await sdk(ctx, conn.compute.find_flavor, ref, ignore_missing=True)
-    if flavor is None:
+    found = await cached_id(ctx, "flavor", ref,
+                            lambda: conn.compute.find_flavor(ref, ignore_missing=True))
+    if found is None:
         raise ResourceFailure(f"The Flavor ({ref}) could not be found.")
-    return str(flavor.id)
+    return found
 
 
 async def _image_id(ctx: ResourceContext, conn: Any, ref: str) -> str:
-    image = await sdk(ctx, conn.image.find_image, ref, ignore_missing=True)
-    if image is None:
+    found = await cached_id(ctx, "image", ref,
+                            lambda: conn.image.find_image(ref, ignore_missing=True))
+    if found is None:
         raise ResourceFailure(f"The Image ({ref}) could not be found.")
-    return str(image.id)
-
-
-def _meta_value(value: Any) -> str:
-    """Heat's ``meta_serialize``: non-string metadata values become JSON."""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def _user_metadata(meta: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {k: v for k, v in (meta or {}).items() if k not in _TAG_KEYS}
+    return found
 
 
 def _status(obj: Any) -> str:
     return str(getattr(obj, "status", "") or "").upper()
+
+
+def _list_servers(conn: Any, tags: str) -> list[Any]:
+    return list(conn.compute.servers(details=True, tags=tags))
 
 
 def _fault(server: Any) -> str | None:
@@ -172,41 +161,41 @@ def _first_address(addresses: Mapping[str, Any]) -> str:
 
 _NETWORK_SCHEMA = {
     "network": Property(STRING, "Name or ID of network to create a port on.",
-                        constraints=(_custom("neutron.network"),)),
+                        constraints=(custom("neutron.network"),)),
     "uuid": Property(STRING, "ID of network to create a port on (deprecated: use network).",
-                     constraints=(_custom("neutron.network"),)),
+                     constraints=(custom("neutron.network"),)),
     "fixed_ip": Property(STRING, "Fixed IP address to specify for the port created on the "
-                         "requested network.", constraints=(_custom("ip_addr"),)),
+                         "requested network.", constraints=(custom("ip_addr"),)),
     "port": Property(STRING, "ID of an existing port to associate with this server.",
-                     constraints=(_custom("neutron.port"),)),
+                     constraints=(custom("neutron.port"),)),
     "subnet": Property(STRING, "Subnet in which to allocate the IP address for the port; the "
                        "network becomes optional."),
     "tag": Property(STRING, "Port tag (device role tagging)."),
     "allocate_network": Property(STRING, "auto: a network available to the project is used "
                                  "(or created by Nova); none: no networking. Not to be used "
                                  "with the other keys.",
-                                 constraints=(_allowed("none", "auto"),)),
+                                 constraints=(allowed("none", "auto"),)),
 }
 
 _BDM_V2_SCHEMA = {
     "device_name": Property(STRING, "A device name where the volume will be attached in the "
                             "system at /dev/device_name, typically vda."),
     "volume_id": Property(STRING, "The volume_id can be boot or non-boot device to the server.",
-                          constraints=(_custom("cinder.volume"),)),
+                          constraints=(custom("cinder.volume"),)),
     "image": Property(STRING, "The ID or name of the image to create a volume from.",
-                      constraints=(_custom("glance.image"),)),
+                      constraints=(custom("glance.image"),)),
     "image_id": Property(STRING, "The ID of the image to create a volume from (deprecated: use "
-                         "image).", constraints=(_custom("glance.image"),)),
+                         "image).", constraints=(custom("glance.image"),)),
     "snapshot_id": Property(STRING, "The ID of the snapshot to create a volume from.",
-                            constraints=(_custom("cinder.snapshot"),)),
+                            constraints=(custom("cinder.snapshot"),)),
     "swap_size": Property(INTEGER, "The size of the swap, in MB."),
     "ephemeral_size": Property(INTEGER, "The size of the local ephemeral block device, in GB."),
     "ephemeral_format": Property(STRING, "The format of the local ephemeral block device.",
-                                 constraints=(_allowed("ext3", "ext4", "xfs"),)),
+                                 constraints=(allowed("ext3", "ext4", "xfs"),)),
     "device_type": Property(STRING, "Device type: disk or cdrom.",
-                            constraints=(_allowed("cdrom", "disk"),)),
+                            constraints=(allowed("cdrom", "disk"),)),
     "disk_bus": Property(STRING, "Bus of the device; the hypervisor chooses when omitted.",
-                         constraints=(_allowed("ide", "lame_bus", "scsi", "usb", "virtio"),)),
+                         constraints=(allowed("ide", "lame_bus", "scsi", "usb", "virtio"),)),
     "boot_index": Property(INTEGER, "Integer used for ordering the boot disks."),
     "volume_size": Property(INTEGER, "Size of the block device in GB; the hypervisor driver "
                             "calculates it when omitted."),
@@ -223,23 +212,23 @@ class Server(OpenStackPlugin):
     properties = {
         "name": Property(STRING, "Server name.", update_allowed=True),
         "image": Property(STRING, "The ID or name of the image to boot with.",
-                          update_allowed=True, constraints=(_custom("glance.image"),)),
+                          update_allowed=True, constraints=(custom("glance.image"),)),
         "block_device_mapping_v2": Property(
             LIST, "Block device mappings v2 for this server.",
             item=Property(MAP, schema=_BDM_V2_SCHEMA)),
         "flavor": Property(STRING, "The ID or name of the flavor to boot onto.", required=True,
-                           update_allowed=True, constraints=(_custom("nova.flavor"),)),
+                           update_allowed=True, constraints=(custom("nova.flavor"),)),
         "flavor_update_policy": Property(
             STRING, "Policy on how to apply a flavor update; either by requesting a server "
             "resize or by replacing the entire server.", default="RESIZE", update_allowed=True,
-            constraints=(_allowed("RESIZE", "REPLACE"),)),
+            constraints=(allowed("RESIZE", "REPLACE"),)),
         "image_update_policy": Property(
             STRING, "Policy on how to apply an image-id update; either by requesting a server "
             "rebuild or by replacing the entire server.", default="REBUILD",
             update_allowed=True,
-            constraints=(_allowed("REBUILD", "REPLACE", "REBUILD_PRESERVE_EPHEMERAL"),)),
+            constraints=(allowed("REBUILD", "REPLACE", "REBUILD_PRESERVE_EPHEMERAL"),)),
         "key_name": Property(STRING, "Name of keypair to inject into the server.",
-                             constraints=(_custom("nova.keypair"),)),
+                             constraints=(custom("nova.keypair"),)),
         "availability_zone": Property(STRING, "Name of the availability zone for server "
                                       "placement."),
         "security_groups": Property(
@@ -259,16 +248,16 @@ class Server(OpenStackPlugin):
         "user_data_format": Property(
             STRING, "How the user_data should be formatted for the server. kubeheat passes it "
             "unmodified for every format.", default="HEAT_CFNTOOLS", update_allowed=True,
-            constraints=(_allowed("HEAT_CFNTOOLS", "RAW", "SOFTWARE_CONFIG"),)),
+            constraints=(allowed("HEAT_CFNTOOLS", "RAW", "SOFTWARE_CONFIG"),)),
         "user_data": Property(STRING, "User data script to be executed by cloud-init.",
                               default="", update_allowed=True),
         "user_data_update_policy": Property(
             STRING, "Policy on how to apply a user_data update; either by ignoring it or by "
             "replacing the entire server.", default="REPLACE", update_allowed=True,
-            constraints=(_allowed("REPLACE", "IGNORE"),)),
+            constraints=(allowed("REPLACE", "IGNORE"),)),
         "config_drive": Property(BOOLEAN, "If True, enable config drive on the server."),
         "diskConfig": Property(STRING, "Control how the disk is partitioned when the server is "
-                               "created.", constraints=(_allowed("AUTO", "MANUAL"),)),
+                               "created.", constraints=(allowed("AUTO", "MANUAL"),)),
         "tags": Property(LIST, "Server tags (in addition to kubeheat's own).",
                          update_allowed=True, item=Property(STRING)),
     }
@@ -417,7 +406,7 @@ class Server(OpenStackPlugin):
             "name": name,
             "flavor_id": await _flavor_id(ctx, conn, props["flavor"]),
             "networks": await self._networks(ctx, conn, props.get("networks")),
-            "metadata": {**{k: _meta_value(v) for k, v in (props.get("metadata") or {}).items()},
+            "metadata": {**{k: meta_value(v) for k, v in (props.get("metadata") or {}).items()},
                          **tag_metadata(ctx)},
             "tags": sorted({*(props.get("tags") or ()), *tag_list(ctx)}),
         }
@@ -457,12 +446,34 @@ class Server(OpenStackPlugin):
 
     async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
         conn = connection(ctx)
-        try:
-            server = await ctx.call(conn.compute.get_server, ctx.physical_id)
-        except Exception as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        server = await get_or_none(ctx, conn.compute.get_server, ctx.physical_id)
+        if server is None:
+            return None
+        return await self._observe(ctx, conn, props, server)
+
+    @classmethod
+    async def read_many(cls, items: Sequence[tuple[ResourceContext, dict[str, Any]]]
+                        ) -> dict[str, Observed | None]:
+        """The stack's servers listed once by its tag (``kubeheat-stack-id=<id>``); a server
+        the listing does not show is left to :meth:`read`."""
+        out: dict[str, Observed | None] = {}
+        plugin = cls()
+        for stack_id, group in by_stack(items).items():
+            first = group[0][0]
+            conn = connection(first)
+            tag = f"{TAG_STACK_ID}={stack_id}"
+            servers = await shared_listing(
+                first, ("servers", tag),
+                functools.partial(_list_servers, conn, tag))
+            listed = {str(s.id): s for s in servers}
+            for ctx, props in group:
+                server = listed.get(str(ctx.physical_id))
+                if server is not None:
+                    out[str(ctx.physical_id)] = await plugin._observe(ctx, conn, props, server)
+        return out
+
+    async def _observe(self, ctx: ResourceContext, conn: Any, props: Mapping[str, Any],
+                       server: Any) -> Observed | None:
         status = _status(server)
         if status in _GONE:
             return None
@@ -491,12 +502,12 @@ class Server(OpenStackPlugin):
             known = ctx.data.get("image_id")
             observed["image"] = props["image"] if image_id in (known, props["image"]) \
                 else image_id
-        meta = _user_metadata(server.metadata)
+        meta = user_metadata(server.metadata)
         want_meta = props.get("metadata")
         if want_meta is None and not meta:
             observed["metadata"] = None
         else:
-            applied = {k: _meta_value(v) for k, v in (want_meta or {}).items()}
+            applied = {k: meta_value(v) for k, v in (want_meta or {}).items()}
             observed["metadata"] = want_meta if meta == applied else meta
         # addresses and networks need the server's ports (one more call per server): they are
         # refreshed by create and update, not by every read
@@ -583,8 +594,8 @@ class Server(OpenStackPlugin):
                 data["name"] = name
         if "metadata" in changed:
             server = await sdk(ctx, conn.compute.get_server, sid)
-            wanted = {k: _meta_value(v) for k, v in (new.get("metadata") or {}).items()}
-            stale = [k for k in _user_metadata(server.metadata) if k not in wanted]
+            wanted = {k: meta_value(v) for k, v in (new.get("metadata") or {}).items()}
+            stale = [k for k in user_metadata(server.metadata) if k not in wanted]
             if stale:
                 await sdk(ctx, conn.compute.delete_server_metadata, sid, stale)
             await sdk(ctx, conn.compute.set_server_metadata, sid,
@@ -640,7 +651,7 @@ class Server(OpenStackPlugin):
                                    server=sid, ignore_missing=False)
                 except Exception as exc:
                     if not is_not_found(exc):
-                        raise ResourceFailure(cloud_message(exc)) from None
+                        raise failure(exc) from None
             await self._wait_detached(ctx, conn, sid, detached)
         for nic in await self._networks(ctx, conn, added) if added else []:
             attrs: dict[str, Any] = {}
@@ -709,7 +720,7 @@ class KeyPair(OpenStackPlugin):
                          constraints=(LengthConstraint(min=1, max=255),)),
         "save_private_key": Property(BOOLEAN, "True if the system should remember a generated "
                                      "private key; False otherwise.", default=False),
-        "type": Property(STRING, "Keypair type.", constraints=(_allowed("ssh", "x509"),)),
+        "type": Property(STRING, "Keypair type.", constraints=(allowed("ssh", "x509"),)),
         "public_key": Property(STRING, "The optional public key. This allows users to supply "
                                "the public key from a pre-existing key pair. If not supplied, "
                                "a new key pair will be generated."),
@@ -772,7 +783,7 @@ class KeyPair(OpenStackPlugin):
         except Exception as exc:
             if is_not_found(exc):
                 return None
-            raise ResourceFailure(str(exc)) from None
+            raise failure(exc, str(exc)) from None
         if keypair.name in ctx.exclude_ids:
             return None
         if props.get("public_key"):
@@ -878,12 +889,9 @@ class Flavor(OpenStackPlugin):
 
     async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
         conn = connection(ctx)
-        try:
-            flavor = await ctx.call(conn.compute.get_flavor, ctx.physical_id)
-        except Exception as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        flavor = await get_or_none(ctx, conn.compute.get_flavor, ctx.physical_id)
+        if flavor is None:
+            return None
         specs = dict(getattr(flavor, "extra_specs", None) or {})
         applied = {k: str(v) for k, v in (props.get("extra_specs") or {}).items()}
         observed = {
@@ -931,7 +939,7 @@ class ServerGroup(OpenStackPlugin):
         "name": Property(STRING, "Server Group name."),
         "policies": Property(
             LIST, "A list of exactly one policy to apply.", default=["anti-affinity"],
-            item=Property(STRING, constraints=(_allowed(
+            item=Property(STRING, constraints=(allowed(
                 "anti-affinity", "affinity", "soft-anti-affinity", "soft-affinity"),)),
             constraints=(LengthConstraint(min=1, max=1),)),
         "rules": Property(MAP, "Rules of the policy (max_server_per_host with "
@@ -954,12 +962,9 @@ class ServerGroup(OpenStackPlugin):
 
     async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
         conn = connection(ctx)
-        try:
-            group = await ctx.call(conn.compute.get_server_group, ctx.physical_id)
-        except Exception as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        group = await get_or_none(ctx, conn.compute.get_server_group, ctx.physical_id)
+        if group is None:
+            return None
         policy = getattr(group, "policy", None) or (getattr(group, "policies", None) or [None])[0]
         return Observed(properties={"policies": [policy]} if policy else {},
                         attributes={"members": list(group.member_ids or [])})

@@ -17,9 +17,12 @@ from typing import Any
 from urllib.parse import urlparse
 
 from kubeheat.resources._openstack import (
+    TAG_KEYS,
     OpenStackPlugin,
     connection,
     delete_quietly,
+    failure,
+    get_or_none,
     has_metadata,
     is_not_found,
     sdk,
@@ -30,8 +33,6 @@ from kubeheat.resources.base import (
     INTEGER,
     MAP,
     STRING,
-    TAG_RESOURCE,
-    TAG_STACK_ID,
     Attribute,
     Created,
     Observed,
@@ -41,15 +42,13 @@ from kubeheat.resources.base import (
     register,
 )
 
-_TAG_KEYS = frozenset({TAG_STACK_ID, TAG_RESOURCE})
-
 
 def _lower(meta: Mapping[str, Any] | None) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in (meta or {}).items()}
 
 
 def _user_meta(meta: Mapping[str, Any] | None) -> dict[str, str]:
-    return {k: v for k, v in _lower(meta).items() if k not in _TAG_KEYS}
+    return {k: v for k, v in _lower(meta).items() if k not in TAG_KEYS}
 
 
 @register
@@ -141,12 +140,9 @@ class Container(OpenStackPlugin):
 
     async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
         conn = connection(ctx)
-        try:
-            head = await ctx.call(conn.object_store.get_container_metadata, ctx.physical_id)
-        except Exception as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        head = await get_or_none(ctx, conn.object_store.get_container_metadata, ctx.physical_id)
+        if head is None:
+            return None
         meta = _user_meta(head.metadata)
         wanted = props.get("X-Container-Meta") or {}
         observed: dict[str, Any] = {
@@ -192,7 +188,7 @@ class Container(OpenStackPlugin):
         except Exception as exc:
             if is_not_found(exc):
                 return
-            raise ResourceFailure(str(exc)) from None
+            raise failure(exc, str(exc)) from None
         if objects:
             if not props.get("PurgeOnDelete"):
                 raise ResourceFailure(f"Conflict: Container {name} is not empty: it holds "
@@ -215,7 +211,7 @@ class Container(OpenStackPlugin):
         except Exception as exc:
             if is_not_found(exc):
                 return None
-            raise ResourceFailure(str(exc)) from None
+            raise failure(exc, str(exc)) from None
         if not has_metadata(_lower(head.metadata), ctx):
             return None
         return Created(name, {"name": name})

@@ -43,7 +43,12 @@ class FaultRule:
     by ``latency`` seconds and then, with probability ``rate``, answered with ``status`` (when
     set) instead of reaching the service; a 429 or 503 carries ``Retry-After: retry_after``.
     ``times`` bounds how often the rule fires (``None``: unbounded); a rule that has fired
-    ``times`` times stops matching.
+    ``times`` times stops matching. ``skip`` lets that many matching requests through before
+    the rule may fire (``skip=2, times=1``: the third matching request fails).
+
+    With ``after`` the request first reaches the service (which carries it out: a POST
+    creates its object) and only the answer is replaced by ``status``: the "created, but
+    answered 500" a real cloud gives when it fails after doing the work.
     """
 
     method: str = "*"
@@ -53,7 +58,10 @@ class FaultRule:
     latency: float = 0.0
     retry_after: float | None = None
     times: int | None = None
+    after: bool = False
+    skip: int = 0
     fired: int = field(default=0, compare=False)
+    seen: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         self._regex = re.compile(self.path)
@@ -68,6 +76,11 @@ class FaultRule:
         if self.method not in ("*", method.upper()):
             return False
         return self._regex.search(path) is not None
+
+    def passes(self) -> bool:
+        """Count a matching request; True while it is one of the ``skip`` let through."""
+        self.seen += 1
+        return self.seen <= self.skip
 
 
 @dataclass

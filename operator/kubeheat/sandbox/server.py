@@ -290,26 +290,31 @@ class SandboxCloud:
         method = request.method.upper()
         delay = 0.0
         injected: Resp | None = None
+        after = False
         with self.state.lock:
             for rule in self._faults:
                 if not rule.matches(method, path):
                     continue
                 delay += rule.latency
-                if rule.status is not None and self.state.chance(rule.rate):
+                if rule.status is not None:
+                    if rule.passes() or not self.state.chance(rule.rate):
+                        continue
                     rule.fired += 1
                     injected = self._fault_response(service, rule)
+                    after = rule.after
                     break
-                if rule.status is None:
-                    rule.fired += 1
+                rule.fired += 1
         if delay > 0:
             await asyncio.sleep(delay)
         body = await request.read()
-        if injected is not None:
+        if injected is not None and not after:
             resp = injected
         elif service is None:
             resp = Resp(404, "404 Not Found", content_type="text/plain")
         else:
             resp = self._handle(service, request, path, body)
+            if injected is not None:        # carried out, then answered with the fault
+                resp = injected
         with self.state.lock:
             self._log.append(
                 RequestRecord(name, method, path, request.query_string, resp.status,

@@ -142,9 +142,13 @@ def observed_child(ctx: ResourceContext) -> Observed | None:
 
 
 def existing_child(ctx: ResourceContext) -> Created | None:
-    """``find_existing``: the child stack an interrupted create already made."""
+    """``find_existing``: the child stack an interrupted create already made, when it was
+    finished. An unfinished child (interrupted, failed) is not adopted as it is: the create
+    runs it again, which resumes it (adopting it would record the group complete over a
+    child whose members were never made)."""
     found = child_result(ctx)
-    if found is None or found.stack_id in ctx.exclude_ids:
+    if found is None or found.stack_id in ctx.exclude_ids \
+            or found.status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
         return None
     return Created(physical_id=found.stack_id, data={REFERENCE: found.stack_id})
 
