@@ -83,11 +83,17 @@ def test_resize_confirm(conn: Conn, net: str) -> None:
     conn.compute.delete_server(server)
 
 
-def test_tags_refused_while_building(conn: Conn, net: str) -> None:
-    server = boot(conn, net)
-    with pytest.raises(openstack.exceptions.ConflictException, match="vm_state building"):
-        conn.compute.add_tag_to_server(conn.compute.get_server(server.id), "late")
-    conn.compute.delete_server(server)
+def test_tags_refused_while_building() -> None:
+    # its own sandbox whose servers stay in BUILD for the whole test, however slow the machine
+    with run_sandbox(SandboxConfig(build_delay=300)) as slow:
+        conn = sdk(slow)
+        network = conn.network.create_network(name="slow-net")
+        conn.network.create_subnet(network_id=network.id, cidr="10.11.0.0/24", ip_version=4)
+        server = boot(conn, network.id)
+        with pytest.raises(openstack.exceptions.ConflictException, match="vm_state building"):
+            conn.compute.add_tag_to_server(conn.compute.get_server(server.id), "late")
+        conn.compute.delete_server(server)
+        conn.close()
 
 
 def test_create_validation_errors(conn: Conn, net: str) -> None:

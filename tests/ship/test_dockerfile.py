@@ -215,7 +215,9 @@ def test_oci_labels() -> None:
     assert wanted <= {k.removeprefix(prefix) for k in labels if k.startswith(prefix)}
     args = stage_args(final)
     assert expand(labels[prefix + "version"], args) == PYPROJECT["project"]["version"]
-    assert labels[prefix + "licenses"] == PYPROJECT["project"]["license"]["text"]
+    license_ = PYPROJECT["project"]["license"]
+    assert labels[prefix + "licenses"] == (license_ if isinstance(license_, str)
+                                           else license_["text"])
     assert labels[prefix + "title"] == "kubeheat"
 
 
