@@ -121,10 +121,17 @@ class SecretStateStore:
         self.root = doc.get("root")
         self.meta = dict(doc.get("meta") or {})
         self.native.records = dict(doc.get("native") or {})
-        if self.root and self.root in self.states:
-            self._written_ids = {n: r.get("physical_id") for n, r in
-                                 (self.states[self.root].get("resources") or {}).items()}
+        self._written_ids = self._physical_ids()
         return True
+
+    def _physical_ids(self) -> dict[str, Any]:
+        """Physical ids of every stack's resources (nested ones keyed ``<stack id>/<name>``)."""
+        ids: dict[str, Any] = {}
+        for stack_id, doc in self.states.items():
+            prefix = "" if stack_id == self.root else f"{stack_id}/"
+            for name, rec in (doc.get("resources") or {}).items():
+                ids[prefix + name] = rec.get("physical_id")
+        return ids
 
     # -- the StateStore protocol (synchronous, in the event loop) ------------------------
     def load(self, stack_id: str) -> StackState | None:
@@ -146,11 +153,12 @@ class SecretStateStore:
                 resources[changed] = rec.to_dict()
         else:
             self.states[state.id] = state.to_dict()
-        if changed is not None and state.id == self.root:
+        if changed is not None:
             rec = state.resources.get(changed)
+            key = changed if state.id == self.root else f"{state.id}/{changed}"
             if rec is not None and rec.physical_id and \
-                    self._written_ids.get(changed) != rec.physical_id:
-                self._urgent = True    # a new physical id: record it at once
+                    self._written_ids.get(key) != rec.physical_id:
+                self._urgent = True    # a new physical id (any stack, nested too): write now
         self._mark()
 
     def delete(self, stack_id: str) -> None:
@@ -241,9 +249,7 @@ class SecretStateStore:
             return
         self._dirty = False
         self._urgent = False
-        root = self.states.get(self.root) if self.root else None
-        ids = {n: r.get("physical_id") for n, r in
-               ((root or {}).get("resources") or {}).items()}
+        ids = self._physical_ids()
         try:
             raw = self.snapshot()
             data = self.encode(raw) if len(raw) < 65536 else \

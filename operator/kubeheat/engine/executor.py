@@ -215,6 +215,15 @@ def failure_reason(exc: BaseException, name: str) -> str:
     return f"{kind}: resources.{name}: {exc}"
 
 
+def _transient_error(exc: BaseException) -> bool:
+    """A failure worth retrying: a plugin's :class:`TransientFailure`, or any error carrying an
+    HTTP status of 5xx or 429 that a plugin let through unwrapped."""
+    if isinstance(exc, TransientFailure):
+        return True
+    status = getattr(exc, "status_code", None) or getattr(exc, "http_status", None)
+    return isinstance(status, int) and (status >= 500 or status == 429)
+
+
 def _aborted(action: str, exc: BaseException) -> str:
     msg = str(exc.args[0]) if exc.args and exc.args[0] else ""
     return f"{action} aborted" + (f" ({msg})" if msg else "")
@@ -420,6 +429,9 @@ class _Op:
         self.walk: _Walk | None = None
         self.cancel_requested = False
         self.cancel_rollback = True
+        #: the operation takes over one that was interrupted (a crash): every create first
+        #: looks for the resource by its tags, since a lost state write may have hidden it
+        self.resuming = False
         self.resolver = _LiveResolver(engine, state, self)
         self.definition: StackDefinition | None = None
         self.plugins: dict[str, ResourcePlugin] = {}
@@ -993,6 +1005,7 @@ class Engine:
                                               constraints, facade=facade, depth=depth,
                                               patch_params=patch)
         resuming = state.action == action and state.status == IN_PROGRESS
+        parent_op = self._running.get(state.parent) if state.parent else None
         if action == UPDATE and not resuming:
             state.previous = {"template": state.template, "parameters": state.parameters,
                               "environment": state.environment, "files": state.files}
@@ -1010,6 +1023,7 @@ class Engine:
         if deadline is None and request.timeout_minutes:
             deadline = time.monotonic() + request.timeout_minutes * 60
         op = _Op(self, state, action, deadline, depth)
+        op.resuming = resuming or (parent_op is not None and parent_op.resuming)
         op.definition = defn
         op.constraints = constraints
         self._running[state.id] = op
@@ -1360,7 +1374,9 @@ class Engine:
         while True:
             try:
                 return await step()
-            except TransientFailure as exc:
+            except Exception as exc:
+                if not _transient_error(exc):
+                    raise
                 attempt += 1
                 pause = min(longest, first * 2 ** (attempt - 1))
                 late = op.deadline is not None and time.monotonic() + pause >= op.deadline
@@ -1442,7 +1458,8 @@ class Engine:
             self._set(state, name, rec, CREATE, IN_PROGRESS)
             ctx = self._ctx(state, name, rec, op, metadata=metadata, update_policy=policy)
             try:
-                created = await self._make(op, name, rec, plugin, ctx, props, adopt)
+                created = await self._make(op, name, rec, plugin, ctx, props,
+                                           adopt or op.resuming)
             except asyncio.CancelledError as exc:
                 self._set(state, name, rec, CREATE, FAILED, _aborted(CREATE, exc))
                 raise
