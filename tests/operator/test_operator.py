@@ -13,7 +13,7 @@ import yaml
 from operator_support import REPO, Cluster, Namespace, Operator, cloud_objects, wait_until
 
 from kubeheat.cloud.session import connect
-from kubeheat.sandbox import SandboxCloud
+from kubeheat.sandbox import FaultRule, SandboxCloud
 
 pytestmark = pytest.mark.cluster
 
@@ -323,6 +323,17 @@ def _converges_after_kill(cluster: Cluster, ns: Namespace, operator: Operator, n
 def test_sigkill_during_create_update_delete_converges(cluster: Cluster, ns: Namespace,
                                                        operator: Operator,
                                                        sandbox: SandboxCloud) -> None:
+    # every compute call is slowed down, so each operation stays IN_PROGRESS for seconds and
+    # the kill reliably lands in the middle of it, however fast or slow the machine
+    slow = sandbox.add_fault(FaultRule(path=r"^/compute/", latency=0.25))
+    try:
+        _sigkill_create_update_delete(cluster, ns, operator, sandbox)
+    finally:
+        sandbox.remove_fault(slow)
+
+
+def _sigkill_create_update_delete(cluster: Cluster, ns: Namespace, operator: Operator,
+                                  sandbox: SandboxCloud) -> None:
     cluster.apply(stack_manifest("crash", _many_servers(6)), ns.name)
     _converges_after_kill(cluster, ns, operator, "crash", "create")
     obj = cluster.wait_condition("crash", ns.name, "Ready", timeout=120)
