@@ -31,10 +31,15 @@ def boot(conn: Conn, net: str, name: str = "vm", **extra: object) -> object:
 
 
 def test_server_build_to_active_with_addresses(conn: Conn, net: str, cloud: SandboxCloud) -> None:
-    server = boot(conn, net, metadata={"stack": "s1"}, tags=["kubeheat-stack=s1"])
+    # a build long enough to be seen however loaded the machine is
+    fast, cloud.config.build_delay = cloud.config.build_delay, 1.5
+    try:
+        server = boot(conn, net, metadata={"stack": "s1"}, tags=["kubeheat-stack=s1"])
+    finally:
+        cloud.config.build_delay = fast
     first = conn.compute.get_server(server.id)
     assert first.status == "BUILD"
-    active = conn.compute.wait_for_server(first, interval=0.02, wait=5)
+    active = conn.compute.wait_for_server(first, interval=0.05, wait=10)
     assert active.status == "ACTIVE"
     assert active.flavor.original_name == "m1.tiny"
     [addr] = active.addresses["nova-net"]
