@@ -33,10 +33,11 @@ run in the thread pool, each value answered once per operation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import functools
 import time
-from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Collection, Coroutine, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
@@ -1337,16 +1338,9 @@ class Engine:
         """A create interrupted after the physical resource was recorded: wait for it."""
         state = op.state
         ctx = self._ctx(state, key, rec, op, metadata=metadata, update_policy=policy)
-        try:
+        with self._recording_failure(state, key, rec, CREATE):
             attrs = await self._transient(op, key, rec, CREATE,
                                           lambda: self._created_attrs(plugin, ctx, props))
-        except asyncio.CancelledError as exc:
-            self._set(state, key, rec, CREATE, FAILED, _aborted(CREATE, exc))
-            raise
-        except Exception as exc:
-            reason = failure_reason(exc, base_name(key))
-            self._set(state, key, rec, CREATE, FAILED, reason)
-            raise _ResourceFailed(CREATE, reason) from None
         rec.attributes = attrs
         self._set(state, key, rec, CREATE, COMPLETE)
 
@@ -1356,6 +1350,21 @@ class Engine:
         while not await plugin.check_create_complete(ctx, props):
             await asyncio.sleep(delay)
             delay = min(delay * 2, POLL_MAX)
+
+    @contextlib.contextmanager
+    def _recording_failure(self, state: StackState, key: str, rec: ResourceState,
+                           action: str) -> Iterator[None]:
+        """Record ``<action>_FAILED`` on the resource when the block fails: "<ACTION> aborted"
+        on cancellation (re-raised), Heat's reason otherwise (raised as ``_ResourceFailed``)."""
+        try:
+            yield
+        except asyncio.CancelledError as exc:
+            self._set(state, key, rec, action, FAILED, _aborted(action, exc))
+            raise
+        except Exception as exc:
+            reason = failure_reason(exc, base_name(key))
+            self._set(state, key, rec, action, FAILED, reason)
+            raise _ResourceFailed(action, reason) from None
 
     async def _created_attrs(self, plugin: ResourcePlugin, ctx: ResourceContext,
                              props: dict[str, Any]) -> dict[str, Any]:
@@ -1457,31 +1466,17 @@ class Engine:
                 rec.uid = new_id()
             self._set(state, name, rec, CREATE, IN_PROGRESS)
             ctx = self._ctx(state, name, rec, op, metadata=metadata, update_policy=policy)
-            try:
+            with self._recording_failure(state, name, rec, CREATE):
                 created = await self._make(op, name, rec, plugin, ctx, props,
                                            adopt or op.resuming)
-            except asyncio.CancelledError as exc:
-                self._set(state, name, rec, CREATE, FAILED, _aborted(CREATE, exc))
-                raise
-            except Exception as exc:
-                reason = failure_reason(exc, name)
-                self._set(state, name, rec, CREATE, FAILED, reason)
-                raise _ResourceFailed(CREATE, reason) from None
             # record the physical id the moment we have it
             rec.physical_id = created.physical_id
             rec.data = dict(created.data)
             self._save(state, name)
             ctx.physical_id, ctx.data = rec.physical_id, rec.data
-            try:
+            with self._recording_failure(state, name, rec, CREATE):
                 attrs = await self._transient(
                     op, name, rec, CREATE, lambda: self._created_attrs(plugin, ctx, props))
-            except asyncio.CancelledError as exc:
-                self._set(state, name, rec, CREATE, FAILED, _aborted(CREATE, exc))
-                raise
-            except Exception as exc:
-                reason = failure_reason(exc, name)
-                self._set(state, name, rec, CREATE, FAILED, reason)
-                raise _ResourceFailed(CREATE, reason) from None
             rec.attributes = attrs
             self._set(state, name, rec, CREATE, COMPLETE)
 
@@ -1554,7 +1549,6 @@ class Engine:
         rec = state.resources.get(key)
         if rec is None:
             return
-        name = base_name(key)
         if plugin is None:
             plugin = self._plugin_of_record(rec, None)
         if rec.action == DELETE and rec.status == COMPLETE:
@@ -1566,7 +1560,7 @@ class Engine:
         async with self._limit(plugin):
             self._set(state, key, rec, DELETE, IN_PROGRESS)
             ctx = self._ctx(state, key, rec, op)
-            try:
+            with self._recording_failure(state, key, rec, DELETE):
                 policy = rec.deletion_policy
                 if policy == "Snapshot" and plugin.supports_snapshot \
                         and rec.physical_id is not None:
@@ -1588,13 +1582,6 @@ class Engine:
                         assert nested is not None
                         for child in list(rec.nested):
                             await nested.delete(child)
-            except asyncio.CancelledError as exc:
-                self._set(state, key, rec, DELETE, FAILED, _aborted(DELETE, exc))
-                raise
-            except Exception as exc:
-                reason = failure_reason(exc, name)
-                self._set(state, key, rec, DELETE, FAILED, reason)
-                raise _ResourceFailed(DELETE, reason) from None
             self._set(state, key, rec, DELETE, COMPLETE)
             self._forget(op, key)
 
