@@ -9,46 +9,12 @@ from typing import Any
 import pytest
 from engine_plugins import KIND, hot, make_engine, things
 
+from crash_support import Crash, CrashingStore
 from kubeheat.engine.executor import StackRequest, StateSaveError
 from kubeheat.engine.native import MemoryNativeStore
 from kubeheat.engine.state import MemoryStateStore, StackState
 
 STACK_ID = "0b7d6c8e-0000-4000-8000-000000000001"
-
-
-class Crash(Exception):
-    pass
-
-
-class CrashingStore(MemoryStateStore):
-    """Fails every save from the ``limit``-th on (the process is dead from then on), or
-    cancels the running task at that save (``cancel=True``)."""
-
-    def __init__(self, inner: MemoryStateStore, limit: int, cancel: bool = False) -> None:
-        super().__init__()
-        self.inner = inner
-        self.limit = limit
-        self.cancel = cancel
-        self.count = 0
-        self.task: asyncio.Task[Any] | None = None
-
-    def load(self, stack_id: str) -> StackState | None:
-        return self.inner.load(stack_id)
-
-    def save(self, state: StackState, changed: str | None = None) -> None:
-        self.count += 1
-        if self.count >= self.limit:
-            if not self.cancel:
-                raise Crash(f"crash at save {self.count}")
-            if self.count == self.limit and self.task is not None:
-                self.task.cancel()
-        self.inner.save(state, changed)
-
-    def delete(self, stack_id: str) -> None:
-        self.inner.delete(stack_id)
-
-    def list(self) -> list[str]:
-        return self.inner.list()
 
 
 def template_v1() -> dict[str, Any]:

@@ -8,8 +8,8 @@ import asyncio
 from typing import Any
 
 import pytest
-from test_crash import CrashingStore
 
+from crash_support import CrashingStore
 from kubeheat.engine.events import ListEventSink
 from kubeheat.engine.executor import Engine, StackRequest
 from kubeheat.engine.native import MemoryNativeStore

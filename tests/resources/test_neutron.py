@@ -16,6 +16,7 @@ from typing import Any
 import openstack.connection
 import pytest
 
+from crash_support import Crash, CrashingStore
 from kubeheat.cloud import connect
 from kubeheat.engine.executor import Engine, StackRequest, StateSaveError
 from kubeheat.engine.state import MemoryStateStore, StackState
@@ -373,38 +374,6 @@ def test_drift_is_detected_and_repaired(engine: EngineFactory, conn: Conn,
 
     assert run(eng.delete(state.id)).state == "DELETE_COMPLETE"
     assert_nothing_left(conn, state.id)
-
-
-class Crash(Exception):
-    pass
-
-
-class CrashingStore(MemoryStateStore):
-    """Fails every save from the ``limit``-th on (the process died there), or with
-    ``cancel`` cancels ``task`` at that save (and keeps saving)."""
-
-    def __init__(self, inner: MemoryStateStore, limit: int, cancel: bool = False) -> None:
-        super().__init__()
-        self.inner, self.limit, self.count, self.cancel = inner, limit, 0, cancel
-        self.task: asyncio.Task[Any] | None = None
-
-    def load(self, stack_id: str) -> StackState | None:
-        return self.inner.load(stack_id)
-
-    def save(self, state: StackState, changed: str | None = None) -> None:
-        self.count += 1
-        if self.count >= self.limit:
-            if not self.cancel:
-                raise Crash(f"crash at save {self.count}")
-            if self.count == self.limit and self.task is not None:
-                self.task.cancel()
-        self.inner.save(state, changed)
-
-    def delete(self, stack_id: str) -> None:
-        self.inner.delete(stack_id)
-
-    def list(self) -> list[str]:
-        return self.inner.list()
 
 
 def _saves_of_a_clean_create(engine: EngineFactory, conn: Conn) -> int:
