@@ -1422,7 +1422,7 @@ class Engine:
         """``plugin.create``; when the resource is cancelled while the call is in flight, the
         call may still answer (within ``CREATE_GRACE``) and what it made is recorded before
         the cancellation goes on, so no physical resource is left behind unrecorded."""
-        if plugin.update_all_in_place:      # nested stacks record their children themselves
+        if plugin.runs_nested_stacks:      # nested stacks record their children themselves
             return await plugin.create(ctx, props)
         task = asyncio.ensure_future(plugin.create(ctx, props))
         try:
@@ -1444,7 +1444,7 @@ class Engine:
     def _limit(self, plugin: ResourcePlugin) -> Any:
         # nested-stack types wait for their children's resources: holding a slot while they
         # do could deadlock the concurrency limit
-        if plugin.update_all_in_place:
+        if plugin.runs_nested_stacks:
             return _NullLimit()
         return self._semaphore()
 

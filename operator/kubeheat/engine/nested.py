@@ -187,6 +187,7 @@ class TemplateResource(ResourcePlugin):
     type_name = "<provider template>"
     description = "A resource implemented by a template (a nested stack)."
     update_all_in_place = True
+    runs_nested_stacks = True
     accepts_any_properties: ClassVar[bool] = True
     any_attribute: ClassVar[bool] = True
     CHILD = "stack"

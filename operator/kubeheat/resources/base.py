@@ -294,6 +294,11 @@ class ResourcePlugin:
     #: True for types whose update is delegated wholesale (nested stacks): every property
     #: change is an in-place update
     update_all_in_place: ClassVar[bool] = False
+    #: the handlers run child stacks through :attr:`ResourceContext.nested` and wait for their
+    #: resources (ResourceGroup, ResourceChain, AutoScalingGroup, OS::Heat::Stack, provider
+    #: templates): the engine never holds a concurrency slot for such a resource (its
+    #: children need the slots), and its create records the children itself
+    runs_nested_stacks: ClassVar[bool] = False
     #: ``get_attr`` on this type is answered by :meth:`get_attribute` (with the whole path),
     #: not from the cached :meth:`attribute_values`; names outside ``attributes`` are not
     #: refused at validation time (the type decides when asked)

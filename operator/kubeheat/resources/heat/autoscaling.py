@@ -185,6 +185,7 @@ def check_sizes(props: Mapping[str, Any]) -> tuple[int, int]:
 @register
 class AutoScalingGroup(ResourcePlugin):
     type_name = "OS::Heat::AutoScalingGroup"
+    runs_nested_stacks: ClassVar[bool] = True
     description = ("An autoscaling group that can scale arbitrary resources: a desired count "
                    "of similar resources, defined in HOT form by the resource property, scaled "
                    "by OS::Heat::ScalingPolicy signals.")

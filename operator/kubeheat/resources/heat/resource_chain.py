@@ -66,6 +66,7 @@ def chain_template(types: Sequence[Any], properties: Mapping[str, Any] | None,
 @register
 class ResourceChain(ResourcePlugin):
     type_name = "OS::Heat::ResourceChain"
+    runs_nested_stacks: ClassVar[bool] = True
     description = ("Creates one or more resources with the same configuration: one per type "
                    "listed in resources, each given resource_properties. Unless concurrent, "
                    "each depends on the one before it.")

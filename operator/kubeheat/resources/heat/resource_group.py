@@ -405,6 +405,7 @@ def by_index(names: Iterable[str]) -> list[str]:
 @register
 class ResourceGroup(ResourcePlugin):
     type_name = "OS::Heat::ResourceGroup"
+    runs_nested_stacks: ClassVar[bool] = True
     description = ("Creates one or more identically configured nested resources. "
                    "index_var in the properties of resource_def is replaced by each member's "
                    "index.")

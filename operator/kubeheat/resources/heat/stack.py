@@ -109,6 +109,7 @@ class HeatStack(ResourcePlugin):
     }
     #: every change goes to the child stack (see needs_replacement for the exception)
     update_all_in_place: ClassVar[bool] = True
+    runs_nested_stacks: ClassVar[bool] = True
     #: output names are attributes too: the engine asks get_attribute for undeclared names
     dynamic_attributes: ClassVar[bool] = True
 
