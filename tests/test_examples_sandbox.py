@@ -27,7 +27,7 @@ import pytest
 from kubeheat.cli.main import main
 from kubeheat.cloud.session import CloudSession, connect
 from kubeheat.engine.events import ListEventSink
-from kubeheat.engine.executor import Engine, StackRequest, _has_read_many
+from kubeheat.engine.executor import Engine, StackRequest
 from kubeheat.engine.plan import plugin_for
 from kubeheat.engine.state import MemoryStateStore
 from kubeheat.resources.base import TAG_RESOURCE, TAG_STACK_ID, ResourcePlugin
@@ -422,6 +422,6 @@ def test_steady_state_check_lists_each_type_once(cloud: SandboxCloud) -> None:
     assert lists and max(lists.values()) == 1, lists
     assert sum(lists.values()) <= 8, lists
     # and no GET per resource instead: every type observed by its listing
-    assert all(_has_read_many(_class_of(engine, t)) for t in (
+    assert all(_class_of(engine, t).batch_observe for t in (
         "OS::Nova::Server", "OS::Cinder::Volume", "OS::Cinder::VolumeAttachment"))
     assert not singles, singles

@@ -93,6 +93,7 @@ class Port(_Base):
 
     type_name = "Gap::Port"
     kind = "port"
+    adds_dependencies = True
     properties: ClassVar[Mapping[str, Property]] = {
         "network": Property(STRING), "seen": Property(LIST)}
 
@@ -121,6 +122,7 @@ class Batched(_Base):
 
     type_name = "Gap::Batched"
     kind = "batched"
+    batch_observe = True
     BATCHES: ClassVar[list[list[str]]] = []
     LEAVE_OUT: ClassVar[set[str]] = set()
 

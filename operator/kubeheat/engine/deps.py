@@ -20,13 +20,6 @@ from kubeheat.template.errors import TemplateError
 from kubeheat.template.functions.base import ABSENT, Function, dependencies, is_static
 from kubeheat.template.stack import StackDefinition
 
-_BASE_HOOK = ResourcePlugin.implicit_dependencies.__func__  # type: ignore[attr-defined]
-
-
-def has_implicit_hook(cls: type[ResourcePlugin]) -> bool:
-    """True when the type adds implicit dependencies."""
-    return getattr(cls.implicit_dependencies, "__func__", None) is not _BASE_HOOK
-
 
 class StackDependencyView:
     """:class:`~kubeheat.resources.base.DependencyView` over a stack definition."""
@@ -86,7 +79,7 @@ def stack_requires(defn: StackDefinition, registry: PluginRegistry
         if cls is None:
             continue
         types[name] = cls.type_name
-        if rdef.external_id is None and has_implicit_hook(cls):
+        if rdef.external_id is None and cls.adds_dependencies:
             hooks.append((name, cls))
     if not hooks:
         return base
@@ -121,4 +114,4 @@ def _reaches(requires: Mapping[str, set[str]], start: str, target: str) -> bool:
     return False
 
 
-__all__ = ["StackDependencyView", "has_implicit_hook", "stack_requires"]
+__all__ = ["StackDependencyView", "stack_requires"]

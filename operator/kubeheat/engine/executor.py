@@ -584,6 +584,8 @@ class Engine:
         updated in ``state``, saved, and the signal event is emitted. Returns the data the
         plugin returned."""
         plugin = self._plugin_of_record(rec, op)
+        if not plugin.signalable:
+            raise ResourceFailure(f"Signal resource during {base_name(key)} is not supported")
         ctx = self._ctx(state, key, rec, op)
         data = await plugin.signal(ctx, rec.properties, details)
         if data is not None:
@@ -684,7 +686,7 @@ class Engine:
             rec = state.resources[key]
             plugin = (plugins or {}).get(key) or self._plugin_of_record(rec, None)
             chosen[key] = plugin
-            if _has_read_many(type(plugin)):
+            if plugin.batch_observe:
                 batches.setdefault(type(plugin), []).append(key)
 
         async def batch(cls: type[ResourcePlugin], names: list[str]) -> None:
@@ -1699,13 +1701,6 @@ class Engine:
         if state is None:
             return None
         return await self._delete_stack(state, deadline)
-
-
-_BASE_READ_MANY = ResourcePlugin.read_many.__func__  # type: ignore[attr-defined]
-
-
-def _has_read_many(cls: type[ResourcePlugin]) -> bool:
-    return getattr(cls.read_many, "__func__", None) is not _BASE_READ_MANY
 
 
 class _NullLimit:

@@ -92,10 +92,6 @@ def create_interrupted(rec: ResourceState) -> bool:
         rec.status == IN_PROGRESS or aborted(rec))
 
 
-def _never_updates(plugin: ResourcePlugin) -> bool:
-    return bool(getattr(plugin, "never_updates", False))
-
-
 def decide(plugin: ResourcePlugin, rec: ResourceState | None, type_name: str,
            props: Mapping[str, Any] | None, *, unknown: Collection[str] = (),
            observed: Observed | Any | None = NOT_OBSERVED,
@@ -145,7 +141,7 @@ def decide(plugin: ResourcePlugin, rec: ResourceState | None, type_name: str,
                  and props.get(k) != v}
         changed |= drift
     interrupted = rec.action == UPDATE and (rec.status == IN_PROGRESS or was_aborted)
-    if _never_updates(plugin):
+    if plugin.never_updates:
         return Decision(P_NOOP, "never updated" if changed else "", frozenset(changed))
     frozen = frozenset(changed)
     immutable = sorted(k for k in frozen

@@ -28,7 +28,8 @@ A handler may deliver a signal to another resource of its stack through
 
 Optional class-level hooks (all additive; the defaults change nothing):
 
-- :meth:`ResourcePlugin.implicit_dependencies` (Heat's ``add_dependencies``): resources of the
+- :meth:`ResourcePlugin.implicit_dependencies` (Heat's ``add_dependencies``, with
+  :attr:`ResourcePlugin.adds_dependencies`): resources of the
   stack this one must wait for although the template does not refer to them, found on the
   *unresolved* property trees of the whole stack (:class:`DependencyView`) before anything is
   created. The engine adds these edges to the template's graph (an edge that would close a
@@ -38,9 +39,9 @@ Optional class-level hooks (all additive; the defaults change nothing):
   ``subnets``, a floating IP's ``port_id``). The engine re-reads them
   (:meth:`ResourcePlugin.attribute_values`) before a later ``get_attr`` on them and before
   computing outputs, when they may have changed.
-- :meth:`ResourcePlugin.read_many`: observe many resources of one type at once (one listing
-  filtered by the stack's tag instead of one read per resource), used by ``check`` and
-  ``plan(observe=True)``.
+- :meth:`ResourcePlugin.read_many` (with :attr:`ResourcePlugin.batch_observe`): observe many
+  resources of one type at once (one listing filtered by the stack's tag instead of one read
+  per resource), used by ``check`` and ``plan(observe=True)``.
 
 Plugins never see the template, the state store or the event sink.
 """
@@ -285,20 +286,28 @@ class ResourcePlugin:
     description: ClassVar[str] = ""
     properties: ClassVar[Mapping[str, Property]] = {}
     attributes: ClassVar[Mapping[str, Attribute]] = {}
+    # -- capabilities: every switch the engine reads, each off by default --------------------
     #: replacement may create the new resource before deleting the old one
     can_coexist: ClassVar[bool] = True
-    #: deletion_policy Snapshot is honoured (else it falls back to Retain)
+    #: deletion_policy Snapshot calls :meth:`snapshot` before delete (else it keeps the
+    #: resource, as Retain)
     supports_snapshot: ClassVar[bool] = False
-    #: the resource accepts signals (WaitConditionHandle, ScalingPolicy ...)
+    #: the type takes signals (:meth:`signal`: WaitConditionHandle, ScalingPolicy ...); the
+    #: engine refuses a signal to any other type without calling it
     signalable: ClassVar[bool] = False
-    #: True for types whose update is delegated wholesale (nested stacks): every property
-    #: change is an in-place update
+    #: every property change is an in-place update (:meth:`needs_replacement` decides alone)
     update_all_in_place: ClassVar[bool] = False
     #: the handlers run child stacks through :attr:`ResourceContext.nested` and wait for their
     #: resources (ResourceGroup, ResourceChain, AutoScalingGroup, OS::Heat::Stack, provider
     #: templates): the engine never holds a concurrency slot for such a resource (its
     #: children need the slots), and its create records the children itself
     runs_nested_stacks: ClassVar[bool] = False
+    #: the resource is never updated: new property values are recorded and nothing is called
+    #: (``OS::Heat::None``)
+    never_updates: ClassVar[bool] = False
+    #: any properties are accepted as given, with no schema check (``OS::Heat::None``,
+    #: provider templates)
+    accepts_any_properties: ClassVar[bool] = False
     #: ``get_attr`` on this type is answered by :meth:`get_attribute` (with the whole path),
     #: not from the cached :meth:`attribute_values`; names outside ``attributes`` are not
     #: refused at validation time (the type decides when asked)
@@ -312,6 +321,12 @@ class ResourcePlugin:
     #: when a resource depending on this one acted since they were read, and before computing
     #: outputs. Heat reads attributes live; False (Heat's own types) costs nothing.
     live_attributes: ClassVar[bool] = False
+    #: :meth:`read_many` observes many resources of the type at once (the engine calls it
+    #: only when this is set)
+    batch_observe: ClassVar[bool] = False
+    #: :meth:`implicit_dependencies` adds edges to the dependency graph (the engine calls it
+    #: only when this is set)
+    adds_dependencies: ClassVar[bool] = False
 
     # -- handlers ---------------------------------------------------------------------------
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
@@ -376,7 +391,7 @@ class ResourcePlugin:
         OpenStack types list their objects once, filtered by the stack's tag
         (``kubeheat-stack-id=<stack id>``), instead of one GET per resource. Values that would
         need more calls per resource may be left out of ``Observed.attributes`` (the cached
-        ones are kept). The default batches nothing."""
+        ones are kept). Called only when the type sets :attr:`batch_observe`."""
         return {}
 
     # -- planning hooks ---------------------------------------------------------------------
@@ -391,7 +406,8 @@ class ResourcePlugin:
         a floating IP for the router interfaces on its port's subnets and for the routers
         whose gateway is its floating network; ``OS::Nova::Server`` should wait for the
         subnets of the networks in its ``networks`` property (``network`` of each item equal,
-        by :meth:`DependencyView.same`, to a subnet's ``network``)."""
+        by :meth:`DependencyView.same`, to a subnet's ``network``). Called only when the type
+        sets :attr:`adds_dependencies`."""
         return set()
 
     def needs_replacement(self, old: Mapping[str, Any], new: Mapping[str, Any],

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from kubeheat.resources._openstack import (
     FinderConstraint,
@@ -109,6 +109,7 @@ async def _stack_volumes(ctx: ResourceContext) -> dict[str, Any]:
 
 @register
 class Volume(OpenStackPlugin):
+    batch_observe: ClassVar[bool] = True
     type_name = "OS::Cinder::Volume"
     description = "A Cinder block storage volume."
     service = "block_storage"
@@ -350,6 +351,7 @@ class Volume(OpenStackPlugin):
 
 @register
 class VolumeAttachment(OpenStackPlugin):
+    batch_observe: ClassVar[bool] = True
     type_name = "OS::Cinder::VolumeAttachment"
     description = "Attaches a Cinder volume to a Nova server."
     service = "compute"

@@ -306,6 +306,7 @@ def _gateway_network(router: ResourceSnippet) -> Any:
 
 class NeutronResource(OpenStackPlugin):
     """What the Neutron types share: get/list/delete by the SDK's naming, tags, status."""
+    batch_observe: ClassVar[bool] = True
 
     service = "network"
     #: openstacksdk's name of the resource (``get_<entity>``, ``delete_<entity>`` ...)
@@ -727,6 +728,7 @@ _VNIC_TYPES = ("normal", "direct", "macvtap", "direct-physical", "baremetal")
 
 @register
 class Port(NeutronResource):
+    adds_dependencies: ClassVar[bool] = True
     type_name = "OS::Neutron::Port"
     description = ("A Neutron port: a virtual switch port on a network, with the MAC and fixed "
                    "IP addresses that a server's interface plugged into it uses.")
@@ -950,6 +952,7 @@ def _ips_match(wanted: list[dict[str, Any]], actual: list[dict[str, Any]]) -> bo
 
 @register
 class Router(NeutronResource):
+    adds_dependencies: ClassVar[bool] = True
     type_name = "OS::Neutron::Router"
     description = "A Neutron router, passing traffic between networks."
     entity = "router"
@@ -1195,6 +1198,7 @@ class RouterInterface(NeutronResource):
 
 @register
 class FloatingIP(NeutronResource):
+    adds_dependencies: ClassVar[bool] = True
     type_name = "OS::Neutron::FloatingIP"
     description = ("A Neutron floating IP: an address of an external network, optionally "
                    "associated with a port (NAT through the port's router).")
@@ -1294,6 +1298,7 @@ class FloatingIP(NeutronResource):
 
 @register
 class FloatingIPAssociation(NeutronResource):
+    adds_dependencies: ClassVar[bool] = True
     type_name = "OS::Neutron::FloatingIPAssociation"
     description = "Associates an existing floating IP with a port."
     entity = "ip"

@@ -29,7 +29,7 @@ import base64
 import functools
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from kubeheat.resources._openstack import (
     POLL_FIRST,
@@ -206,6 +206,7 @@ _BDM_V2_SCHEMA = {
 
 @register
 class Server(OpenStackPlugin):
+    batch_observe: ClassVar[bool] = True
     type_name = "OS::Nova::Server"
     description = "A Nova server (virtual machine)."
     service = "compute"

@@ -53,7 +53,7 @@ _KIND = {STRING: "string", INTEGER: "number", NUMBER: "number", BOOLEAN: "boolea
 def accepts_any_properties(plugin_cls: type[ResourcePlugin]) -> bool:
     """Types that take whatever properties they are given (``OS::Heat::None``, provider
     templates): no schema check at all."""
-    return bool(getattr(plugin_cls, "accepts_any_properties", False))
+    return plugin_cls.accepts_any_properties
 
 
 def check_properties(plugin_cls: type[ResourcePlugin], values: Mapping[str, Any], path: Path,
