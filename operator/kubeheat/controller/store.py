@@ -111,9 +111,14 @@ class SecretStateStore:
         if secret is None:
             return False
         self._exists = True
+        self.restore(secret)
+        return True
+
+    def restore(self, secret: Mapping[str, Any]) -> None:
+        """Take the record held in ``secret`` (a Secret object as the apiserver returns it)."""
         raw = (secret.get("data") or {}).get(DATA_KEY)
         if not raw:
-            return True
+            return
         doc = json.loads(lzma.decompress(base64.b64decode(raw)))
         if doc.get("format") != FORMAT:
             raise ValueError(f"Secret {self.name}: unknown state format {doc.get('format')}")
@@ -122,7 +127,6 @@ class SecretStateStore:
         self.meta = dict(doc.get("meta") or {})
         self.native.records = dict(doc.get("native") or {})
         self._written_ids = self._physical_ids()
-        return True
 
     def _physical_ids(self) -> dict[str, Any]:
         """Physical ids of every stack's resources (nested ones keyed ``<stack id>/<name>``)."""
