@@ -28,7 +28,6 @@ from kubeheat.cli.main import main
 from kubeheat.cloud.session import CloudSession, connect
 from kubeheat.engine.events import ListEventSink
 from kubeheat.engine.executor import Engine, StackRequest
-from kubeheat.engine.plan import plugin_for
 from kubeheat.engine.state import MemoryStateStore
 from kubeheat.resources.base import TAG_RESOURCE, TAG_STACK_ID, ResourcePlugin
 from kubeheat.sandbox import FaultRule, SandboxCloud, SandboxConfig, run_sandbox
@@ -395,7 +394,7 @@ def list_calls(cloud: SandboxCloud) -> Counter[tuple[str, str]]:
 
 
 def _class_of(engine: Engine, type_name: str) -> type[ResourcePlugin]:
-    cls = plugin_for(engine.registry, type_name, None)
+    cls = engine.plugins.class_for(type_name)
     assert cls is not None, type_name
     return cls
 

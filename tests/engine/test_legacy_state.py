@@ -115,6 +115,13 @@ def test_state_written_by_0_1_0_loads_and_carries_on(source: Any, tmp_path: Path
     assert interrupted.state == "CREATE_FAILED"
     assert slow.state == "CREATE_FAILED" and slow.status_reason == "CREATE aborted"
     assert slow.physical_id is not None
+    # the model's predicates read the 0.1.0 records as that release meant them
+    assert slow.was_interrupted and slow.create_unfinished
+    assert interrupted.create_unfinished and not interrupted.is_good
+    assert legacy.resources["group"].was_interrupted
+    assert legacy.resources["group"].update_unfinished
+    assert not legacy.resources["val"].was_interrupted       # refused, not interrupted
+    assert legacy.is_failed and not legacy.create_unfinished
 
     engine = Engine(store, ListEventSink(), native=native)
     try:

@@ -141,6 +141,7 @@ def test_interrupted_create_is_finished_not_replaced(engine: Any, conn: Conn) ->
     saved.action, saved.status = "CREATE", "FAILED"
     for name, rec in saved.resources.items():
         rec.action, rec.status, rec.status_reason = "CREATE", "FAILED", "CREATE aborted"
+        rec.interrupted = True
         if name == "net":
             rec.attributes = {}
     store.save(saved)

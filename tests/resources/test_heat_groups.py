@@ -22,12 +22,8 @@ from kubeheat.resources.base import (
 )
 from kubeheat.resources.heat import autoscaling
 from kubeheat.resources.heat.autoscaling import new_capacity
-from kubeheat.resources.heat.resource_group import (
-    CHILD,
-    group_batches,
-    index_substituted,
-    member_definitions,
-)
+from kubeheat.resources.heat._nested import CHILD, group_batches, member_definitions
+from kubeheat.resources.heat.resource_group import index_substituted
 
 T = TypeVar("T")
 load_builtin_plugins()

@@ -37,9 +37,7 @@ from kubeheat.engine.events import Event, ListEventSink
 from kubeheat.engine.executor import Engine, EngineError, StackRequest
 from kubeheat.engine.native import FileNativeStore, MemoryNativeStore
 from kubeheat.engine.state import (
-    COMPLETE,
     FAILED,
-    ROLLBACK,
     JsonFileStateStore,
     MemoryStateStore,
     StackState,
@@ -352,9 +350,9 @@ def _find_stack(engine: Engine, root: str, wanted: str) -> str | None:
 
 
 def _exit_code(state: StackState) -> int:
-    """0 when the requested operation completed; 1 when it failed, including a failure that
-    was rolled back (``ROLLBACK_COMPLETE``), as ``openstack stack create --wait`` reports it."""
-    return 0 if state.status == COMPLETE and state.action != ROLLBACK else 1
+    """0 when the requested operation completed (:attr:`StackState.completed`); 1 when it
+    failed, including a failure that was rolled back (``ROLLBACK_COMPLETE``)."""
+    return 0 if state.completed else 1
 
 
 # -- commands ---------------------------------------------------------------------------------

@@ -43,14 +43,13 @@ from kubeheat.controller.status import (
     Redactor,
     condition,
     conditions_for,
-    is_good,
     merge_conditions,
     summary,
     timestamp,
 )
 from kubeheat.controller.store import SecretStateStore, StateTooLarge, owner_reference
 from kubeheat.engine.executor import CheckResult, Engine, EngineError, StateSaveError
-from kubeheat.engine.state import StackState
+from kubeheat.engine.model import COMPLETE, ROLLBACK, StackState
 from kubeheat.template.errors import KubeheatError
 
 LOG = logging.getLogger("kubeheat.controller")
@@ -330,7 +329,7 @@ class Controller:
         try:
             state = store.root_state()
             acknowledged = requested is None or requested == status.get("lastHandledReconcileAt")
-            if state is not None and _settled(state) and acknowledged \
+            if state is not None and state.is_settled and acknowledged \
                     and store.meta.get("digest") == resolved.digest \
                     and status.get("observedGeneration") == generation:
                 await self._report_done(body, run, state, requested)
@@ -341,8 +340,7 @@ class Controller:
                 message = redact.text(f"{exc}")
                 await self.stalled(body, "InvalidTemplate", message, run.events.poster)
                 raise kopf.PermanentError(f"InvalidTemplate: {message}") from None
-            operation = "create" if state is None or (
-                state.action in ("INIT", "CREATE") and state.status != "COMPLETE") else "update"
+            operation = "create" if state is None or state.create_unfinished else "update"
             last_plan = {"generation": generation, "time": timestamp(),
                          "operation": operation.upper(), "summary": plan.counts(),
                          "resources": [{"name": r.name, "type": r.type, "action": r.action,
@@ -373,13 +371,13 @@ class Controller:
                 await self.stalled(body, "InvalidTemplate", message, run.events.poster)
                 raise kopf.PermanentError(f"InvalidTemplate: {message}") from None
             await store.flush()
-            if is_good(result):
+            if result.is_good:
                 store.set_meta(digest=resolved.digest, generation=generation)
                 await store.flush()
                 await self._write_outputs(body, spec, result, redact)
                 await self._report_done(body, run, result, requested)
                 return operation, "success"
-            reason = "RolledBack" if result.action == "ROLLBACK" else "StackFailed"
+            reason = "RolledBack" if result.action == ROLLBACK else "StackFailed"
             message = redact.text(f"{result.state}: {result.status_reason}")
             if run.events.last_failure and run.events.last_failure not in message:
                 message += f" (after {run.events.last_failure})"
@@ -511,7 +509,7 @@ class Controller:
                                      reason="CorrectingDrift", message=text)
                 repaired = await run.engine.apply(resolved.request, run.store.root)
                 await run.store.flush()
-                if is_good(repaired):
+                if repaired.is_good:
                     current = self._last_status.get(str(meta["uid"]), status).get("conditions")
                     cond = condition(current, DRIFTED, False, "DriftCorrected",
                                      f"repaired: {text}", gen)
@@ -590,7 +588,7 @@ class Controller:
                 raise kopf.TemporaryError(run.redactor.text(str(exc)),
                                           delay=backoff(retry)) from None
             await run.store.flush()
-            if result.status != "COMPLETE":
+            if result.status != COMPLETE:
                 message = run.redactor.text(f"{result.state}: {result.status_reason}")
                 await self.set_phase(body, ready=False, reconciling=True, stalled=False,
                                      reason="DeleteFailed", message=message)
@@ -683,11 +681,6 @@ def _ready_of(status: Mapping[str, Any]) -> bool | None:
         if cond.get("type") == "Ready":
             return {"True": True, "False": False}.get(str(cond.get("status")))
     return None
-
-
-def _settled(state: StackState) -> bool:
-    """Nothing left to do for the same inputs (a drift check's result counts as settled)."""
-    return is_good(state) or (state.action == "CHECK" and state.status != "IN_PROGRESS")
 
 
 def _snapshot(body: kopf.Body) -> kopf.Body:

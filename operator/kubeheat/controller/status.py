@@ -7,8 +7,7 @@ import datetime
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kubeheat.engine.plan import REPLACED_SEP
-from kubeheat.engine.state import COMPLETE, FAILED, IN_PROGRESS, StackState
+from kubeheat.engine.model import COMPLETE, DELETE, IN_PROGRESS, REPLACED_SEP, StackState
 from kubeheat.template.constraints import MASK
 
 READY, RECONCILING, STALLED, DRIFTED = "Ready", "Reconciling", "Stalled", "Drifted"
@@ -115,7 +114,7 @@ def conditions_for(existing: list[dict[str, Any]] | None, generation: int | None
 def _resources(state: StackState, redact: Redactor) -> list[dict[str, Any]]:
     out = []
     for key, rec in sorted(state.resources.items()):
-        if REPLACED_SEP in key and rec.status == COMPLETE and rec.action != "DELETE":
+        if REPLACED_SEP in key and rec.status == COMPLETE and rec.action != DELETE:
             continue
         item: dict[str, Any] = {"name": key, "type": rec.type, "status": rec.state}
         if rec.physical_id:
@@ -140,13 +139,3 @@ def summary(state: StackState, redact: Redactor) -> dict[str, Any]:
     }
     out["outputErrors"] = {k: _cut(redact.text(v)) for k, v in state.output_errors.items()}
     return out
-
-
-def is_good(state: StackState) -> bool:
-    """The stack matches its last applied template (create/update/check complete)."""
-    return state.status == COMPLETE and state.action in ("CREATE", "UPDATE", "CHECK",
-                                                         "ADOPT", "RESUME")
-
-
-def is_failed(state: StackState) -> bool:
-    return state.status == FAILED or state.action == "ROLLBACK"

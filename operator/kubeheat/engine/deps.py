@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kubeheat.engine.plan import plugin_for
-from kubeheat.resources.base import PluginRegistry, ResourcePlugin, ResourceSnippet
+from kubeheat.engine.plugins import Plugins
+from kubeheat.resources.base import ResourcePlugin, ResourceSnippet
 from kubeheat.template.errors import TemplateError
 from kubeheat.template.functions.base import ABSENT, Function, dependencies, is_static
 from kubeheat.template.stack import StackDefinition
@@ -67,15 +67,14 @@ class StackDependencyView:
         return bool(a == b)
 
 
-def stack_requires(defn: StackDefinition, registry: PluginRegistry
-                   ) -> dict[str, frozenset[str]]:
+def stack_requires(defn: StackDefinition, plugins: Plugins) -> dict[str, frozenset[str]]:
     """The stack's dependency graph (``name -> what it requires``): the template's edges plus
     the implicit ones of its types, without cycles."""
     base = defn.graph.requires
     hooks: list[tuple[str, type[ResourcePlugin]]] = []
     types: dict[str, str] = {}
     for name, rdef in defn.resources.items():
-        cls = plugin_for(registry, rdef.type, rdef.implementation)
+        cls = plugins.class_for(rdef.type, rdef.implementation)
         if cls is None:
             continue
         types[name] = cls.type_name

@@ -1,174 +1,53 @@
 """Planning: what a stack operation will do to each resource, and why.
 
 :func:`plan` compares a :class:`~kubeheat.template.stack.StackDefinition` (what the template
-asks for) with the recorded :class:`~kubeheat.engine.state.StackState` (what was applied last
+asks for) with the recorded :class:`~kubeheat.engine.model.StackState` (what was applied last
 time) and, optionally, what the cloud holds now (``observed``), and gives per resource one of
 ``create``, ``update`` (in place), ``replace``, ``delete``, ``adopt`` (find the resource a
 crashed run created, else create it) or ``noop``, with the reason.
 
 Values that depend on resources the operation itself creates, replaces or updates are not known
 while planning: the properties that use them are listed in ``may_change`` and the executor
-decides when it gets there (:func:`decide` is shared by both). Replacement creates the new
-resource before deleting the old one, as Heat's convergence engine does, unless the type says
-the two cannot coexist; removed resources are deleted after everything that depended on them.
+decides when it gets there (both use :func:`kubeheat.engine.decide.decide`). Replacement
+creates the new resource before deleting the old one, as Heat's convergence engine does, unless
+the type says the two cannot coexist; removed resources are deleted after everything that
+depended on them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubeheat.engine.state import (
-    ADOPT,
-    CHECK,
+from kubeheat.engine.decide import (
+    NOT_OBSERVED,
+    P_ADOPT,
+    P_CREATE,
+    P_DELETE,
+    P_NOOP,
+    P_REPLACE,
+    P_UPDATE,
+    PLAN_ACTIONS,
+    PlanAction,
+    decide,
+)
+from kubeheat.engine.model import (
     COMPLETE,
-    CREATE,
     DELETE,
-    FAILED,
-    IN_PROGRESS,
-    INIT,
-    ROLLBACK,
-    UPDATE,
+    REPLACED_SEP,
     ResourceState,
     StackState,
+    base_name,
 )
+from kubeheat.engine.plugins import Plugins
 from kubeheat.resources.base import Observed, PluginRegistry, ResourcePlugin
 from kubeheat.resources.properties import check_properties
 from kubeheat.template.errors import TemplateError
 from kubeheat.template.functions.base import ABSENT
 from kubeheat.template.graph import DependencyGraph
-from kubeheat.template.scope import ResourceResolver
-from kubeheat.template.stack import StackDefinition, is_provider_template
-
-#: plan actions
-P_CREATE, P_UPDATE, P_REPLACE, P_DELETE, P_ADOPT, P_NOOP = (
-    "create", "update", "replace", "delete", "adopt", "noop")
-PLAN_ACTIONS = (P_CREATE, P_UPDATE, P_REPLACE, P_DELETE, P_ADOPT, P_NOOP)
-
-#: separator of the entries kept for replaced resources (``web~1``)
-REPLACED_SEP = "~"
-
-class _NotObserved:
-    def __repr__(self) -> str:
-        return "NOT_OBSERVED"
-
-
-#: ``decide``'s default for ``observed``: the resource was not read
-NOT_OBSERVED: Any = _NotObserved()
-
-
-def base_name(key: str) -> str:
-    """The logical name of a state entry (``web~2`` -> ``web``)."""
-    return key.split(REPLACED_SEP, 1)[0]
-
-
-@dataclass
-class Decision:
-    """What to do with one existing resource, given its new property values."""
-
-    action: str
-    reason: str = ""
-    changed: frozenset[str] = frozenset()
-    #: an update that must fail (an immutable property changed)
-    error: str | None = None
-
-
-def _fmt(names: Iterable[str]) -> str:
-    return ", ".join(sorted(names))
-
-
-def aborted(rec: ResourceState) -> bool:
-    """True when the resource's last action failed because it was interrupted (cancelled,
-    timed out, the stack failing elsewhere), not because the cloud refused it: the engine
-    records those ``<ACTION>_FAILED`` with the reason ``<ACTION> aborted``."""
-    return rec.status == FAILED and rec.status_reason.startswith(f"{rec.action} aborted")
-
-
-def create_interrupted(rec: ResourceState) -> bool:
-    """A create that did not finish although its physical resource was recorded: the next
-    operation finishes it (waits for it to be ready) instead of replacing it."""
-    return rec.physical_id is not None and rec.action in (CREATE, ADOPT, INIT) and (
-        rec.status == IN_PROGRESS or aborted(rec))
-
-
-def decide(plugin: ResourcePlugin, rec: ResourceState | None, type_name: str,
-           props: Mapping[str, Any] | None, *, unknown: Collection[str] = (),
-           observed: Observed | Any | None = NOT_OBSERVED,
-           metadata: Mapping[str, Any] | None = None) -> Decision:
-    """The action for one resource of the new definition.
-
-    ``rec`` is its recorded entry (None: new), ``props`` its checked new property values (None
-    when they could not be computed), ``unknown`` the properties whose values are not known yet,
-    ``observed`` what :meth:`ResourcePlugin.read` saw (None: gone; omitted: not observed).
-    """
-    if rec is None:
-        return Decision(P_CREATE, "new resource")
-    if rec.physical_id is None:
-        if rec.status == IN_PROGRESS:
-            return Decision(P_ADOPT, f"{rec.action} was interrupted before the physical "
-                                     "resource was recorded")
-        if rec.status == FAILED:
-            return Decision(P_ADOPT, f"{rec.action} failed before the physical resource was "
-                                     "recorded")
-        return Decision(P_ADOPT, "not created yet")
-    if rec.type != type_name:
-        return Decision(P_REPLACE, f"type changed from {rec.type} to {type_name}")
-    if observed is None:
-        return Decision(P_CREATE, "missing in the cloud")
-    if isinstance(observed, Observed) and observed.failed:
-        return Decision(P_REPLACE, f"failed in the cloud: {observed.failed}")
-    in_place = plugin.update_all_in_place
-    finishing = create_interrupted(rec)
-    was_aborted = aborted(rec)
-    if rec.status == FAILED and rec.action != CHECK and not was_aborted:
-        if in_place:
-            return Decision(P_UPDATE, f"resource {rec.action} failed",
-                            frozenset(props or ()))
-        return Decision(P_REPLACE, f"resource {rec.action} failed")
-    if rec.status == IN_PROGRESS and rec.action in (DELETE, ROLLBACK):
-        return Decision(P_REPLACE, f"{rec.action} was interrupted")
-    if props is None:
-        return Decision(P_UPDATE, "properties are known only during the operation")
-    old = rec.properties
-    unknown_set = frozenset(unknown)
-    changed = {k for k in set(props) | set(old)
-               if k not in unknown_set and props.get(k) != old.get(k)}
-    drift: set[str] = set()
-    if isinstance(observed, Observed):
-        drift = {k for k, v in observed.properties.items()
-                 if k in props and k not in unknown_set and v != old.get(k)
-                 and props.get(k) != v}
-        changed |= drift
-    interrupted = rec.action == UPDATE and (rec.status == IN_PROGRESS or was_aborted)
-    if plugin.never_updates:
-        return Decision(P_NOOP, "never updated" if changed else "", frozenset(changed))
-    frozen = frozenset(changed)
-    immutable = sorted(k for k in frozen
-                       if k in plugin.properties and plugin.properties[k].immutable)
-    if immutable:
-        return Decision(P_UPDATE, f"immutable properties changed: {_fmt(immutable)}", frozen,
-                        error=f"Update to properties {_fmt(immutable)} of {rec.name} "
-                              f"({type_name}) is not supported.")
-    replace = plugin.needs_replacement(old, props, frozen) if frozen else frozenset()
-    if replace:
-        return Decision(P_REPLACE, f"properties changed that cannot be updated in place: "
-                                   f"{_fmt(replace)}", frozen)
-    if frozen:
-        what = "drifted" if drift and frozen == drift else "changed"
-        return Decision(P_UPDATE, f"properties {what}: {_fmt(frozen)}", frozen)
-    if interrupted:
-        return Decision(P_UPDATE, "UPDATE was interrupted", frozenset())
-    if finishing:
-        return Decision(P_UPDATE, f"{rec.action} was interrupted: it is finished",
-                        frozenset())
-    if metadata is not None and dict(metadata) != rec.metadata:
-        return Decision(P_UPDATE, "metadata changed")
-    if unknown_set:
-        return Decision(P_UPDATE, f"may change: {_fmt(unknown_set)} depend on resources "
-                                  "changed by this operation")
-    return Decision(P_NOOP)
-
+from kubeheat.template.scope import ResourceResolver, walk_path
+from kubeheat.template.stack import StackDefinition
 
 # -------------------------------------------------------------------------------------------
 # The plan
@@ -178,7 +57,7 @@ def decide(plugin: ResourcePlugin, rec: ResourceState | None, type_name: str,
 class ResourcePlan:
     name: str
     type: str
-    action: str
+    action: PlanAction
     reason: str = ""
     changed: tuple[str, ...] = ()
     #: properties whose new value is only known once the operation gets to the resource
@@ -190,7 +69,7 @@ class ResourcePlan:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "name": self.name, "type": self.type, "action": self.action,
+            "name": self.name, "type": self.type, "action": str(self.action),
             "reason": self.reason, "changed": list(self.changed),
             "may_change": list(self.may_change), "physical_id": self.physical_id,
             "requires": list(self.requires)}
@@ -208,9 +87,9 @@ class Plan:
     resources: dict[str, ResourcePlan] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
-        out = dict.fromkeys(PLAN_ACTIONS, 0)
+        out = {str(a): 0 for a in PLAN_ACTIONS}
         for item in self.resources.values():
-            out[item.action] += 1
+            out[str(item.action)] += 1
         return out
 
     @property
@@ -285,22 +164,11 @@ class _PlanResolver:
             raise _Unknown(name)
         if self.live is not None:
             return self.live.attribute(name, attribute, path)
-        from kubeheat.template.scope import walk_path
-
         if attribute is None:
             return {k: v for k, v in rec.attributes.items() if k != "show"}
         if attribute not in rec.attributes:
             return None
         return walk_path(rec.attributes[attribute], path)
-
-
-def plugin_for(registry: PluginRegistry, type_name: str, implementation: str | None
-               ) -> type[ResourcePlugin] | None:
-    """The plugin class for a resource type (None: unknown, or a provider template)."""
-    impl = implementation or type_name
-    if is_provider_template(impl):
-        return None
-    return registry.get(impl) or registry.get(type_name)
 
 
 def removal_order(entries: Mapping[str, ResourceState], keys: Collection[str]
@@ -323,15 +191,14 @@ def removal_order(entries: Mapping[str, ResourceState], keys: Collection[str]
 
 
 def plan(definition: StackDefinition, recorded: StackState | None,
-         observed: Mapping[str, Observed | None] | None, registry: PluginRegistry, *,
-         plugins: Mapping[str, ResourcePlugin] | None = None,
+         observed: Mapping[str, Observed | None] | None, plugins: Plugins | PluginRegistry, *,
          attributes: ResourceResolver | None = None,
          requires: Mapping[str, frozenset[str]] | None = None) -> Plan:
     """What an operation applying ``definition`` over ``recorded`` would do.
 
     ``observed`` maps logical names to what the cloud holds (None: gone); names it lacks were
-    not observed. ``plugins`` may give plugin instances by resource name (the engine passes
-    the provider-template plugins it builds). ``attributes`` answers ``get_attr`` on the
+    not observed. ``plugins`` chooses each resource's plugin (the engine's, or a bare
+    registry). ``attributes`` answers ``get_attr`` on the
     recorded resources the operation leaves alone (the engine's, which asks types with dynamic
     attributes); without it the cached attribute values are used. ``requires`` is the
     dependency graph to follow (the engine passes the template's with the implicit edges of
@@ -343,21 +210,12 @@ def plan(definition: StackDefinition, recorded: StackState | None,
     volatile_ref: set[str] = set()
     volatile_attr: set[str] = set()
     resolver = _PlanResolver(entries, volatile_ref, volatile_attr, attributes)
-    instances: dict[type[ResourcePlugin], ResourcePlugin] = {}
+    chooser = plugins if isinstance(plugins, Plugins) else Plugins(plugins)
     graph = definition.graph if requires is None else DependencyGraph(dict(requires))
     for name in graph.order():
         rdef = definition.resources[name]
         rec = entries.get(name)
-        plugin: ResourcePlugin | None = (plugins or {}).get(name)
-        if plugin is None:
-            cls = plugin_for(registry, rdef.type, rdef.implementation)
-            if cls is None:
-                from kubeheat.engine.nested import TemplateResource
-
-                key = rdef.implementation or rdef.type
-                plugin = TemplateResource(key, definition.template.files.get(key), None)
-            else:
-                plugin = instances.get(cls) or instances.setdefault(cls, cls())
+        plugin: ResourcePlugin = chooser.for_definition(definition, rdef)
         values: dict[str, Any] = {}
         unknown: list[str] = []
         error: str | None = None
@@ -448,15 +306,9 @@ __all__ = [
     "P_NOOP",
     "P_REPLACE",
     "P_UPDATE",
-    "REPLACED_SEP",
-    "Decision",
     "Plan",
+    "PlanAction",
     "ResourcePlan",
-    "aborted",
-    "base_name",
-    "create_interrupted",
-    "decide",
     "plan",
-    "plugin_for",
     "removal_order",
 ]

@@ -179,10 +179,15 @@ class NestedStacks(Protocol):
     async def create_or_update(self, child_id: str, template: Mapping[str, Any],
                                parameters: Mapping[str, Any], *,
                                files: Mapping[str, str] | None = None,
-                               timeout: float | None = None) -> NestedStackResult:
+                               timeout: float | None = None,
+                               environment: Mapping[str, Any] | None = None,
+                               facade: Mapping[str, Any] | None = None) -> NestedStackResult:
         """Create the child stack ``child_id`` (unique within the parent resource), or update
-        it to ``template``/``parameters`` when it exists. Raises ResourceFailure when the
-        child ends FAILED (after its own rollback, if any)."""
+        it to ``template``/``parameters`` when it exists. ``files`` default to the parent's,
+        ``environment`` to the parent's without its parameters; ``facade`` is what
+        ``resource_facade`` gives in the child (the parent resource's ``metadata``,
+        ``update_policy`` and ``deletion_policy``). Raises ResourceFailure when the child ends
+        FAILED (after its own rollback, if any)."""
 
     async def delete(self, child_id: str) -> None:
         """Delete the child stack and all its resources; absent is success."""

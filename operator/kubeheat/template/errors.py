@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from kubeheat.errors import KubeheatError
+
 PathPart = str | int
 Path = tuple[PathPart, ...]
 
@@ -23,10 +25,6 @@ def format_path(path: Iterable[PathPart]) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
-
-
-class KubeheatError(Exception):
-    """Base of every error kubeheat raises on purpose."""
 
 
 class TemplateError(KubeheatError):

@@ -51,29 +51,24 @@ from kubeheat.resources.base import (
     Attribute,
     Created,
     NestedStackResult,
-    Observed,
     Property,
     ResourceContext,
     ResourceFailure,
-    ResourcePlugin,
     register,
 )
-from kubeheat.resources.heat._common import NativeResource
-from kubeheat.resources.heat.resource_group import (
-    REFERENCE,
+from kubeheat.resources.heat._common import REFERENCE, NativeResource
+from kubeheat.resources.heat._nested import (
     ROLLING_UPDATE_SCHEMA,
     Members,
+    NestedStackResource,
     child_result,
     clean_definition,
-    delete_child,
-    existing_child,
     invalid_attribute,
     member_attribute,
     member_definitions,
     member_template,
     needs_update,
     next_batch,
-    observed_child,
     pause_check,
     policy_values,
     run_child,
@@ -183,9 +178,8 @@ def check_sizes(props: Mapping[str, Any]) -> tuple[int, int]:
 
 
 @register
-class AutoScalingGroup(ResourcePlugin):
+class AutoScalingGroup(NestedStackResource):
     type_name = "OS::Heat::AutoScalingGroup"
-    runs_nested_stacks: ClassVar[bool] = True
     description = ("An autoscaling group that can scale arbitrary resources: a desired count "
                    "of similar resources, defined in HOT form by the resource property, scaled "
                    "by OS::Heat::ScalingPolicy signals.")
@@ -293,16 +287,6 @@ class AutoScalingGroup(ResourcePlugin):
         if target != capacity or "resource" not in changed:
             await self.resize(ctx, data, new, target)
         return data
-
-    async def delete(self, ctx: ResourceContext, props: dict[str, Any]) -> None:
-        await delete_child(ctx)
-
-    async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
-        return observed_child(ctx)
-
-    async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
-                            ) -> Created | None:
-        return existing_child(ctx)
 
     async def signal(self, ctx: ResourceContext, props: dict[str, Any], details: Any
                      ) -> dict[str, Any] | None:

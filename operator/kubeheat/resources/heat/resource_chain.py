@@ -20,22 +20,18 @@ from kubeheat.resources.base import (
     MAP,
     Attribute,
     Created,
-    Observed,
     Property,
     ResourceContext,
     ResourceFailure,
-    ResourcePlugin,
     register,
 )
-from kubeheat.resources.heat.resource_group import (
-    REFERENCE,
+from kubeheat.resources.heat._common import REFERENCE
+from kubeheat.resources.heat._nested import (
     Members,
-    delete_child,
-    existing_child,
+    NestedStackResource,
     invalid_attribute,
     member_attribute,
     member_template,
-    observed_child,
     run_child,
     select_path,
 )
@@ -64,9 +60,8 @@ def chain_template(types: Sequence[Any], properties: Mapping[str, Any] | None,
 
 
 @register
-class ResourceChain(ResourcePlugin):
+class ResourceChain(NestedStackResource):
     type_name = "OS::Heat::ResourceChain"
-    runs_nested_stacks: ClassVar[bool] = True
     description = ("Creates one or more resources with the same configuration: one per type "
                    "listed in resources, each given resource_properties. Unless concurrent, "
                    "each depends on the one before it.")
@@ -103,16 +98,6 @@ class ResourceChain(ResourcePlugin):
     async def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any],
                      changed: frozenset[str]) -> dict[str, Any] | None:
         return await self._apply(ctx, new)
-
-    async def delete(self, ctx: ResourceContext, props: dict[str, Any]) -> None:
-        await delete_child(ctx)
-
-    async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
-        return observed_child(ctx)
-
-    async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
-                            ) -> Created | None:
-        return existing_child(ctx)
 
     def members(self, ctx: ResourceContext, props: Mapping[str, Any]) -> Members:
         names = ctx.data.get("members")

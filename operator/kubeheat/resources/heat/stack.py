@@ -28,20 +28,16 @@ from kubeheat.resources.base import (
     STRING,
     Attribute,
     Created,
-    Observed,
     Property,
     ResourceContext,
     ResourceFailure,
-    ResourcePlugin,
     register,
 )
-from kubeheat.resources.heat.resource_group import (
-    REFERENCE,
+from kubeheat.resources.heat._common import REFERENCE
+from kubeheat.resources.heat._nested import (
+    NestedStackResource,
     child_result,
-    delete_child,
-    existing_child,
     invalid_attribute,
-    observed_child,
     run_child,
     select_path,
 )
@@ -79,7 +75,7 @@ def check_local(context: Mapping[str, Any] | None) -> None:
 
 
 @register
-class HeatStack(ResourcePlugin):
+class HeatStack(NestedStackResource):
     type_name = "OS::Heat::Stack"
     description = ("A resource representing a stack: the template (with its parameters) is "
                    "created as a child stack. kubeheat runs it locally only.")
@@ -109,7 +105,6 @@ class HeatStack(ResourcePlugin):
     }
     #: every change goes to the child stack (see needs_replacement for the exception)
     update_all_in_place: ClassVar[bool] = True
-    runs_nested_stacks: ClassVar[bool] = True
     #: output names are attributes too: the engine asks get_attribute for undeclared names
     dynamic_attributes: ClassVar[bool] = True
 
@@ -144,15 +139,9 @@ class HeatStack(ResourcePlugin):
         data.setdefault("stack_name", ctx.physical_name())
         return data
 
-    async def delete(self, ctx: ResourceContext, props: dict[str, Any]) -> None:
-        await delete_child(ctx)
-
-    async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
-        return observed_child(ctx)
-
     async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
                             ) -> Created | None:
-        found = existing_child(ctx)
+        found = await super().find_existing(ctx, props)
         if found is not None:
             found.data["stack_name"] = ctx.physical_name()
         return found

@@ -1,0 +1,147 @@
+"""The rule for one resource: create, update in place, replace, adopt or leave it, and why.
+
+:func:`decide` is shared by the planner (:mod:`kubeheat.engine.plan`, ahead of time, with some
+values unknown) and the executor (at the moment it reaches the resource, with everything
+known), so ``plan`` and ``run`` cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from kubeheat.engine.model import CHECK, DELETE, FAILED, IN_PROGRESS, ROLLBACK, ResourceState
+from kubeheat.resources.base import Observed, ResourcePlugin
+
+
+class PlanAction(StrEnum):
+    """What an operation does to one resource."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    #: find the resource a crashed run created (by its tags), else create it
+    ADOPT = "adopt"
+    NOOP = "noop"
+
+
+P_CREATE, P_UPDATE, P_REPLACE, P_DELETE, P_ADOPT, P_NOOP = (
+    PlanAction.CREATE, PlanAction.UPDATE, PlanAction.REPLACE, PlanAction.DELETE,
+    PlanAction.ADOPT, PlanAction.NOOP)
+PLAN_ACTIONS = tuple(PlanAction)
+
+
+class _NotObserved:
+    def __repr__(self) -> str:
+        return "NOT_OBSERVED"
+
+
+#: ``decide``'s default for ``observed``: the resource was not read
+NOT_OBSERVED: Any = _NotObserved()
+
+
+@dataclass
+class Decision:
+    """What to do with one existing resource, given its new property values."""
+
+    action: PlanAction
+    reason: str = ""
+    changed: frozenset[str] = frozenset()
+    #: an update that must fail (an immutable property changed)
+    error: str | None = None
+
+
+def _fmt(names: Iterable[str]) -> str:
+    return ", ".join(sorted(names))
+
+
+def decide(plugin: ResourcePlugin, rec: ResourceState | None, type_name: str,
+           props: Mapping[str, Any] | None, *, unknown: Collection[str] = (),
+           observed: Observed | Any | None = NOT_OBSERVED,
+           metadata: Mapping[str, Any] | None = None) -> Decision:
+    """The action for one resource of the new definition.
+
+    ``rec`` is its recorded entry (None: new), ``props`` its checked new property values (None
+    when they could not be computed), ``unknown`` the properties whose values are not known yet,
+    ``observed`` what :meth:`ResourcePlugin.read` saw (None: gone; omitted: not observed).
+    """
+    if rec is None:
+        return Decision(P_CREATE, "new resource")
+    if rec.physical_id is None:
+        if rec.status == IN_PROGRESS:
+            return Decision(P_ADOPT, f"{rec.action} was interrupted before the physical "
+                                     "resource was recorded")
+        if rec.status == FAILED:
+            return Decision(P_ADOPT, f"{rec.action} failed before the physical resource was "
+                                     "recorded")
+        return Decision(P_ADOPT, "not created yet")
+    if rec.type != type_name:
+        return Decision(P_REPLACE, f"type changed from {rec.type} to {type_name}")
+    if observed is None:
+        return Decision(P_CREATE, "missing in the cloud")
+    if isinstance(observed, Observed) and observed.failed:
+        return Decision(P_REPLACE, f"failed in the cloud: {observed.failed}")
+    if rec.status == FAILED and rec.action != CHECK and not rec.was_interrupted:
+        if plugin.update_all_in_place:
+            return Decision(P_UPDATE, f"resource {rec.action} failed",
+                            frozenset(props or ()))
+        return Decision(P_REPLACE, f"resource {rec.action} failed")
+    if rec.status == IN_PROGRESS and rec.action in (DELETE, ROLLBACK):
+        return Decision(P_REPLACE, f"{rec.action} was interrupted")
+    if props is None:
+        return Decision(P_UPDATE, "properties are known only during the operation")
+    old = rec.properties
+    unknown_set = frozenset(unknown)
+    changed = {k for k in set(props) | set(old)
+               if k not in unknown_set and props.get(k) != old.get(k)}
+    drift: set[str] = set()
+    if isinstance(observed, Observed):
+        drift = {k for k, v in observed.properties.items()
+                 if k in props and k not in unknown_set and v != old.get(k)
+                 and props.get(k) != v}
+        changed |= drift
+    if plugin.never_updates:
+        return Decision(P_NOOP, "never updated" if changed else "", frozenset(changed))
+    frozen = frozenset(changed)
+    immutable = sorted(k for k in frozen
+                       if k in plugin.properties and plugin.properties[k].immutable)
+    if immutable:
+        return Decision(P_UPDATE, f"immutable properties changed: {_fmt(immutable)}", frozen,
+                        error=f"Update to properties {_fmt(immutable)} of {rec.name} "
+                              f"({type_name}) is not supported.")
+    replace = plugin.needs_replacement(old, props, frozen) if frozen else frozenset()
+    if replace:
+        return Decision(P_REPLACE, f"properties changed that cannot be updated in place: "
+                                   f"{_fmt(replace)}", frozen)
+    if frozen:
+        what = "drifted" if drift and frozen == drift else "changed"
+        return Decision(P_UPDATE, f"properties {what}: {_fmt(frozen)}", frozen)
+    if rec.update_unfinished:
+        return Decision(P_UPDATE, "UPDATE was interrupted", frozenset())
+    if rec.create_unfinished:
+        return Decision(P_UPDATE, f"{rec.action} was interrupted: it is finished",
+                        frozenset())
+    if metadata is not None and dict(metadata) != rec.metadata:
+        return Decision(P_UPDATE, "metadata changed")
+    if unknown_set:
+        return Decision(P_UPDATE, f"may change: {_fmt(unknown_set)} depend on resources "
+                                  "changed by this operation")
+    return Decision(P_NOOP)
+
+
+__all__ = [
+    "NOT_OBSERVED",
+    "PLAN_ACTIONS",
+    "P_ADOPT",
+    "P_CREATE",
+    "P_DELETE",
+    "P_NOOP",
+    "P_REPLACE",
+    "P_UPDATE",
+    "Decision",
+    "PlanAction",
+    "decide",
+]

@@ -1,0 +1,266 @@
+"""From a request to a checked stack definition: merging a PATCH with what was applied, the
+environment, the template layer's definition, and validation against the resource types
+before anything is created (unknown types, property errors, attributes no type has).
+
+Custom constraints that ask the cloud (``nova.flavor`` ...) make checking blocking: then
+definitions are checked in the engine's thread pool, and each operation gets its own
+:class:`OperationConstraints`, which answer each value once for the operation's duration.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, ClassVar
+
+from kubeheat.engine.model import StackState
+from kubeheat.engine.plugins import Plugins
+from kubeheat.engine.request import EngineError, StackRequest
+from kubeheat.resources.base import Property, ResourcePlugin
+from kubeheat.resources.properties import check_properties
+from kubeheat.template.constraints import (
+    ConstraintRegistry,
+    ConstraintViolation,
+    CustomConstraint,
+    CustomConstraintRef,
+)
+from kubeheat.template.environment import Environment, merge_environments, parse_environment
+from kubeheat.template.errors import Path, TemplateError
+from kubeheat.template.functions.base import ABSENT, dependencies, functions_in, is_static
+from kubeheat.template.scope import PlaceholderResources
+from kubeheat.template.stack import StackDefinition, StackIdentity, Template
+
+
+class _CachedConstraint(CustomConstraint):
+    """A cloud constraint whose answers (pass or violation) are kept for one operation."""
+
+    name: ClassVar[str] = ""
+    needs_cloud: ClassVar[bool] = True
+
+    def __init__(self, inner: CustomConstraint,
+                 cache: dict[tuple[str, str], ConstraintViolation | None]) -> None:
+        self.inner = inner
+        self.cache = cache
+
+    def check(self, value: Any) -> None:
+        key = (self.inner.name, repr(value))
+        if key in self.cache:
+            found = self.cache[key]
+            if found is not None:
+                raise found
+            return
+        try:
+            self.inner.check(value)
+        except ConstraintViolation as exc:
+            self.cache[key] = exc
+            raise
+        self.cache[key] = None
+
+
+class OperationConstraints(ConstraintRegistry):
+    """The engine's constraints for one operation: cloud constraints answer each value once
+    (the cloud is asked again by the next operation)."""
+
+    def __init__(self, parent: ConstraintRegistry) -> None:
+        super().__init__(parent=parent)
+        self._cache: dict[tuple[str, str], ConstraintViolation | None] = {}
+        self._wrapped: dict[str, CustomConstraint] = {}
+
+    def get(self, name: str) -> CustomConstraint | None:
+        found = self._wrapped.get(name)
+        if found is not None:
+            return found
+        inner = super().get(name)
+        if inner is None or not inner.needs_cloud:
+            return inner
+        cls = type(f"Cached{type(inner).__name__}", (_CachedConstraint,), {
+            "name": inner.name, "description": inner.description, "message": inner.message})
+        wrapped: CustomConstraint = cls(inner, self._cache)
+        self._wrapped[name] = wrapped
+        return wrapped
+
+
+def _cloud_checked(prop: Property, constraints: ConstraintRegistry) -> bool:
+    for c in prop.constraints:
+        if isinstance(c, CustomConstraintRef):
+            found = constraints.get(c.constraint)
+            if found is not None and found.needs_cloud:
+                return True
+    if prop.schema is not None and any(_cloud_checked(p, constraints)
+                                       for p in prop.schema.values()):
+        return True
+    return prop.item is not None and _cloud_checked(prop.item, constraints)
+
+
+class Definitions:
+    """Builds and checks stack definitions for one engine."""
+
+    def __init__(self, plugins: Plugins, constraints: ConstraintRegistry,
+                 run_sync: Callable[[Callable[[], StackDefinition]],
+                                    Awaitable[StackDefinition]]) -> None:
+        self.plugins = plugins
+        self.constraints = constraints
+        self.run_sync = run_sync
+        #: some constraints ask the cloud: checks that may use them run in the thread pool
+        self.cloud_checks = any(c.needs_cloud for c in constraints)
+        self._cloud_props: dict[type[ResourcePlugin], bool] = {}
+
+    def for_operation(self) -> ConstraintRegistry:
+        """The constraints of one operation (cloud answers cached for its duration)."""
+        return OperationConstraints(self.constraints) if self.cloud_checks else self.constraints
+
+    @staticmethod
+    def merge_request(state: StackState, request: StackRequest, patch: bool
+                      ) -> tuple[dict[str, Any], dict[str, Any], list[Any], dict[str, str]]:
+        """The template, parameters, environment documents and files an operation applies:
+        the request's, or (``patch``, Heat's PATCH) the recorded ones with the request's
+        changes."""
+        if not patch:
+            if request.template is None:
+                raise EngineError("A template is required", "StackValidationFailed")
+            return (dict(request.template), dict(request.parameters),
+                    list(request.environments), dict(request.files))
+        template = dict(request.template) if request.template is not None else dict(
+            state.template)
+        params = {**state.parameters, **request.parameters}
+        env_docs: list[Any] = []
+        if state.environment:
+            previous = copy.deepcopy(state.environment)
+            if isinstance(previous.get("parameters"), dict):
+                for key in request.clear_parameters:
+                    previous["parameters"].pop(key, None)
+            env_docs.append(previous)
+        env_docs.extend(request.environments)
+        for key in request.clear_parameters:
+            params.pop(key, None)
+        files = {**state.files, **request.files}
+        return template, params, env_docs, files
+
+    @staticmethod
+    def _environment(template: Template, env_docs: list[Any]) -> Environment | None:
+        if not env_docs:
+            return None
+        envs = [parse_environment(doc, name=f"environment {i + 1}" if len(env_docs) > 1
+                                  else "environment")
+                for i, doc in enumerate(env_docs)]
+        types = {name: s.type for name, s in template.parameter_schemas.items()}
+        return merge_environments(envs, types)
+
+    def define(self, state: StackState, template_doc: Mapping[str, Any],
+               params: Mapping[str, Any], env_docs: list[Any], files: Mapping[str, str], *,
+               facade: Mapping[str, Any] | None = None, depth: int = 0,
+               patch_params: bool = False,
+               constraints: ConstraintRegistry | None = None) -> StackDefinition:
+        """The template layer's definition of ``template_doc`` for ``state``'s stack
+        (``patch_params``: parameters the template does not declare are dropped)."""
+        template = Template.load(template_doc, files=files)
+        env = self._environment(template, env_docs)
+        values = dict(params)
+        if patch_params:
+            values = {k: v for k, v in values.items() if k in template.parameter_schemas}
+        identity = StackIdentity(name=state.name, id=state.id)
+        return template.define(values, env, identity=identity,
+                               constraints=constraints or self.constraints,
+                               facade=facade, depth=depth)
+
+    async def checked(self, state: StackState, template: Mapping[str, Any],
+                      params: Mapping[str, Any], env_docs: list[Any],
+                      files: Mapping[str, str], constraints: ConstraintRegistry,
+                      **kwargs: Any) -> StackDefinition:
+        """:meth:`define` and :meth:`validate`; in the thread pool when some custom
+        constraint asks the cloud (its answers are cached in ``constraints``)."""
+        def work() -> StackDefinition:
+            defn = self.define(state, template, params, env_docs, files,
+                               constraints=constraints, **kwargs)
+            self.validate(defn, constraints)
+            return defn
+
+        if self.cloud_checks:
+            return await self.run_sync(work)
+        return work()
+
+    def needs_cloud_checks(self, cls: type[ResourcePlugin]) -> bool:
+        """True when some property of ``cls`` has a constraint that asks the cloud."""
+        found = self._cloud_props.get(cls)
+        if found is None:
+            found = self.cloud_checks and any(
+                _cloud_checked(p, self.constraints) for p in cls.properties.values())
+            self._cloud_props[cls] = found
+        return found
+
+    def validate(self, defn: StackDefinition,
+                 constraints: ConstraintRegistry | None = None) -> None:
+        """Unknown types, property errors and attributes no type has, found before anything
+        is created."""
+        placeholders = PlaceholderResources()
+        classes: dict[str, type[ResourcePlugin]] = {}
+        for name, rdef in defn.resources.items():
+            cls = self.plugins.class_for(rdef.type, rdef.implementation)
+            if cls is None:
+                if name in defn.nested:
+                    self.validate(defn.nested[name], constraints)
+                    continue
+                raise TemplateError(f"The Resource Type ({rdef.type}) could not be found.",
+                                    rdef.key_path("type"), code="ResourceTypeNotFound")
+            classes[name] = cls
+            values: dict[str, Any] = {}
+            deferred: list[str] = []
+            any_props = cls.accepts_any_properties
+            for key, snippet in rdef.properties.items():
+                static = is_static(snippet)
+                if any_props and not static:
+                    continue          # nothing to check before the value is known
+                try:
+                    value = defn.resolve(snippet, placeholders)
+                except TemplateError:
+                    if static:
+                        raise
+                    value = None
+                if not static:
+                    deferred.append(key)
+                if value is not ABSENT:
+                    values[key] = value
+            check_properties(cls, values, rdef.key_path("properties"),
+                             constraints=constraints or self.constraints, strict=False,
+                             deferred=deferred)
+        _validate_attributes(defn, classes)
+
+
+def _validate_attributes(defn: StackDefinition,
+                         classes: Mapping[str, type[ResourcePlugin]]) -> None:
+    """Every ``get_attr`` / ``Fn::GetAtt`` naming an attribute its resource's type does not
+    have fails, as Heat's validation does (types with dynamic attributes, those accepting
+    any attribute and provider templates decide when asked)."""
+
+    def bad(dep: Any) -> bool:
+        if dep.attribute is None or dep.attribute == "*" or dep.attribute == "show":
+            return False
+        cls = classes.get(dep.resource)
+        return not (cls is None or cls.dynamic_attributes or cls.any_attribute
+                    or dep.attribute in cls.attributes)
+
+    checks: list[tuple[Any, Path]] = []
+    for rdef in defn.resources.values():
+        if any(bad(dep) for dep in rdef.references):
+            checks.extend(((rdef.properties, rdef.key_path("properties")),
+                           (rdef.metadata, rdef.key_path("metadata")),
+                           (rdef.update_policy, rdef.key_path("update_policy"))))
+    for name, out in defn.outputs.items():
+        if out.enabled and any(bad(dep) for dep in dependencies(out.value)):
+            checks.append((out.value, ("outputs", name)))
+    for snippet, where in checks:
+        for fn in functions_in(snippet):
+            inner = set(dependencies(fn.args))
+            for dep in fn.dependencies():
+                if dep not in inner and bad(dep):
+                    raise TemplateError(
+                        f"The Referenced Attribute ({dep.resource} {dep.attribute}) is "
+                        "incorrect.", fn.path, code="InvalidTemplateAttribute")
+        for dep in dependencies(snippet):
+            if bad(dep):
+                raise TemplateError(
+                    f"The Referenced Attribute ({dep.resource} {dep.attribute}) is "
+                    "incorrect.", where, code="InvalidTemplateAttribute")
+
+
+__all__ = ["Definitions", "OperationConstraints"]

@@ -1,0 +1,109 @@
+"""Provider templates: a resource whose type is a template file.
+
+A resource whose type names a template file (``type: app.yaml``), or that the environment's
+``resource_registry`` maps to one, is a nested stack: its properties are the template's
+parameters and the template's outputs are its attributes; ``get_resource`` gives the
+template's ``OS::stack_id`` output when it has one, else the nested stack's id. Every property
+change is passed down to the nested stack, whose own resources decide what changes.
+
+The plugin is not registered under a type name: the engine builds one per resource
+(:class:`kubeheat.engine.plugins.Plugins`) with the template file from the stack's files map.
+Facts follow Heat's ``template_resource.py``; the code is kubeheat's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from kubeheat.resources.base import (
+    Created,
+    NestedStackResult,
+    Observed,
+    ResourceContext,
+    ResourceFailure,
+)
+from kubeheat.resources.heat._common import REFERENCE
+from kubeheat.resources.heat._nested import (
+    FINISHED,
+    NestedStackResource,
+    child_result,
+    nested_stacks,
+)
+from kubeheat.template.loader import load_mapping
+
+
+class TemplateResource(NestedStackResource):
+    """A provider template run as a nested stack (see the module)."""
+
+    type_name = "<provider template>"
+    description = "A resource implemented by a template (a nested stack)."
+    update_all_in_place: ClassVar[bool] = True
+    accepts_any_properties: ClassVar[bool] = True
+    any_attribute: ClassVar[bool] = True
+    #: the child id kubeheat 0.1.0 gave provider templates (kept: it names the recorded child)
+    child_id: ClassVar[str] = "stack"
+
+    def __init__(self, template_name: str, template_text: str | None,
+                 environment: Mapping[str, Any] | None) -> None:
+        self.template_name = template_name
+        self.template_text = template_text
+        self.environment = dict(environment) if environment is not None else None
+
+    def _template(self) -> dict[str, Any]:
+        if self.template_text is None:
+            raise ResourceFailure(
+                f'Could not fetch remote template "{self.template_name}": it is not in the '
+                "files map")
+        return load_mapping(self.template_text, what="Template")
+
+    async def _apply(self, ctx: ResourceContext, props: Mapping[str, Any]
+                     ) -> NestedStackResult:
+        params = {k: v for k, v in props.items() if v is not None}
+        facade = {"metadata": dict(ctx.metadata), "update_policy": dict(ctx.update_policy),
+                  "deletion_policy": "Delete"}
+        return await nested_stacks(ctx).create_or_update(
+            self.child_id, self._template(), params, environment=self.environment,
+            facade=facade)
+
+    @staticmethod
+    def _created(result: NestedStackResult) -> Created:
+        ref = result.outputs.get("OS::stack_id")
+        data = {REFERENCE: ref} if isinstance(ref, str) and ref else {}
+        return Created(physical_id=result.stack_id, data=data)
+
+    async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
+        return self._created(await self._apply(ctx, props))
+
+    async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
+                            ) -> Created | None:
+        """The child stack, when a previous run finished it. A child left unfinished
+        (interrupted, failed, rolled back or deleted) is not adopted as it is: ``create``
+        runs it again, which resumes it (adopting it would record the resource complete
+        over a child whose resources were never made)."""
+        found = child_result(ctx, self.child_id)
+        if found is None or found.status not in FINISHED:
+            return None
+        return self._created(found)
+
+    async def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any],
+                     changed: frozenset[str]) -> dict[str, Any] | None:
+        result = await self._apply(ctx, new)
+        return self._created(result).data
+
+    async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
+        found = child_result(ctx, self.child_id)
+        if found is None:
+            return None
+        failed = found.status_reason if found.status.endswith("FAILED") else None
+        return Observed(properties={}, attributes=dict(found.outputs), failed=failed)
+
+    async def attribute_values(self, ctx: ResourceContext, props: dict[str, Any]
+                               ) -> dict[str, Any]:
+        found = child_result(ctx, self.child_id)
+        if found is None:
+            return {}
+        return {**found.outputs, "OS::stack_id": found.stack_id}
+
+
+__all__ = ["TemplateResource"]
