@@ -10,13 +10,17 @@ export PIP_CACHE_DIR ?= $(XDG_CACHE_HOME)/kubeheat/pip
 
 test: venv cluster-bin lint typecheck pytest
 
-$(BIN)/kubeheat: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+# The virtualenv with kubeheat and its test tools. The stamp, not bin/kubeheat, says the test
+# extras are in: tools/demo makes a virtualenv with kubeheat alone, which this completes.
+STAMP := $(VENV)/.kubeheat-test-extras
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-venv: $(BIN)/kubeheat
+venv: $(STAMP)
 
 # Builds kube-apiserver, etcd, kube-controller-manager and helm from the Go module proxy, once
 # per version, into $(XDG_CACHE_HOME)/kubeheat/bin/ (linked from .cache/bin); later runs only

@@ -21,8 +21,8 @@ from kubeheat.resources.base import (
     load_builtin_plugins,
 )
 from kubeheat.resources.heat import autoscaling
-from kubeheat.resources.heat.autoscaling import new_capacity
 from kubeheat.resources.heat._nested import CHILD, group_batches, member_definitions
+from kubeheat.resources.heat.autoscaling import new_capacity
 from kubeheat.resources.heat.resource_group import index_substituted
 
 T = TypeVar("T")

@@ -70,6 +70,17 @@ def decide(plugin: ResourcePlugin, rec: ResourceState | None, type_name: str,
     """
     if rec is None:
         return Decision(P_CREATE, "new resource")
+    found = _by_record(plugin, rec, type_name, props, observed)
+    if found is not None:
+        return found
+    if props is None:
+        return Decision(P_UPDATE, "properties are known only during the operation")
+    return _by_values(plugin, rec, type_name, props, frozenset(unknown), observed, metadata)
+
+
+def _by_record(plugin: ResourcePlugin, rec: ResourceState, type_name: str,
+               props: Mapping[str, Any] | None, observed: Any) -> Decision | None:
+    """What the record (and the cloud) alone decide, whatever the new values."""
     if rec.physical_id is None:
         if rec.status == IN_PROGRESS:
             return Decision(P_ADOPT, f"{rec.action} was interrupted before the physical "
@@ -91,21 +102,25 @@ def decide(plugin: ResourcePlugin, rec: ResourceState | None, type_name: str,
         return Decision(P_REPLACE, f"resource {rec.action} failed")
     if rec.status == IN_PROGRESS and rec.action in (DELETE, ROLLBACK):
         return Decision(P_REPLACE, f"{rec.action} was interrupted")
-    if props is None:
-        return Decision(P_UPDATE, "properties are known only during the operation")
+    return None
+
+
+def _by_values(plugin: ResourcePlugin, rec: ResourceState, type_name: str,
+               props: Mapping[str, Any], unknown: frozenset[str], observed: Any,
+               metadata: Mapping[str, Any] | None) -> Decision:
+    """What the new values decide, against the applied ones (and the observed ones)."""
     old = rec.properties
-    unknown_set = frozenset(unknown)
     changed = {k for k in set(props) | set(old)
-               if k not in unknown_set and props.get(k) != old.get(k)}
+               if k not in unknown and props.get(k) != old.get(k)}
     drift: set[str] = set()
     if isinstance(observed, Observed):
         drift = {k for k, v in observed.properties.items()
-                 if k in props and k not in unknown_set and v != old.get(k)
+                 if k in props and k not in unknown and v != old.get(k)
                  and props.get(k) != v}
         changed |= drift
-    if plugin.never_updates:
-        return Decision(P_NOOP, "never updated" if changed else "", frozenset(changed))
     frozen = frozenset(changed)
+    if plugin.never_updates:
+        return Decision(P_NOOP, "never updated" if changed else "", frozen)
     immutable = sorted(k for k in frozen
                        if k in plugin.properties and plugin.properties[k].immutable)
     if immutable:
@@ -126,11 +141,10 @@ def decide(plugin: ResourcePlugin, rec: ResourceState | None, type_name: str,
                         frozenset())
     if metadata is not None and dict(metadata) != rec.metadata:
         return Decision(P_UPDATE, "metadata changed")
-    if unknown_set:
-        return Decision(P_UPDATE, f"may change: {_fmt(unknown_set)} depend on resources "
+    if unknown:
+        return Decision(P_UPDATE, f"may change: {_fmt(unknown)} depend on resources "
                                   "changed by this operation")
     return Decision(P_NOOP)
-
 
 __all__ = [
     "NOT_OBSERVED",

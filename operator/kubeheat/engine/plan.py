@@ -198,104 +198,119 @@ def plan(definition: StackDefinition, recorded: StackState | None,
 
     ``observed`` maps logical names to what the cloud holds (None: gone); names it lacks were
     not observed. ``plugins`` chooses each resource's plugin (the engine's, or a bare
-    registry). ``attributes`` answers ``get_attr`` on the
-    recorded resources the operation leaves alone (the engine's, which asks types with dynamic
-    attributes); without it the cached attribute values are used. ``requires`` is the
-    dependency graph to follow (the engine passes the template's with the implicit edges of
-    its types, :func:`kubeheat.engine.deps.stack_requires`); default the template's.
+    registry). ``attributes`` answers ``get_attr`` on the recorded resources the operation
+    leaves alone (the engine's, which asks types with dynamic attributes); without it the
+    cached attribute values are used. ``requires`` is the dependency graph to follow (the
+    engine passes the template's with the implicit edges of its types,
+    :func:`kubeheat.engine.deps.stack_requires`); default the template's.
     """
     entries = recorded.resources if recorded is not None else {}
     out = Plan(stack_name=recorded.name if recorded else definition.identity.name,
                stack_id=recorded.id if recorded else None)
-    volatile_ref: set[str] = set()
-    volatile_attr: set[str] = set()
-    resolver = _PlanResolver(entries, volatile_ref, volatile_attr, attributes)
+    resolver = _PlanResolver(entries, set(), set(), attributes)
     chooser = plugins if isinstance(plugins, Plugins) else Plugins(plugins)
     graph = definition.graph if requires is None else DependencyGraph(dict(requires))
     for name in graph.order():
         rdef = definition.resources[name]
-        rec = entries.get(name)
-        plugin: ResourcePlugin = chooser.for_definition(definition, rdef)
-        values: dict[str, Any] = {}
-        unknown: list[str] = []
-        error: str | None = None
-        for key, snippet in rdef.properties.items():
-            try:
-                value = definition.resolve(snippet, resolver)
-            except _Unknown:
-                unknown.append(key)
-                continue
-            except TemplateError as exc:
-                error = str(exc)
-                continue
-            if value is not ABSENT:
-                values[key] = value
-        try:
-            metadata: Any = definition.resolve(rdef.metadata, resolver)
-        except (_Unknown, TemplateError):
-            metadata = None
-        checked: dict[str, Any] | None = None
-        try:
-            checked = check_properties(
-                type(plugin), {**values, **dict.fromkeys(unknown)},
-                rdef.key_path("properties"), strict=not unknown, deferred=unknown)
-            for key in unknown:
-                checked.pop(key, None)
-        except TemplateError as exc:
-            error = error or str(exc)
-            checked = dict(values)
-        obs = observed.get(name, NOT_OBSERVED) if observed is not None else NOT_OBSERVED
-        if rec is not None and rec.physical_id is None:
-            obs = NOT_OBSERVED
-        decision = decide(plugin, rec, rdef.type, checked, unknown=unknown, observed=obs,
-                          metadata=metadata if isinstance(metadata, dict) else None)
-        if decision.error:
-            error = decision.error
-        may_replace = bool(unknown) and bool(
-            plugin.needs_replacement(rec.properties if rec else {}, checked or {},
-                                     frozenset(unknown)))
-        if decision.action in (P_CREATE, P_REPLACE, P_ADOPT) or may_replace:
-            volatile_ref.add(name)
-        if decision.action != P_NOOP:
-            volatile_attr.add(name)
-        out.resources[name] = ResourcePlan(
-            name=name, type=rdef.type, action=decision.action, reason=decision.reason,
-            changed=tuple(sorted(decision.changed)), may_change=tuple(sorted(unknown)),
-            physical_id=rec.physical_id if rec else None,
-            requires=tuple(sorted(graph.requires.get(name, rdef.dependencies))), error=error)
+        seen = observed.get(name, NOT_OBSERVED) if observed is not None else NOT_OBSERVED
+        out.resources[name] = _plan_resource(
+            definition, name, entries.get(name), chooser.for_definition(definition, rdef),
+            resolver, seen, tuple(sorted(graph.requires.get(name, rdef.dependencies))))
     removed = [k for k in entries if k not in definition.resources]
+    ordered, cyclic = _in_removal_order(entries, removed)
+    for key in ordered:
+        out.resources[key] = _plan_removal(key, entries[key])
+    for key in cyclic:        # a cycle in recorded requires: deleted in any order
+        rec = entries[key]
+        out.resources[key] = ResourcePlan(
+            name=key, type=rec.type, action=P_DELETE, reason="removed from the template",
+            physical_id=rec.physical_id, requires=tuple(rec.requires))
+    return out
+
+
+def _plan_resource(definition: StackDefinition, name: str, rec: ResourceState | None,
+                   plugin: ResourcePlugin, resolver: _PlanResolver, observed: Any,
+                   requires: tuple[str, ...]) -> ResourcePlan:
+    """One resource of the definition: its values as far as they are known, then
+    :func:`decide`; what it will change makes its reference or attributes unknown to the
+    resources planned after it."""
+    rdef = definition.resources[name]
+    values: dict[str, Any] = {}
+    unknown: list[str] = []
+    error: str | None = None
+    for key, snippet in rdef.properties.items():
+        try:
+            value = definition.resolve(snippet, resolver)
+        except _Unknown:
+            unknown.append(key)
+            continue
+        except TemplateError as exc:
+            error = str(exc)
+            continue
+        if value is not ABSENT:
+            values[key] = value
+    try:
+        metadata: Any = definition.resolve(rdef.metadata, resolver)
+    except (_Unknown, TemplateError):
+        metadata = None
+    try:
+        checked = check_properties(
+            type(plugin), {**values, **dict.fromkeys(unknown)},
+            rdef.key_path("properties"), strict=not unknown, deferred=unknown)
+        for key in unknown:
+            checked.pop(key, None)
+    except TemplateError as exc:
+        error = error or str(exc)
+        checked = dict(values)
+    if rec is not None and rec.physical_id is None:
+        observed = NOT_OBSERVED
+    decision = decide(plugin, rec, rdef.type, checked, unknown=unknown, observed=observed,
+                      metadata=metadata if isinstance(metadata, dict) else None)
+    may_replace = bool(unknown) and bool(
+        plugin.needs_replacement(rec.properties if rec else {}, checked, frozenset(unknown)))
+    if decision.action in (P_CREATE, P_REPLACE, P_ADOPT) or may_replace:
+        resolver.volatile_ref.add(name)
+    if decision.action != P_NOOP:
+        resolver.volatile_attr.add(name)
+    return ResourcePlan(
+        name=name, type=rdef.type, action=decision.action, reason=decision.reason,
+        changed=tuple(sorted(decision.changed)), may_change=tuple(sorted(unknown)),
+        physical_id=rec.physical_id if rec else None, requires=requires,
+        error=decision.error or error)
+
+
+def _in_removal_order(entries: Mapping[str, ResourceState], removed: list[str]
+                      ) -> tuple[list[str], list[str]]:
+    """``removed`` in the order the deletes happen, and what a cycle in the recorded requires
+    leaves unordered."""
     order = removal_order(entries, removed)
     done: set[str] = set()
+    ordered: list[str] = []
     pending = list(removed)
     while pending:
         progressed = False
         for key in list(pending):
             if order[key] <= done:
-                rec = entries[key]
-                if rec.replaced_by:
-                    reason = f"replaced by the new {base_name(key)}"
-                elif rec.action == DELETE and rec.status == COMPLETE:
-                    reason = "already deleted"
-                else:
-                    reason = "removed from the template"
-                if rec.deletion_policy != "Delete":
-                    reason += f" (deletion_policy {rec.deletion_policy}: kept in the cloud)"
-                out.resources[key] = ResourcePlan(
-                    name=key, type=rec.type, action=P_DELETE, reason=reason,
-                    physical_id=rec.physical_id, requires=tuple(rec.requires))
+                ordered.append(key)
                 done.add(key)
                 pending.remove(key)
                 progressed = True
-        if not progressed:  # a cycle in recorded requires: delete the rest in any order
-            for key in pending:
-                rec = entries[key]
-                out.resources[key] = ResourcePlan(
-                    name=key, type=rec.type, action=P_DELETE,
-                    reason="removed from the template", physical_id=rec.physical_id,
-                    requires=tuple(rec.requires))
-            break
-    return out
+        if not progressed:
+            return ordered, pending
+    return ordered, []
 
+
+def _plan_removal(key: str, rec: ResourceState) -> ResourcePlan:
+    if rec.replaced_by:
+        reason = f"replaced by the new {base_name(key)}"
+    elif rec.action == DELETE and rec.status == COMPLETE:
+        reason = "already deleted"
+    else:
+        reason = "removed from the template"
+    if rec.deletion_policy != "Delete":
+        reason += f" (deletion_policy {rec.deletion_policy}: kept in the cloud)"
+    return ResourcePlan(name=key, type=rec.type, action=P_DELETE, reason=reason,
+                        physical_id=rec.physical_id, requires=tuple(rec.requires))
 
 __all__ = [
     "NOT_OBSERVED",

@@ -14,11 +14,10 @@ the code is kubeheat's own.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from kubeheat.resources.base import (
-    ANY,
     BOOLEAN,
     INTEGER,
     LIST,
@@ -112,65 +111,90 @@ def _coerce(prop: Property, value: Any, path: Path, registry: ConstraintRegistry
 
 def _convert(prop: Property, value: Any, path: Path, registry: ConstraintRegistry,
              strict: bool, check: bool) -> Any:
-    kind = prop.type
-    if kind == STRING:
-        if isinstance(value, str):
-            return value
-        if isinstance(value, bool | int):
-            return str(value)
-        raise PropertyError(f"Value must be a string; got {value!r}", path)
-    if kind == INTEGER:
-        if isinstance(value, bool):
-            raise PropertyError(f"Value '{value}' is not an integer", path)
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        try:
-            return int(str(value))
-        except (TypeError, ValueError):
-            raise PropertyError(f"Value '{value}' is not an integer", path) from None
-    if kind == NUMBER:
-        if isinstance(value, bool):
-            raise PropertyError(f"Value '{value}' is not a number", path)
-        try:
-            return to_number(value)
-        except (TypeError, ValueError):
-            raise PropertyError(f"Value '{value}' is not a number", path) from None
-    if kind == BOOLEAN:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str):
-            lowered = value.lower()
-            if lowered in ("true", "false"):
-                return lowered == "true"
-            raise PropertyError(f'"{lowered}" is not a valid boolean', path)
-        raise PropertyError(f'"{value}" is not a valid boolean', path)
-    if kind == MAP:
-        if not isinstance(value, Mapping):
-            raise PropertyError(f'"{value}" is not a map', path)
-        if prop.schema is not None:
-            return check_schema(prop.schema, value, path, constraints=registry, strict=strict,
-                                deferred=() if check else tuple(prop.schema))
-        return dict(value)
-    if kind == LIST:
-        if isinstance(value, str) or not isinstance(value, Sequence):
-            raise PropertyError(f'"{value!r}" is not a list', path)
-        item = prop.item
-        if item is None and prop.schema is not None:
-            item = Property(MAP, schema=prop.schema)
-        if item is None:
-            return list(value)
-        out: list[Any] = []
-        for i, element in enumerate(value):
-            if element is None and not strict:
-                out.append(None)
-                continue
-            out.append(_coerce(item, element, (*path, i), registry, strict, check))
-        return out
-    if kind == ANY:
+    converter = _CONVERTERS.get(prop.type)
+    if converter is None:           # ANY
         return value
-    return value
+    return converter(prop, value, path, registry, strict, check)
+
+
+def _to_string(prop: Property, value: Any, path: Path, registry: ConstraintRegistry,
+               strict: bool, check: bool) -> Any:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int):
+        return str(value)
+    raise PropertyError(f"Value must be a string; got {value!r}", path)
+
+
+def _to_integer(prop: Property, value: Any, path: Path, registry: ConstraintRegistry,
+                strict: bool, check: bool) -> Any:
+    if isinstance(value, bool):
+        raise PropertyError(f"Value '{value}' is not an integer", path)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        raise PropertyError(f"Value '{value}' is not an integer", path) from None
+
+
+def _to_number(prop: Property, value: Any, path: Path, registry: ConstraintRegistry,
+               strict: bool, check: bool) -> Any:
+    if isinstance(value, bool):
+        raise PropertyError(f"Value '{value}' is not a number", path)
+    try:
+        return to_number(value)
+    except (TypeError, ValueError):
+        raise PropertyError(f"Value '{value}' is not a number", path) from None
+
+
+def _to_boolean(prop: Property, value: Any, path: Path, registry: ConstraintRegistry,
+                strict: bool, check: bool) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        raise PropertyError(f'"{lowered}" is not a valid boolean', path)
+    raise PropertyError(f'"{value}" is not a valid boolean', path)
+
+
+def _to_map(prop: Property, value: Any, path: Path, registry: ConstraintRegistry,
+            strict: bool, check: bool) -> Any:
+    if not isinstance(value, Mapping):
+        raise PropertyError(f'"{value}" is not a map', path)
+    if prop.schema is not None:
+        return check_schema(prop.schema, value, path, constraints=registry, strict=strict,
+                            deferred=() if check else tuple(prop.schema))
+    return dict(value)
+
+
+def _to_list(prop: Property, value: Any, path: Path, registry: ConstraintRegistry,
+             strict: bool, check: bool) -> Any:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise PropertyError(f'"{value!r}" is not a list', path)
+    item = prop.item
+    if item is None and prop.schema is not None:
+        item = Property(MAP, schema=prop.schema)
+    if item is None:
+        return list(value)
+    out: list[Any] = []
+    for i, element in enumerate(value):
+        if element is None and not strict:
+            out.append(None)
+            continue
+        out.append(_coerce(item, element, (*path, i), registry, strict, check))
+    return out
+
+
+_Converter = Callable[[Property, Any, Path, ConstraintRegistry, bool, bool], Any]
+#: the conversion of each schema type (Heat's lenient ones); ``any`` takes values as they are
+_CONVERTERS: dict[str, _Converter] = {STRING: _to_string, INTEGER: _to_integer,
+                                      NUMBER: _to_number, BOOLEAN: _to_boolean, MAP: _to_map,
+                                      LIST: _to_list}
 
 
 def _check_constraints(prop: Property, value: Any, path: Path,
