@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -59,15 +59,13 @@ class Runtime:
             self._sem = (loop, asyncio.Semaphore(self.concurrency))
         return self._sem[1]
 
-    @contextlib.asynccontextmanager
-    async def limit(self, plugin: ResourcePlugin) -> AsyncIterator[None]:
-        """Hold a slot of the concurrency limit while acting on a resource of ``plugin``'s
-        type; types that run nested stacks take none (their children need the slots)."""
+    def limit(self, plugin: ResourcePlugin) -> contextlib.AbstractAsyncContextManager[Any]:
+        """``async with`` it to hold a slot of the concurrency limit while acting on a
+        resource of ``plugin``'s type; types that run nested stacks take none (their children
+        need the slots)."""
         if plugin.runs_nested_stacks:
-            yield
-            return
-        async with self.semaphore():
-            yield
+            return _NO_LIMIT
+        return self.semaphore()
 
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking call in the engine's bounded thread pool."""
@@ -152,6 +150,14 @@ class Runtime:
         except Exception as exc:
             raise TemplateError(f"{type(exc).__name__}: attribute {attribute} of {name}: "
                                 f"{exc}") from None
+
+
+class _NoLimit(contextlib.AbstractAsyncContextManager[None]):
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_LIMIT = _NoLimit()
 
 
 def _short(value: Any, limit: int = 200) -> str:
