@@ -300,7 +300,7 @@ class Server(OpenStackPlugin):
     def _user_data(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
         content = props.get("user_data") or ""
         if props.get("user_data_format") in ("RAW", "SOFTWARE_CONFIG") and ctx.native:
-            from kubeheat.resources.heat.software_config import find_config, is_uuid_like
+            from kubeheat.resources.config_records import find_config, is_uuid_like
 
             if is_uuid_like(content):
                 found = find_config(ctx.native, content)
