@@ -20,8 +20,8 @@ from crash_support import Crash, CrashingStore
 from kubeheat.cloud import connect
 from kubeheat.engine.executor import Engine, StackRequest, StateSaveError
 from kubeheat.engine.state import MemoryStateStore, StackState
-from kubeheat.resources._openstack import cloud_constraints
 from kubeheat.resources.base import TAG_RESOURCE, TAG_STACK_ID, load_builtin_plugins
+from kubeheat.resources.openstack import cloud_constraints
 from kubeheat.sandbox import FaultRule, SandboxCloud
 from kubeheat.template.constraints import ConstraintRegistry, ConstraintViolation
 from kubeheat.template.errors import TemplateError

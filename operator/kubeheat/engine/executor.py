@@ -482,7 +482,7 @@ class Engine:
         self.concurrency = max(1, concurrency)
         if cloud is not None and constraints is DEFAULT_CONSTRAINTS:
             # a cloud: custom constraints (nova.flavor, neutron.network ...) ask it
-            from kubeheat.resources._openstack import cloud_constraints
+            from kubeheat.resources.openstack import cloud_constraints
 
             constraints = cloud_constraints(cloud)
         self.constraints = constraints

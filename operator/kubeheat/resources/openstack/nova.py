@@ -31,7 +31,24 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from kubeheat.resources._openstack import (
+from kubeheat.resources.base import (
+    BOOLEAN,
+    INTEGER,
+    LIST,
+    MAP,
+    NUMBER,
+    STRING,
+    TAG_RESOURCE,
+    TAG_STACK_ID,
+    Attribute,
+    Created,
+    Observed,
+    Property,
+    ResourceContext,
+    ResourceFailure,
+    register,
+)
+from kubeheat.resources.openstack._common import (
     POLL_FIRST,
     POLL_MAX,
     FinderConstraint,
@@ -56,23 +73,6 @@ from kubeheat.resources._openstack import (
     tag_metadata,
     user_metadata,
     wait_for,
-)
-from kubeheat.resources.base import (
-    BOOLEAN,
-    INTEGER,
-    LIST,
-    MAP,
-    NUMBER,
-    STRING,
-    TAG_RESOURCE,
-    TAG_STACK_ID,
-    Attribute,
-    Created,
-    Observed,
-    Property,
-    ResourceContext,
-    ResourceFailure,
-    register,
 )
 from kubeheat.template.constraints import (
     LengthConstraint,
@@ -209,7 +209,6 @@ class Server(OpenStackPlugin):
     batch_observe: ClassVar[bool] = True
     type_name = "OS::Nova::Server"
     description = "A Nova server (virtual machine)."
-    service = "compute"
     properties = {
         "name": Property(STRING, "Server name.", update_allowed=True),
         "image": Property(STRING, "The ID or name of the image to boot with.",
@@ -715,7 +714,6 @@ class KeyPair(OpenStackPlugin):
 
     type_name = "OS::Nova::KeyPair"
     description = "A Nova SSH key pair; imports public_key, or generates a key pair."
-    service = "compute"
     properties = {
         "name": Property(STRING, "The name of the key pair.", required=True,
                          constraints=(LengthConstraint(min=1, max=255),)),
@@ -810,7 +808,6 @@ class Flavor(OpenStackPlugin):
 
     type_name = "OS::Nova::Flavor"
     description = "A Nova flavor (admin only in most clouds)."
-    service = "compute"
     properties = {
         "name": Property(STRING, "Name of the flavor."),
         "flavorid": Property(STRING, "Unique ID of the flavor. If not specified, a UUID will be "
@@ -935,7 +932,6 @@ class ServerGroup(OpenStackPlugin):
 
     type_name = "OS::Nova::ServerGroup"
     description = "A server group: placement policies applied to the servers booted in it."
-    service = "compute"
     properties = {
         "name": Property(STRING, "Server Group name."),
         "policies": Property(

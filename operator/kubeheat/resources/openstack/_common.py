@@ -336,9 +336,7 @@ async def get_or_none(ctx: ResourceContext, fn: Callable[..., Any], *args: Any,
 
 
 class OpenStackPlugin(ResourcePlugin):
-    """Base of the OpenStack types; ``service`` names the openstacksdk proxy (for listings)."""
-
-    service: str = ""
+    """Base of the OpenStack types."""
 
 
 # -- custom constraints checked against the cloud ------------------------------------------------

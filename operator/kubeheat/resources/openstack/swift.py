@@ -16,18 +16,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
-from kubeheat.resources._openstack import (
-    TAG_KEYS,
-    OpenStackPlugin,
-    connection,
-    delete_quietly,
-    failure,
-    get_or_none,
-    has_metadata,
-    is_not_found,
-    sdk,
-    tag_metadata,
-)
 from kubeheat.resources.base import (
     BOOLEAN,
     INTEGER,
@@ -40,6 +28,18 @@ from kubeheat.resources.base import (
     ResourceContext,
     ResourceFailure,
     register,
+)
+from kubeheat.resources.openstack._common import (
+    TAG_KEYS,
+    OpenStackPlugin,
+    connection,
+    delete_quietly,
+    failure,
+    get_or_none,
+    has_metadata,
+    is_not_found,
+    sdk,
+    tag_metadata,
 )
 
 
@@ -55,7 +55,6 @@ def _user_meta(meta: Mapping[str, Any] | None) -> dict[str, str]:
 class Container(OpenStackPlugin):
     type_name = "OS::Swift::Container"
     description = "A Swift object storage container."
-    service = "object_store"
     properties = {
         "name": Property(STRING, "Name for container. If not specified, a unique name will be "
                          "generated."),

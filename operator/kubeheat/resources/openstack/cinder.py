@@ -21,7 +21,22 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from kubeheat.resources._openstack import (
+from kubeheat.resources.base import (
+    BOOLEAN,
+    INTEGER,
+    LIST,
+    MAP,
+    STRING,
+    TAG_STACK_ID,
+    Attribute,
+    Created,
+    Observed,
+    Property,
+    ResourceContext,
+    ResourceFailure,
+    register,
+)
+from kubeheat.resources.openstack._common import (
     FinderConstraint,
     OpenStackPlugin,
     by_stack,
@@ -40,21 +55,6 @@ from kubeheat.resources._openstack import (
     tag_metadata,
     user_metadata,
     wait_for,
-)
-from kubeheat.resources.base import (
-    BOOLEAN,
-    INTEGER,
-    LIST,
-    MAP,
-    STRING,
-    TAG_STACK_ID,
-    Attribute,
-    Created,
-    Observed,
-    Property,
-    ResourceContext,
-    ResourceFailure,
-    register,
 )
 from kubeheat.template.constraints import RangeConstraint
 
@@ -112,7 +112,6 @@ class Volume(OpenStackPlugin):
     batch_observe: ClassVar[bool] = True
     type_name = "OS::Cinder::Volume"
     description = "A Cinder block storage volume."
-    service = "block_storage"
     properties = {
         "availability_zone": Property(STRING, "The availability zone in which the volume will "
                                       "be created."),
@@ -354,7 +353,6 @@ class VolumeAttachment(OpenStackPlugin):
     batch_observe: ClassVar[bool] = True
     type_name = "OS::Cinder::VolumeAttachment"
     description = "Attaches a Cinder volume to a Nova server."
-    service = "compute"
     properties = {
         "instance_uuid": Property(STRING, "The ID of the server to which the volume attaches.",
                                   required=True, update_allowed=True),

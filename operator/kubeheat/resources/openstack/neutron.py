@@ -32,7 +32,7 @@ engine's comparison names exactly what moved. Security group rules are compared 
 
 Names or ids are accepted wherever Heat accepts them (``network``, ``subnet``, ``port``,
 ``router``, security groups ...); the ``neutron.*`` custom constraints check them against the
-cloud (see :func:`kubeheat.resources._openstack.cloud_constraints`).
+cloud (see :func:`kubeheat.resources.openstack.cloud_constraints`).
 """
 
 from __future__ import annotations
@@ -41,18 +41,6 @@ import ipaddress
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from kubeheat.resources._openstack import (
-    CloudConstraint,
-    OpenStackPlugin,
-    cloud_constraint,
-    connection,
-    delete_quietly,
-    failure,
-    is_not_found,
-    pick_existing,
-    sdk,
-    tag_list,
-)
 from kubeheat.resources.base import (
     BOOLEAN,
     INTEGER,
@@ -69,6 +57,18 @@ from kubeheat.resources.base import (
     ResourceFailure,
     ResourceSnippet,
     register,
+)
+from kubeheat.resources.openstack._common import (
+    CloudConstraint,
+    OpenStackPlugin,
+    cloud_constraint,
+    connection,
+    delete_quietly,
+    failure,
+    is_not_found,
+    pick_existing,
+    sdk,
+    tag_list,
 )
 from kubeheat.template.constraints import (
     AllowedValuesConstraint,
@@ -308,7 +308,6 @@ class NeutronResource(OpenStackPlugin):
     """What the Neutron types share: get/list/delete by the SDK's naming, tags, status."""
     batch_observe: ClassVar[bool] = True
 
-    service = "network"
     #: openstacksdk's name of the resource (``get_<entity>``, ``delete_<entity>`` ...)
     entity: ClassVar[str] = ""
     #: openstacksdk's listing (``networks``, ``ips`` ...); empty: not listed by tags

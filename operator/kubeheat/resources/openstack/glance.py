@@ -12,7 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubeheat.resources._openstack import (
+from kubeheat.resources.base import (
+    BOOLEAN,
+    INTEGER,
+    LIST,
+    STRING,
+    Attribute,
+    Created,
+    Observed,
+    Property,
+    ResourceContext,
+    register,
+)
+from kubeheat.resources.openstack._common import (
     FinderConstraint,
     OpenStackPlugin,
     cloud_constraint,
@@ -26,18 +38,6 @@ from kubeheat.resources._openstack import (
     sdk,
     tag_metadata,
     wait_for,
-)
-from kubeheat.resources.base import (
-    BOOLEAN,
-    INTEGER,
-    LIST,
-    STRING,
-    Attribute,
-    Created,
-    Observed,
-    Property,
-    ResourceContext,
-    register,
 )
 from kubeheat.template.constraints import (
     AllowedPatternConstraint,
@@ -70,7 +70,6 @@ def _props_of(image: Any) -> dict[str, Any]:
 class WebImage(OpenStackPlugin):
     type_name = "OS::Glance::WebImage"
     description = "A Glance image whose data Glance downloads from a URL (web-download import)."
-    service = "image"
     properties = {
         "name": Property(STRING, "Name for the image. The name of an image is not unique to a "
                          "Image Service node."),
