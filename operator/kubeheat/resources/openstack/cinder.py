@@ -38,7 +38,7 @@ from kubeheat.resources.base import (
 )
 from kubeheat.resources.openstack._common import (
     FinderConstraint,
-    OpenStackPlugin,
+    OpenStackResource,
     by_stack,
     cloud_constraint,
     connection,
@@ -108,7 +108,7 @@ async def _stack_volumes(ctx: ResourceContext) -> dict[str, Any]:
 
 
 @register
-class Volume(OpenStackPlugin):
+class Volume(OpenStackResource):
     batch_observe: ClassVar[bool] = True
     type_name = "OS::Cinder::Volume"
     description = "A Cinder block storage volume."
@@ -349,7 +349,7 @@ class Volume(OpenStackPlugin):
 
 
 @register
-class VolumeAttachment(OpenStackPlugin):
+class VolumeAttachment(OpenStackResource):
     batch_observe: ClassVar[bool] = True
     type_name = "OS::Cinder::VolumeAttachment"
     description = "Attaches a Cinder volume to a Nova server."

@@ -26,7 +26,7 @@ from kubeheat.resources.base import (
 )
 from kubeheat.resources.openstack._common import (
     FinderConstraint,
-    OpenStackPlugin,
+    OpenStackResource,
     cloud_constraint,
     connection,
     delete_quietly,
@@ -67,7 +67,7 @@ def _props_of(image: Any) -> dict[str, Any]:
 
 
 @register
-class WebImage(OpenStackPlugin):
+class WebImage(OpenStackResource):
     type_name = "OS::Glance::WebImage"
     description = "A Glance image whose data Glance downloads from a URL (web-download import)."
     properties = {

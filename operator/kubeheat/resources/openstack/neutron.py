@@ -38,7 +38,7 @@ cloud (see :func:`kubeheat.resources.openstack.cloud_constraints`).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from kubeheat.resources.base import (
@@ -59,12 +59,14 @@ from kubeheat.resources.base import (
     register,
 )
 from kubeheat.resources.openstack._common import (
-    CloudConstraint,
-    OpenStackPlugin,
+    FinderConstraint,
+    ListedResource,
     cloud_constraint,
     connection,
+    custom,
     delete_quietly,
     failure,
+    get_or_none,
     is_not_found,
     pick_existing,
     sdk,
@@ -72,7 +74,6 @@ from kubeheat.resources.openstack._common import (
 )
 from kubeheat.template.constraints import (
     AllowedValuesConstraint,
-    CustomConstraintRef,
     RangeConstraint,
 )
 
@@ -81,63 +82,49 @@ from kubeheat.template.constraints import (
 # -------------------------------------------------------------------------------------------
 
 
-class _NeutronConstraint(CloudConstraint):
-    """``neutron.<kind>``: the value names (by name or id) a Neutron object that exists."""
-
-    finder: ClassVar[str] = ""
-
-    def lookup(self, conn: Any, value: str) -> bool:
-        from openstack import exceptions
-
-        try:   # "not found" propagates: the base class says so
-            found = getattr(conn.network, self.finder)(value, ignore_missing=False)
-        except exceptions.DuplicateResource:
-            return True          # it exists; which one is for the resource to say
-        return found is not None
-
-
 @cloud_constraint
-class NetworkConstraint(_NeutronConstraint):
+class NetworkConstraint(FinderConstraint):
     name = "neutron.network"
     description = "A Neutron network, by name or id"
     entity = "Network"
-    finder = "find_network"
+    finder = "network.find_network"
+    ambiguous_is_found = True
 
 
 @cloud_constraint
-class SubnetConstraint(_NeutronConstraint):
+class SubnetConstraint(FinderConstraint):
     name = "neutron.subnet"
     description = "A Neutron subnet, by name or id"
     entity = "Subnet"
-    finder = "find_subnet"
+    finder = "network.find_subnet"
+    ambiguous_is_found = True
 
 
 @cloud_constraint
-class PortConstraint(_NeutronConstraint):
+class PortConstraint(FinderConstraint):
     name = "neutron.port"
     description = "A Neutron port, by name or id"
     entity = "Port"
-    finder = "find_port"
+    finder = "network.find_port"
+    ambiguous_is_found = True
 
 
 @cloud_constraint
-class RouterConstraint(_NeutronConstraint):
+class RouterConstraint(FinderConstraint):
     name = "neutron.router"
     description = "A Neutron router, by name or id"
     entity = "Router"
-    finder = "find_router"
+    finder = "network.find_router"
+    ambiguous_is_found = True
 
 
 @cloud_constraint
-class SecurityGroupConstraint(_NeutronConstraint):
+class SecurityGroupConstraint(FinderConstraint):
     name = "neutron.security_group"
     description = "A Neutron security group, by name or id"
     entity = "Security Group"
-    finder = "find_security_group"
-
-
-def _custom(name: str) -> tuple[CustomConstraintRef, ...]:
-    return (CustomConstraintRef(constraint=name),)
+    finder = "network.find_security_group"
+    ambiguous_is_found = True
 
 
 # -------------------------------------------------------------------------------------------
@@ -187,16 +174,6 @@ async def _resolve(ctx: ResourceContext, kind: str, value: Any) -> str | None:
     if value is None or value == "":
         return None
     return str((await _find(ctx, kind, str(value))).id)
-
-
-async def _get(ctx: ResourceContext, getter: Callable[..., Any], ident: str) -> Any | None:
-    """``getter(ident)``; None when the cloud says it does not exist."""
-    try:
-        return await ctx.call(getter, ident)
-    except Exception as exc:
-        if is_not_found(exc):
-            return None
-        raise failure(exc) from None
 
 
 def _same(applied: Any, observed: Any) -> bool:
@@ -304,16 +281,14 @@ def _gateway_network(router: ResourceSnippet) -> Any:
 # -------------------------------------------------------------------------------------------
 
 
-class NeutronResource(OpenStackPlugin):
-    """What the Neutron types share: get/list/delete by the SDK's naming, tags, status."""
-    batch_observe: ClassVar[bool] = True
+class NeutronResource(ListedResource):
+    """What the Neutron types share: tags set after the create, a status to wait for, reads
+    that fail with the cloud's message, updates by the SDK's naming, drift in the template's
+    terms."""
 
-    #: openstacksdk's name of the resource (``get_<entity>``, ``delete_<entity>`` ...)
-    entity: ClassVar[str] = ""
-    #: openstacksdk's listing (``networks``, ``ips`` ...); empty: not listed by tags
-    listing: ClassVar[str] = ""
-    #: the object carries Neutron tags
-    tagged: ClassVar[bool] = True
+    proxy = "network"
+    tagged = True
+    wrap_read_errors = True
     #: the object has a ``status`` that must reach a built state
     has_status: ClassVar[bool] = True
     #: a network's subnets, a port's addresses, a floating IP's association ... change after
@@ -321,15 +296,6 @@ class NeutronResource(OpenStackPlugin):
     live_attributes = True
 
     # -- SDK plumbing ------------------------------------------------------------------------
-    def _call(self, ctx: ResourceContext, verb: str) -> Callable[..., Any]:
-        fn: Callable[..., Any] = getattr(_network(ctx), f"{verb}_{self.entity}")
-        return fn
-
-    async def _fetch(self, ctx: ResourceContext) -> Any | None:
-        if ctx.physical_id is None:
-            return None
-        return await _get(ctx, self._call(ctx, "get"), ctx.physical_id)
-
     async def _tag(self, ctx: ResourceContext, obj: Any, user_tags: Iterable[str] | None
                    ) -> None:
         """Set the object's tags: the template's plus the ones that find it after a crash."""
@@ -340,10 +306,6 @@ class NeutronResource(OpenStackPlugin):
                                       f"{ctx.physical_id} could not be found.")
         tags = sorted(set(user_tags or ()) | set(tag_list(ctx)))
         await sdk(ctx, _network(ctx).set_tags, obj, tags)
-
-    def _name(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
-        name = props.get("name")
-        return str(name) if name else ctx.physical_name(255)
 
     # -- handlers ----------------------------------------------------------------------------
     async def check_create_complete(self, ctx: ResourceContext, props: dict[str, Any]) -> bool:
@@ -358,27 +320,18 @@ class NeutronResource(OpenStackPlugin):
             raise ResourceFailure(f"Went to status {status} due to \"Unknown\"")
         return status not in _BUILDING
 
-    async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
-                            ) -> Created | None:
-        if not (self.tagged and self.listing):
+    async def _untagged(self, ctx: ResourceContext, props: Mapping[str, Any]) -> Any | None:
+        """Made, but the create was interrupted before it was tagged: found by the name (or
+        description) only this stack's resource of that name has, when untagged."""
+        fallback = self._fallback_query(ctx, props)
+        if not fallback:
             return None
-        lister = getattr(_network(ctx), self.listing)
-        query = ",".join(tag_list(ctx))
-        items = await sdk(ctx, lambda: list(lister(tags=query)))
-        found = pick_existing(items, ctx)
-        if found is None:
-            # made, but the create was interrupted before it was tagged: found by the name
-            # (or description) only this stack's resource of that name has, when untagged
-            fallback = self._fallback_query(ctx, props)
-            if fallback:
-                items = await sdk(ctx, lambda: list(lister(**fallback)))
-                found = pick_existing((i for i in items if not any(
-                    str(t).startswith(f"{TAG_STACK_ID}=") for t in i.tags or ())), ctx)
-                if found is not None:
-                    await self._tag(ctx, found, props.get("tags"))
-        if found is None:
-            return None
-        return Created(str(found.id), await self._data(ctx, props))
+        items = await self._list(ctx, **fallback)
+        found = pick_existing((i for i in items if not any(
+            str(t).startswith(f"{TAG_STACK_ID}=") for t in i.tags or ())), ctx)
+        if found is not None:
+            await self._tag(ctx, found, props.get("tags"))
+        return found
 
     def _fallback_query(self, ctx: ResourceContext, props: Mapping[str, Any]
                         ) -> dict[str, str] | None:
@@ -388,20 +341,13 @@ class NeutronResource(OpenStackPlugin):
             return {"name": ctx.physical_name(255)}
         return None
 
-    async def delete(self, ctx: ResourceContext, props: dict[str, Any]) -> None:
-        if ctx.physical_id is None:
-            return
-        await delete_quietly(ctx, self._call(ctx, "delete"), ctx.physical_id,
-                             ignore_missing=False)
+    async def _adopt(self, ctx: ResourceContext, props: Mapping[str, Any], obj: Any
+                     ) -> Created:
+        return Created(str(obj.id), await self._data(ctx, props))
 
-    async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
-        obj = await self._fetch(ctx)
-        if obj is None:
-            return None
-        return await self._observation(ctx, props, _raw(obj))
-
-    async def _observation(self, ctx: ResourceContext, props: Mapping[str, Any],
-                           raw: Mapping[str, Any], *, batch: bool = False) -> Observed:
+    async def _observation(self, ctx: ResourceContext, props: Mapping[str, Any], obj: Any, *,
+                           batch: bool = False) -> Observed:
+        raw = _raw(obj)
         status = str(raw.get("status") or "OK")
         failed = f"Went to status {status}" if status.upper() == _FAILED else None
         observed = _observe(props, await self._observed(ctx, props, raw))
@@ -409,32 +355,6 @@ class NeutronResource(OpenStackPlugin):
                             else self._attributes(ctx, raw))
         return Observed(properties=observed, attributes=attributes, status=status,
                         failed=failed)
-
-    @classmethod
-    async def read_many(cls, items: Sequence[tuple[ResourceContext, dict[str, Any]]]
-                        ) -> dict[str, Observed | None]:
-        """One listing per stack by its tag (``kubeheat-stack-id=<id>``); what it does not
-        show (untagged, or gone) is left to :meth:`read`."""
-        out: dict[str, Observed | None] = {}
-        if not (cls.tagged and cls.listing) or not items:
-            return out
-        plugin = cls()
-        stacks: dict[str, list[tuple[ResourceContext, dict[str, Any]]]] = {}
-        for ctx, props in items:
-            stacks.setdefault(ctx.stack_id, []).append((ctx, props))
-        for stack_id, group in stacks.items():
-            first = group[0][0]
-            lister = getattr(_network(first), cls.listing)
-            query = f"{TAG_STACK_ID}={stack_id}"
-            found = await sdk(first, lambda lister=lister, query=query: list(
-                lister(tags=query)))
-            by_id = {str(obj.id): obj for obj in found}
-            for ctx, props in group:
-                obj = by_id.get(str(ctx.physical_id))
-                if obj is not None:
-                    out[str(ctx.physical_id)] = await plugin._observation(
-                        ctx, props, _raw(obj), batch=True)
-        return out
 
     async def attribute_values(self, ctx: ResourceContext, props: dict[str, Any]
                                ) -> dict[str, Any]:
@@ -534,9 +454,9 @@ class Net(NeutronResource):
                                           "of the ports created on it.", update_allowed=True),
         "qos_policy": Property(STRING, "The name or id of the QoS policy attached to the "
                                "network.", update_allowed=True,
-                               constraints=_custom("neutron.qos_policy")),
+                               constraints=(custom("neutron.qos_policy"),)),
         "dns_domain": Property(STRING, "The DNS domain of the network.", update_allowed=True,
-                               constraints=_custom("dns_domain")),
+                               constraints=(custom("dns_domain"),)),
         "tags": _TAGS,
     }
     attributes = {
@@ -604,8 +524,8 @@ class Subnet(NeutronResource):
     has_status = False
     properties = {
         "network": Property(STRING, "The name or id of the network of the subnet.",
-                            required=True, constraints=_custom("neutron.network")),
-        "cidr": Property(STRING, "The CIDR.", constraints=_custom("net_cidr")),
+                            required=True, constraints=(custom("neutron.network"),)),
+        "cidr": Property(STRING, "The CIDR.", constraints=(custom("net_cidr"),)),
         "value_specs": _VALUE_SPECS,
         "name": Property(STRING, "The name of the subnet.", update_allowed=True),
         "ip_version": Property(INTEGER, "The IP version, 4 or 6.", default=4,
@@ -621,9 +541,9 @@ class Subnet(NeutronResource):
             LIST, "The start and end addresses of the allocation pools.", update_allowed=True,
             item=Property(MAP, schema={
                 "start": Property(STRING, "Start address of the pool.", required=True,
-                                  constraints=_custom("ip_addr")),
+                                  constraints=(custom("ip_addr"),)),
                 "end": Property(STRING, "End address of the pool.", required=True,
-                                constraints=_custom("ip_addr")),
+                                constraints=(custom("ip_addr"),)),
             })),
         "tenant_id": Property(STRING, "The project that owns the subnet (administrators "
                               "only)."),
@@ -631,9 +551,9 @@ class Subnet(NeutronResource):
             LIST, "Host routes of the subnet.", update_allowed=True,
             item=Property(MAP, schema={
                 "destination": Property(STRING, "The destination of the route.",
-                                        required=True, constraints=_custom("net_cidr")),
+                                        required=True, constraints=(custom("net_cidr"),)),
                 "nexthop": Property(STRING, "The next hop of the route.", required=True,
-                                    constraints=_custom("ip_addr")),
+                                    constraints=(custom("ip_addr"),)),
             })),
         "ipv6_ra_mode": Property(STRING, "IPv6 router advertisement mode.",
                                  constraints=(AllowedValuesConstraint(allowed=_IPV6_MODES),)),
@@ -737,7 +657,7 @@ class Port(NeutronResource):
         "name": Property(STRING, "A symbolic name for this port.", update_allowed=True),
         "network": Property(STRING, "The name or id of the network of this port (a change "
                             "replaces the port).", required=True,
-                            constraints=_custom("neutron.network")),
+                            constraints=(custom("neutron.network"),)),
         "device_id": Property(STRING, "The device id of this port.", default="",
                               update_allowed=True),
         "device_owner": Property(STRING, "The owner of the device of this port (for example "
@@ -746,29 +666,29 @@ class Port(NeutronResource):
             LIST, "The fixed IPs wanted for this port.", update_allowed=True,
             item=Property(MAP, schema={
                 "subnet": Property(STRING, "The subnet to allocate the address from.",
-                                   constraints=_custom("neutron.subnet")),
+                                   constraints=(custom("neutron.subnet"),)),
                 "ip_address": Property(STRING, "The address wanted in the subnet.",
-                                       constraints=_custom("ip_addr")),
+                                       constraints=(custom("ip_addr"),)),
             })),
         "security_groups": Property(LIST, "Names or ids of the security groups of this port.",
                                     update_allowed=True),
         "dns_name": Property(STRING, "The DNS name of the port.", update_allowed=True,
-                             constraints=_custom("dns_name")),
+                             constraints=(custom("dns_name"),)),
         "tags": _TAGS,
         "value_specs": _VALUE_SPECS,
         "admin_state_up": Property(BOOLEAN, "The administrative state of this port.",
                                    default=True, update_allowed=True),
         "mac_address": Property(STRING, "The MAC address of this port (changing it needs "
                                 "administrative rights in Neutron).", update_allowed=True,
-                                constraints=_custom("mac_addr")),
+                                constraints=(custom("mac_addr"),)),
         "allowed_address_pairs": Property(
             LIST, "Additional MAC/IP address pairs allowed through the port.",
             update_allowed=True,
             item=Property(MAP, schema={
                 "mac_address": Property(STRING, "The MAC address allowed.",
-                                        constraints=_custom("mac_addr")),
+                                        constraints=(custom("mac_addr"),)),
                 "ip_address": Property(STRING, "The IP address (or CIDR) allowed.",
-                                       required=True, constraints=_custom("net_cidr")),
+                                       required=True, constraints=(custom("net_cidr"),)),
             })),
         "binding:vnic_type": Property(STRING, "The vNIC type bound to the port.",
                                       default="normal", update_allowed=True,
@@ -778,7 +698,7 @@ class Port(NeutronResource):
                                           "address pairs filtering) on the port.",
                                           update_allowed=True),
         "qos_policy": Property(STRING, "The name or id of the QoS policy of the port.",
-                               update_allowed=True, constraints=_custom("neutron.qos_policy")),
+                               update_allowed=True, constraints=(custom("neutron.qos_policy"),)),
     }
     attributes = {
         "admin_state_up": Attribute("The administrative state of this port.", STRING),
@@ -906,11 +826,12 @@ class Port(NeutronResource):
         subnets = []
         for sid in dict.fromkeys(ip.get("subnet_id") for ip in raw.get("fixed_ips") or []):
             if sid:
-                subnet = await _get(ctx, net.get_subnet, str(sid))
+                subnet = await get_or_none(ctx, net.get_subnet, str(sid), wrap_errors=True)
                 if subnet is not None:
                     subnets.append(_raw(subnet))
         out["subnets"] = subnets
-        network = await _get(ctx, net.get_network, str(raw.get("network_id")))
+        network = await get_or_none(ctx, net.get_network, str(raw.get("network_id")),
+                                    wrap_errors=True)
         out["network"] = _raw(network) if network is not None else None
         return out
 
@@ -962,7 +883,7 @@ class Router(NeutronResource):
             MAP, "The external network gateway of the router.", update_allowed=True, schema={
                 "network": Property(STRING, "Name or id of the external network of the "
                                     "gateway.", required=True, update_allowed=True,
-                                    constraints=_custom("neutron.network")),
+                                    constraints=(custom("neutron.network"),)),
                 "enable_snat": Property(BOOLEAN, "Source NAT on the gateway (administrators "
                                         "only, by Neutron's default policy).",
                                         update_allowed=True),
@@ -970,9 +891,9 @@ class Router(NeutronResource):
                     LIST, "External fixed IP addresses of the gateway.", update_allowed=True,
                     item=Property(MAP, schema={
                         "ip_address": Property(STRING, "The external fixed IP address.",
-                                               constraints=_custom("ip_addr")),
+                                               constraints=(custom("ip_addr"),)),
                         "subnet": Property(STRING, "The subnet of the external fixed IP "
-                                           "address.", constraints=_custom("neutron.subnet")),
+                                           "address.", constraints=(custom("neutron.subnet"),)),
                     })),
             }),
         "value_specs": Property(MAP, "Extra parameters to include in the creation request.",
@@ -1092,11 +1013,11 @@ class RouterInterface(NeutronResource):
     can_coexist = False
     properties = {
         "router": Property(STRING, "The name or id of the router.", required=True,
-                           constraints=_custom("neutron.router")),
+                           constraints=(custom("neutron.router"),)),
         "subnet": Property(STRING, "The subnet, by name or id; either this or port.",
-                           constraints=_custom("neutron.subnet")),
+                           constraints=(custom("neutron.subnet"),)),
         "port": Property(STRING, "The port, by name or id; either this or subnet.",
-                         constraints=_custom("neutron.port")),
+                         constraints=(custom("neutron.port"),)),
     }
     attributes = {}
 
@@ -1162,7 +1083,7 @@ class RouterInterface(NeutronResource):
         if ctx.physical_id is None:
             return None
         router, key, value = self._parse(ctx.physical_id)
-        if await _get(ctx, _network(ctx).get_router, router) is None:
+        if await get_or_none(ctx, _network(ctx).get_router, router, wrap_errors=True) is None:
             return None
         port = await self._interface_port(ctx, router, key, value)
         if port is None:
@@ -1205,24 +1126,24 @@ class FloatingIP(NeutronResource):
     listing = "ips"
     properties = {
         "floating_network": Property(STRING, "The network to allocate the floating IP from.",
-                                     required=True, constraints=_custom("neutron.network")),
+                                     required=True, constraints=(custom("neutron.network"),)),
         "floating_subnet": Property(STRING, "The subnet to allocate the floating IP from.",
-                                    constraints=_custom("neutron.subnet")),
+                                    constraints=(custom("neutron.subnet"),)),
         "value_specs": Property(MAP, "Extra parameters to include in the creation request.",
                                 default={}),
         "port_id": Property(STRING, "An existing port, with at least one IP address, to "
                             "associate with this floating IP.", update_allowed=True,
-                            constraints=_custom("neutron.port")),
+                            constraints=(custom("neutron.port"),)),
         "fixed_ip_address": Property(STRING, "The IP address to use when the port has "
                                      "several.", update_allowed=True,
-                                     constraints=_custom("ip_addr")),
+                                     constraints=(custom("ip_addr"),)),
         "floating_ip_address": Property(STRING, "The address of the floating IP "
                                         "(administrators only, by Neutron's default policy).",
-                                        constraints=_custom("ip_addr")),
+                                        constraints=(custom("ip_addr"),)),
         "dns_name": Property(STRING, "The DNS name of the floating IP.", update_allowed=True,
-                             constraints=_custom("rel_dns_name")),
+                             constraints=(custom("rel_dns_name"),)),
         "dns_domain": Property(STRING, "The DNS domain of the floating IP.",
-                               update_allowed=True, constraints=_custom("dns_domain")),
+                               update_allowed=True, constraints=(custom("dns_domain"),)),
         "tags": _TAGS,
     }
     attributes = {
@@ -1310,10 +1231,10 @@ class FloatingIPAssociation(NeutronResource):
                                   required=True, update_allowed=True),
         "port_id": Property(STRING, "An existing port, with at least one IP address, to "
                             "associate with the floating IP.", required=True,
-                            update_allowed=True, constraints=_custom("neutron.port")),
+                            update_allowed=True, constraints=(custom("neutron.port"),)),
         "fixed_ip_address": Property(STRING, "The IP address to use when the port has "
                                      "several.", update_allowed=True,
-                                     constraints=_custom("ip_addr")),
+                                     constraints=(custom("ip_addr"),)),
     }
     attributes = {}
 
@@ -1345,7 +1266,7 @@ class FloatingIPAssociation(NeutronResource):
         """Detach the floating IP from our port; someone else's association is left alone."""
         if not fip_id:
             return
-        fip = await _get(ctx, _network(ctx).get_ip, fip_id)
+        fip = await get_or_none(ctx, _network(ctx).get_ip, fip_id, wrap_errors=True)
         if fip is None or (port_id is not None and fip.port_id != port_id):
             return
         await delete_quietly(ctx, _network(ctx).update_ip, fip_id, port_id=None)
@@ -1361,7 +1282,8 @@ class FloatingIPAssociation(NeutronResource):
             data = await self._data(ctx, props)
         except ResourceFailure:
             return None
-        fip = await _get(ctx, _network(ctx).get_ip, data["floatingip_id"])
+        fip = await get_or_none(ctx, _network(ctx).get_ip, data["floatingip_id"],
+                                wrap_errors=True)
         physical_id = f"{data['floatingip_id']}:{data['port_id']}"
         if fip is None or fip.port_id != data["port_id"] or physical_id in ctx.exclude_ids:
             return None
@@ -1371,7 +1293,7 @@ class FloatingIPAssociation(NeutronResource):
         fip_id, port_id = self._ids(ctx)
         if fip_id is None:
             return None
-        fip = await _get(ctx, _network(ctx).get_ip, fip_id)
+        fip = await get_or_none(ctx, _network(ctx).get_ip, fip_id, wrap_errors=True)
         if fip is None:
             return None
         raw = _raw(fip)
@@ -1468,9 +1390,9 @@ _RULE_SCHEMA = {
                                 allowed=("remote_ip_prefix", "remote_group_id")),)),
     "remote_group_id": Property(STRING, "The remote group of the rule (remote_mode "
                                 "remote_group_id); unset, the group itself.",
-                                constraints=_custom("neutron.security_group")),
+                                constraints=(custom("neutron.security_group"),)),
     "remote_ip_prefix": Property(STRING, "The remote IP prefix (CIDR) of the rule.",
-                                 constraints=_custom("net_cidr")),
+                                 constraints=(custom("net_cidr"),)),
 }
 
 
@@ -1635,7 +1557,7 @@ class SecurityGroupRule(NeutronResource):
     properties = {
         "security_group": Property(STRING, "The name or id of the security group of the rule.",
                                    required=True,
-                                   constraints=_custom("neutron.security_group")),
+                                   constraints=(custom("neutron.security_group"),)),
         "description": Property(STRING, "Description of the rule."),
         "direction": _RULE_SCHEMA["direction"],
         "ethertype": _RULE_SCHEMA["ethertype"],
@@ -1645,9 +1567,9 @@ class SecurityGroupRule(NeutronResource):
                              "number, 0 to 255.", default="tcp",
                              constraints=(AllowedValuesConstraint(allowed=_PROTOCOLS),)),
         "remote_group": Property(STRING, "The name or id of the remote group of the rule.",
-                                 constraints=_custom("neutron.security_group")),
+                                 constraints=(custom("neutron.security_group"),)),
         "remote_ip_prefix": Property(STRING, "The remote IP prefix (CIDR) of the rule.",
-                                     constraints=_custom("net_cidr")),
+                                     constraints=(custom("net_cidr"),)),
     }
     attributes = {}
 

@@ -52,7 +52,7 @@ from kubeheat.resources.openstack._common import (
     POLL_FIRST,
     POLL_MAX,
     FinderConstraint,
-    OpenStackPlugin,
+    OpenStackResource,
     allowed,
     by_stack,
     cached_id,
@@ -205,7 +205,7 @@ _BDM_V2_SCHEMA = {
 
 
 @register
-class Server(OpenStackPlugin):
+class Server(OpenStackResource):
     batch_observe: ClassVar[bool] = True
     type_name = "OS::Nova::Server"
     description = "A Nova server (virtual machine)."
@@ -707,7 +707,7 @@ class Server(OpenStackPlugin):
 
 
 @register
-class KeyPair(OpenStackPlugin):
+class KeyPair(OpenStackResource):
     """The physical id is the key pair's name. Key pairs carry no tags: after a crash the pair
     of the template's name is adopted when its public key is the one asked for, or when no
     private key had to be kept."""
@@ -802,7 +802,7 @@ def _same_key(a: str | None, b: str | None) -> bool:
 
 
 @register
-class Flavor(OpenStackPlugin):
+class Flavor(OpenStackResource):
     """Flavors carry no tags; the flavor is named after the stack and resource (unless the
     template names it), so after a crash it is found by that name."""
 
@@ -926,7 +926,7 @@ class Flavor(OpenStackPlugin):
 
 
 @register
-class ServerGroup(OpenStackPlugin):
+class ServerGroup(OpenStackResource):
     """Server groups carry no tags; the group is named after the stack and resource (unless
     the template names it), so after a crash it is found by that name."""
 

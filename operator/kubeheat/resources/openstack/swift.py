@@ -31,7 +31,7 @@ from kubeheat.resources.base import (
 )
 from kubeheat.resources.openstack._common import (
     TAG_KEYS,
-    OpenStackPlugin,
+    OpenStackResource,
     connection,
     delete_quietly,
     failure,
@@ -52,7 +52,7 @@ def _user_meta(meta: Mapping[str, Any] | None) -> dict[str, str]:
 
 
 @register
-class Container(OpenStackPlugin):
+class Container(OpenStackResource):
     type_name = "OS::Swift::Container"
     description = "A Swift object storage container."
     properties = {
