@@ -1,0 +1,52 @@
+"""What the Nova types share: the ``nova.flavor``, ``nova.keypair`` and ``nova.server`` custom
+constraints, and the cached name -> id lookups of flavors and images (a server's create, its
+update and its block devices name them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubeheat.resources.base import ResourceContext, ResourceFailure
+from kubeheat.resources.openstack._common import FinderConstraint, cached_id, cloud_constraint
+
+
+@cloud_constraint
+class FlavorConstraint(FinderConstraint):
+    name = "nova.flavor"
+    description = "A flavor (name or id) that exists in the cloud."
+    entity = "Flavor"
+    finder = "compute.find_flavor"
+
+
+@cloud_constraint
+class KeypairConstraint(FinderConstraint):
+    name = "nova.keypair"
+    description = "A key pair (name) that exists in the cloud."
+    entity = "Key"
+    finder = "compute.find_keypair"
+
+
+@cloud_constraint
+class ServerConstraint(FinderConstraint):
+    name = "nova.server"
+    description = "A server (name or id) that exists in the cloud."
+    entity = "Server"
+    finder = "compute.find_server"
+
+
+async def lookup_flavor(ctx: ResourceContext, conn: Any, ref: str) -> str:
+    """The id of the flavor named or identified by ``ref`` (cached per cloud)."""
+    found = await cached_id(ctx, "flavor", ref,
+                            lambda: conn.compute.find_flavor(ref, ignore_missing=True))
+    if found is None:
+        raise ResourceFailure(f"The Flavor ({ref}) could not be found.")
+    return found
+
+
+async def lookup_image(ctx: ResourceContext, conn: Any, ref: str) -> str:
+    """The id of the image named or identified by ``ref`` (cached per cloud)."""
+    found = await cached_id(ctx, "image", ref,
+                            lambda: conn.image.find_image(ref, ignore_missing=True))
+    if found is None:
+        raise ResourceFailure(f"The Image ({ref}) could not be found.")
+    return found
