@@ -38,6 +38,7 @@ from kubeheat.resources.base import (
 )
 from kubeheat.resources.openstack._common import (
     FinderConstraint,
+    ListedResource,
     OpenStackResource,
     by_stack,
     cloud_constraint,
@@ -49,7 +50,6 @@ from kubeheat.resources.openstack._common import (
     has_metadata,
     is_not_found,
     meta_value,
-    pick_existing,
     sdk,
     shared_listing,
     tag_metadata,
@@ -108,10 +108,13 @@ async def _stack_volumes(ctx: ResourceContext) -> dict[str, Any]:
 
 
 @register
-class Volume(OpenStackResource):
-    batch_observe: ClassVar[bool] = True
+class Volume(ListedResource):
     type_name = "OS::Cinder::Volume"
     description = "A Cinder block storage volume."
+    proxy = "block_storage"
+    entity = "volume"
+    listing = "volumes"
+    tagged = True
     properties = {
         "availability_zone": Property(STRING, "The availability zone in which the volume will "
                                       "be created."),
@@ -166,9 +169,6 @@ class Volume(OpenStackResource):
                                  "more than once.", BOOLEAN),
     }
 
-    def _name(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
-        return str(props.get("name") or ctx.data.get("name") or ctx.physical_name(255))
-
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
         conn = connection(ctx)
         name = self._name(ctx, props)
@@ -218,7 +218,7 @@ class Volume(OpenStackResource):
         assert vid is not None
         data = dict(ctx.data)
         if changed & {"name", "description"}:
-            name = str(new.get("name") or data.get("name") or ctx.physical_name(255))
+            name = self._name(ctx, new)
             await sdk(ctx, conn.block_storage.update_volume, vid, name=name,
                       description=new.get("description") or "")
             if not new.get("name"):
@@ -248,29 +248,13 @@ class Volume(OpenStackResource):
             await sdk(ctx, conn.block_storage.set_volume_readonly, vid, bool(new["read_only"]))
         return data
 
-    async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
-        conn = connection(ctx)
-        volume = await get_or_none(ctx, conn.block_storage.get_volume, ctx.physical_id)
-        if volume is None:
-            return None
-        return self._observe(props, volume)
+    async def _stack_listing(self, ctx: ResourceContext) -> list[Any]:
+        """The stack's volumes listed once by their metadata (``kubeheat-stack-id``), shared
+        with the attachments' observation."""
+        return list((await _stack_volumes(ctx)).values())
 
-    @classmethod
-    async def read_many(cls, items: Sequence[tuple[ResourceContext, dict[str, Any]]]
-                        ) -> dict[str, Observed | None]:
-        """The stack's volumes listed once by their metadata (``kubeheat-stack-id``); a
-        volume the listing does not show is left to :meth:`read`."""
-        out: dict[str, Observed | None] = {}
-        plugin = cls()
-        for _, group in by_stack(items).items():
-            listed = await _stack_volumes(group[0][0])
-            for ctx, props in group:
-                volume = listed.get(str(ctx.physical_id))
-                if volume is not None:
-                    out[str(ctx.physical_id)] = plugin._observe(props, volume)
-        return out
-
-    def _observe(self, props: Mapping[str, Any], volume: Any) -> Observed | None:
+    async def _observation(self, ctx: ResourceContext, props: Mapping[str, Any], volume: Any,
+                           *, batch: bool = False) -> Observed | None:
         status = _volume_status(volume)
         if status == "deleting":
             return None
@@ -338,14 +322,16 @@ class Volume(OpenStackResource):
                        failed=("error_deleting",), what="volume", status_of=_volume_status,
                        gone_ok=True)
 
-    async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
-                            ) -> Created | None:
-        conn = connection(ctx)
-        query = json.dumps(tag_metadata(ctx))
-        volumes = await sdk(ctx, lambda: list(conn.block_storage.volumes(properties=query)))
-        found = pick_existing((v for v in volumes if has_metadata(v.metadata, ctx)
-                               and _volume_status(v) not in ("deleting", "deleted")), ctx)
-        return None if found is None else Created(str(found.id), {"name": found.name})
+    def _tag_filter(self, ctx: ResourceContext) -> dict[str, Any]:
+        return {"properties": json.dumps(tag_metadata(ctx))}
+
+    def _adoptable(self, ctx: ResourceContext, obj: Any) -> bool:
+        return has_metadata(obj.metadata, ctx) \
+            and _volume_status(obj) not in ("deleting", "deleted")
+
+    async def _adopt(self, ctx: ResourceContext, props: Mapping[str, Any], obj: Any
+                     ) -> Created:
+        return Created(str(obj.id), {"name": obj.name})
 
 
 @register
@@ -353,6 +339,8 @@ class VolumeAttachment(OpenStackResource):
     batch_observe: ClassVar[bool] = True
     type_name = "OS::Cinder::VolumeAttachment"
     description = "Attaches a Cinder volume to a Nova server."
+    proxy = "compute"
+    entity = "volume_attachment"
     properties = {
         "instance_uuid": Property(STRING, "The ID of the server to which the volume attaches.",
                                   required=True, update_allowed=True),
@@ -408,15 +396,10 @@ class VolumeAttachment(OpenStackResource):
         return {"server_id": new["instance_uuid"]}
 
     async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
-        conn = connection(ctx)
         server_id, volume_id = str(props["instance_uuid"]), str(props["volume_id"])
-        try:
-            attachment = await ctx.call(conn.compute.get_volume_attachment, server_id,
-                                        volume_id)
-        except Exception as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        attachment = await get_or_none(ctx, self._call(ctx, "get"), server_id, volume_id)
+        if attachment is None:
+            return None
         observed: dict[str, Any] = {}
         if props.get("mountpoint"):
             observed["mountpoint"] = attachment.device

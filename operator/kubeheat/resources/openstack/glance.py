@@ -10,6 +10,7 @@ by which the image is found after a crash.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from kubeheat.resources.base import (
@@ -29,12 +30,10 @@ from kubeheat.resources.openstack._common import (
     OpenStackResource,
     cloud_constraint,
     connection,
-    delete_quietly,
     failure,
     get_or_none,
     has_metadata,
     is_not_found,
-    pick_existing,
     sdk,
     tag_metadata,
     wait_for,
@@ -70,6 +69,10 @@ def _props_of(image: Any) -> dict[str, Any]:
 class WebImage(OpenStackResource):
     type_name = "OS::Glance::WebImage"
     description = "A Glance image whose data Glance downloads from a URL (web-download import)."
+    proxy = "image"
+    entity = "image"
+    listing = "images"
+    tagged = True
     properties = {
         "name": Property(STRING, "Name for the image. The name of an image is not unique to a "
                          "Image Service node."),
@@ -125,7 +128,7 @@ class WebImage(OpenStackResource):
 
         conn = connection(ctx)
         attrs: dict[str, Any] = {
-            "name": props.get("name") or ctx.physical_name(255),
+            "name": self._name(ctx, props),
             "disk_format": props["disk_format"], "container_format": props["container_format"],
             "min_disk": props["min_disk"], "min_ram": props["min_ram"],
             "is_protected": bool(props["protected"]), "tags": list(props.get("tags") or []),
@@ -175,11 +178,8 @@ class WebImage(OpenStackResource):
             await sdk(ctx, conn.image.update_image, iid, **patch)
         return None
 
-    async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
-        conn = connection(ctx)
-        image = await get_or_none(ctx, conn.image.get_image, ctx.physical_id)
-        if image is None:
-            return None
+    async def _observation(self, ctx: ResourceContext, props: Mapping[str, Any], image: Any,
+                           *, batch: bool = False) -> Observed | None:
         status = str(image.status or "")
         if status in ("deleted", "pending_delete"):
             return None
@@ -203,26 +203,16 @@ class WebImage(OpenStackResource):
         conn = connection(ctx)
         return self._attrs(await sdk(ctx, conn.image.get_image, ctx.physical_id))
 
-    async def delete(self, ctx: ResourceContext, props: dict[str, Any]) -> None:
-        conn = connection(ctx)
-        if ctx.physical_id is not None:
-            await delete_quietly(ctx, conn.image.delete_image, ctx.physical_id,
-                                 ignore_missing=False)
-
-    async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
-                            ) -> Created | None:
-        conn = connection(ctx)
+    async def _candidates(self, ctx: ResourceContext, props: Mapping[str, Any]) -> list[Any]:
+        """The image of the template's ``id``, else every image."""
         if props.get("id"):
-            image = await get_or_none(ctx, conn.image.get_image, props["id"])
-            if image is None:
-                return None
-            candidates = [image]
-        else:
-            candidates = await sdk(ctx, lambda: list(conn.image.images()))
-        mine = [i for i in candidates if has_metadata(_props_of(i), ctx)
-                and i.status not in ("deleted", "pending_delete", "killed")]
-        found = pick_existing(mine, ctx)
-        return None if found is None else Created(str(found.id))
+            image = await get_or_none(ctx, self._call(ctx, "get"), props["id"])
+            return [] if image is None else [image]
+        return await self._list(ctx)
+
+    def _adoptable(self, ctx: ResourceContext, obj: Any) -> bool:
+        return has_metadata(_props_of(obj), ctx) \
+            and obj.status not in ("deleted", "pending_delete", "killed")
 
 
 __all__ = ["ImageConstraint", "WebImage"]

@@ -55,6 +55,8 @@ def _user_meta(meta: Mapping[str, Any] | None) -> dict[str, str]:
 class Container(OpenStackResource):
     type_name = "OS::Swift::Container"
     description = "A Swift object storage container."
+    proxy = "object_store"
+    entity = "container"
     properties = {
         "name": Property(STRING, "Name for container. If not specified, a unique name will be "
                          "generated."),
@@ -83,9 +85,6 @@ class Container(OpenStackResource):
         "BytesUsed": Attribute("The number of bytes stored in the container.", INTEGER),
         "HeadContainer": Attribute("A map containing all headers for the container.", MAP),
     }
-
-    def _name(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
-        return str(props.get("name") or ctx.data.get("name") or ctx.physical_name(255))
 
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
         conn = connection(ctx)
@@ -137,11 +136,13 @@ class Container(OpenStackResource):
                 await sdk(ctx, conn.object_store.set_account_metadata, **after)
         return None
 
-    async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
-        conn = connection(ctx)
-        head = await get_or_none(ctx, conn.object_store.get_container_metadata, ctx.physical_id)
-        if head is None:
-            return None
+    async def _fetch(self, ctx: ResourceContext) -> Any | None:
+        """The container's metadata (a HEAD)."""
+        return await get_or_none(ctx, self._proxy(ctx).get_container_metadata,
+                                 ctx.physical_id)
+
+    async def _observation(self, ctx: ResourceContext, props: Mapping[str, Any], head: Any,
+                           *, batch: bool = False) -> Observed:
         meta = _user_meta(head.metadata)
         wanted = props.get("X-Container-Meta") or {}
         observed: dict[str, Any] = {
@@ -151,7 +152,7 @@ class Container(OpenStackResource):
             "X-Container-Write": head.write_ACL or None
             if props.get("X-Container-Write") is None else head.write_ACL,
         }
-        return Observed(properties=observed, attributes=self._attrs(conn, head))
+        return Observed(properties=observed, attributes=self._attrs(connection(ctx), head))
 
     def _attrs(self, conn: Any, head: Any) -> dict[str, Any]:
         endpoint = str(conn.object_store.get_endpoint()).rstrip("/")
