@@ -16,7 +16,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from kubeheat.resources.base import (
     TAG_RESOURCE,
@@ -35,6 +35,9 @@ from kubeheat.template.constraints import (
     CustomConstraintRef,
 )
 
+if TYPE_CHECKING:        # openstacksdk is imported only where a call needs it
+    from openstack.connection import Connection
+
 T = TypeVar("T")
 
 #: first and longest pause between status polls (seconds)
@@ -43,15 +46,21 @@ POLL_FIRST, POLL_MAX = 0.05, 2.0
 WAIT_HICCUPS = 5
 
 
-def connection(ctx: ResourceContext) -> Any:
+def as_connection(cloud: Any) -> Connection:
+    """The openstacksdk connection of ``cloud``: a ``Connection``, or a
+    ``kubeheat.cloud.CloudSession`` carrying one as ``conn``."""
+    conn: Connection = getattr(cloud, "conn", cloud)
+    return conn
+
+
+def connection(ctx: ResourceContext) -> Connection:
     """The openstacksdk connection of the stack; a clear failure when there is none."""
     cloud = ctx.cloud
     if cloud is None:
         raise ResourceFailure(
             f"{ctx.type} needs a cloud: configure one (clouds.yaml / OS_CLOUD), or run "
             "without one to use the embedded sandbox cloud")
-    # a kubeheat.cloud.CloudSession carries the connection as ``conn``
-    return getattr(cloud, "conn", cloud)
+    return as_connection(cloud)
 
 
 async def sdk(ctx: ResourceContext, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -506,7 +515,7 @@ class CloudConstraint(CustomConstraint):
         self._cache: dict[str, tuple[float, bool]] = {}
         self._lock = threading.Lock()
 
-    def lookup(self, conn: Any, value: str) -> bool:
+    def lookup(self, conn: Connection, value: str) -> bool:
         raise NotImplementedError
 
     def check(self, value: Any) -> None:
@@ -519,9 +528,8 @@ class CloudConstraint(CustomConstraint):
         if cached is not None and now - cached[0] < self.ttl:
             found = cached[1]
         else:
-            conn = getattr(self.cloud, "conn", self.cloud)
             try:
-                found = bool(self.lookup(conn, key))
+                found = bool(self.lookup(as_connection(self.cloud), key))
             except Exception as exc:
                 if not is_not_found(exc):
                     return
@@ -542,7 +550,7 @@ class FinderConstraint(CloudConstraint):
     #: left unchecked, as for any error but "not found"
     ambiguous_is_found: bool = False
 
-    def lookup(self, conn: Any, value: str) -> bool:
+    def lookup(self, conn: Connection, value: str) -> bool:
         from openstack import exceptions
 
         proxy, method = self.finder.split(".", 1)

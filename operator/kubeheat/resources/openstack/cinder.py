@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from kubeheat.resources.base import (
     BOOLEAN,
@@ -57,6 +57,9 @@ from kubeheat.resources.openstack._common import (
     wait_for,
 )
 from kubeheat.template.constraints import RangeConstraint
+
+if TYPE_CHECKING:
+    from openstack.connection import Connection
 
 
 @cloud_constraint
@@ -197,7 +200,7 @@ class Volume(ListedResource):
         volume = await sdk(ctx, conn.block_storage.create_volume, **attrs)
         return Created(str(volume.id), {"name": name})
 
-    async def _wait(self, ctx: ResourceContext, conn: Any, vid: str,
+    async def _wait(self, ctx: ResourceContext, conn: Connection, vid: str,
                     done: tuple[str, ...] = ("available",)) -> Any:
         return await wait_for(ctx, lambda: conn.block_storage.get_volume(vid), done=done,
                               failed=("error", "error_extending", "error_restoring"),
@@ -352,14 +355,15 @@ class VolumeAttachment(OpenStackResource):
     }
     attributes = {}
 
-    async def _attach(self, ctx: ResourceContext, conn: Any, props: Mapping[str, Any]) -> Any:
+    async def _attach(self, ctx: ResourceContext, conn: Connection, props: Mapping[str, Any]
+                      ) -> Any:
         attrs: dict[str, Any] = {}
         if props.get("mountpoint"):
             attrs["device"] = props["mountpoint"]
         return await sdk(ctx, conn.compute.create_volume_attachment, props["instance_uuid"],
                          volume=props["volume_id"], **attrs)
 
-    async def _wait_status(self, ctx: ResourceContext, conn: Any, vid: str,
+    async def _wait_status(self, ctx: ResourceContext, conn: Connection, vid: str,
                            status: str) -> Any:
         return await wait_for(ctx, lambda: conn.block_storage.get_volume(vid), done=(status,),
                               failed=("error", "error_attaching", "error_detaching"),
@@ -374,7 +378,7 @@ class VolumeAttachment(OpenStackResource):
         await self._wait_status(ctx, connection(ctx), str(props["volume_id"]), "in-use")
         return True
 
-    async def _detach(self, ctx: ResourceContext, conn: Any, server_id: str,
+    async def _detach(self, ctx: ResourceContext, conn: Connection, server_id: str,
                       volume_id: str) -> None:
         try:
             await ctx.call(conn.compute.delete_volume_attachment, server_id, volume_id,

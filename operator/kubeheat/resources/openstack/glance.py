@@ -11,7 +11,7 @@ by which the image is found after a crash.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from kubeheat.resources.base import (
     BOOLEAN,
@@ -43,6 +43,9 @@ from kubeheat.template.constraints import (
     AllowedValuesConstraint,
     RangeConstraint,
 )
+
+if TYPE_CHECKING:
+    from openstack.image.v2._proxy import Proxy as ImageProxy
 
 _UUID = ("^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}"
          "-([0-9a-fA-F]){12}$")
@@ -123,10 +126,14 @@ class WebImage(OpenStackResource):
         "size": Attribute("The size of the image data in bytes.", INTEGER),
     }
 
+    def _proxy(self, ctx: ResourceContext) -> ImageProxy:
+        """Glance v2's proxy (the web-download import and tags are v2 calls)."""
+        return cast("ImageProxy", connection(ctx).image)
+
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
         from openstack.image.v2.image import Image
 
-        conn = connection(ctx)
+        images = self._proxy(ctx)
         attrs: dict[str, Any] = {
             "name": self._name(ctx, props),
             "disk_format": props["disk_format"], "container_format": props["container_format"],
@@ -140,42 +147,43 @@ class WebImage(OpenStackResource):
                 attrs[key] = props[key]
         image = Image.new(**attrs)
         image.properties = tag_metadata(ctx)
-        image = await sdk(ctx, image.create, conn.image)
+        image = await sdk(ctx, image.create, images)
         return Created(str(image.id))
 
     async def check_create_complete(self, ctx: ResourceContext, props: dict[str, Any]) -> bool:
-        conn = connection(ctx)
+        images = self._proxy(ctx)
         iid = ctx.physical_id
+        assert iid is not None
         # the import starts here, so a create interrupted before it is completed on adoption
-        image = await sdk(ctx, conn.image.get_image, iid)
+        image = await sdk(ctx, images.get_image, iid)
         if image.status == "queued":
             try:
-                await ctx.call(conn.image.import_image, image, method="web-download",
+                await ctx.call(images.import_image, image, method="web-download",
                                uri=props["location"])
             except Exception as exc:
                 if getattr(exc, "status_code", None) != 409:
                     raise failure(exc) from None
-        image = await wait_for(ctx, lambda: conn.image.get_image(iid), done=("active",),
+        image = await wait_for(ctx, lambda: images.get_image(iid), done=("active",),
                                failed=("killed", "deleted", "deactivated"), what="image")
         return image is not None
 
     async def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any],
                      changed: frozenset[str]) -> dict[str, Any] | None:
-        conn = connection(ctx)
+        images = self._proxy(ctx)
         iid = ctx.physical_id
         if "tags" in changed:
             before, after = set(old.get("tags") or ()), set(new.get("tags") or ())
             for tag in sorted(after - before):
-                await sdk(ctx, conn.image.add_tag, iid, tag)
+                await sdk(ctx, images.add_tag, iid, tag)
             for tag in sorted(before - after):
                 try:
-                    await ctx.call(conn.image.remove_tag, iid, tag)
+                    await ctx.call(images.remove_tag, iid, tag)
                 except Exception as exc:
                     if not is_not_found(exc):
                         raise
         patch = {k: new.get(k) for k in _PLAIN if k in changed and new.get(k) is not None}
         if patch:
-            await sdk(ctx, conn.image.update_image, iid, **patch)
+            await sdk(ctx, images.update_image, iid, **patch)
         return None
 
     async def _observation(self, ctx: ResourceContext, props: Mapping[str, Any], image: Any,
@@ -200,8 +208,8 @@ class WebImage(OpenStackResource):
 
     async def attribute_values(self, ctx: ResourceContext, props: dict[str, Any]
                                ) -> dict[str, Any]:
-        conn = connection(ctx)
-        return self._attrs(await sdk(ctx, conn.image.get_image, ctx.physical_id))
+        images = self._proxy(ctx)
+        return self._attrs(await sdk(ctx, images.get_image, ctx.physical_id))
 
     async def _candidates(self, ctx: ResourceContext, props: Mapping[str, Any]) -> list[Any]:
         """The image of the template's ``id``, else every image."""

@@ -13,7 +13,7 @@ objects, or fail when it is not empty).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from kubeheat.resources.base import (
@@ -41,6 +41,9 @@ from kubeheat.resources.openstack._common import (
     sdk,
     tag_metadata,
 )
+
+if TYPE_CHECKING:
+    from openstack.connection import Connection
 
 
 def _lower(meta: Mapping[str, Any] | None) -> dict[str, str]:
@@ -154,7 +157,7 @@ class Container(OpenStackResource):
         }
         return Observed(properties=observed, attributes=self._attrs(connection(ctx), head))
 
-    def _attrs(self, conn: Any, head: Any) -> dict[str, Any]:
+    def _attrs(self, conn: Connection, head: Any) -> dict[str, Any]:
         endpoint = str(conn.object_store.get_endpoint()).rstrip("/")
         parsed = urlparse(endpoint)
         headers = {k: v for k, v in dict(getattr(head, "_last_headers", None) or {}).items()}

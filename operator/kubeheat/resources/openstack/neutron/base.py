@@ -5,7 +5,7 @@ objects by name or id, the drift comparison in the template's terms, and :class:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from kubeheat.resources.base import (
     LIST,
@@ -29,6 +29,9 @@ from kubeheat.resources.openstack._common import (
     sdk,
     tag_list,
 )
+
+if TYPE_CHECKING:
+    from openstack.network.v2._proxy import Proxy as NetworkProxy
 
 # -------------------------------------------------------------------------------------------
 # custom constraints answered by the cloud
@@ -89,7 +92,7 @@ _FAILED = "ERROR"
 _BUILDING = frozenset({"BUILD", "PENDING_CREATE"})
 
 
-def network_proxy(ctx: ResourceContext) -> Any:
+def network_proxy(ctx: ResourceContext) -> NetworkProxy:
     """The openstacksdk network proxy of the stack's cloud."""
     return connection(ctx).network
 

@@ -4,10 +4,13 @@ update and its block devices name them)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kubeheat.resources.base import ResourceContext, ResourceFailure
 from kubeheat.resources.openstack._common import FinderConstraint, cached_id, cloud_constraint
+
+if TYPE_CHECKING:
+    from openstack.connection import Connection
 
 
 @cloud_constraint
@@ -34,7 +37,7 @@ class ServerConstraint(FinderConstraint):
     finder = "compute.find_server"
 
 
-async def lookup_flavor(ctx: ResourceContext, conn: Any, ref: str) -> str:
+async def lookup_flavor(ctx: ResourceContext, conn: Connection, ref: str) -> str:
     """The id of the flavor named or identified by ``ref`` (cached per cloud)."""
     found = await cached_id(ctx, "flavor", ref,
                             lambda: conn.compute.find_flavor(ref, ignore_missing=True))
@@ -43,7 +46,7 @@ async def lookup_flavor(ctx: ResourceContext, conn: Any, ref: str) -> str:
     return found
 
 
-async def lookup_image(ctx: ResourceContext, conn: Any, ref: str) -> str:
+async def lookup_image(ctx: ResourceContext, conn: Connection, ref: str) -> str:
     """The id of the image named or identified by ``ref`` (cached per cloud)."""
     found = await cached_id(ctx, "image", ref,
                             lambda: conn.image.find_image(ref, ignore_missing=True))

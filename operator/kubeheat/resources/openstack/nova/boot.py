@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeheat.resources.base import (
     BOOLEAN,
@@ -20,6 +20,9 @@ from kubeheat.resources.base import (
 from kubeheat.resources.config_records import find_config, is_uuid_like
 from kubeheat.resources.openstack._common import allowed, custom, sdk
 from kubeheat.resources.openstack.nova.base import lookup_image
+
+if TYPE_CHECKING:
+    from openstack.connection import Connection
 
 NETWORK_SCHEMA = {
     "network": Property(STRING, "Name or ID of network to create a port on.",
@@ -81,7 +84,9 @@ def encoded_user_data(ctx: ResourceContext, props: Mapping[str, Any]) -> str | N
         return None
     return base64.b64encode(str(content).encode()).decode()
 
-async def nics(ctx: ResourceContext, conn: Any, networks: list[dict[str, Any]] | None) -> Any:
+
+async def nics(ctx: ResourceContext, conn: Connection, networks: list[dict[str, Any]] | None
+               ) -> Any:
     """The create request's ``networks``: ``auto`` or ``none`` (Nova allocates), or one nic per
     entry, the network named by name or id (or a subnet's) resolved to its id."""
     if not networks:
@@ -123,8 +128,10 @@ async def nics(ctx: ResourceContext, conn: Any, networks: list[dict[str, Any]] |
         out.append(nic)
     return out
 
-async def block_devices(ctx: ResourceContext, conn: Any, mappings: list[dict[str, Any]] | None,
-                        has_image: bool) -> list[dict[str, Any]]:
+
+async def block_devices(ctx: ResourceContext, conn: Connection,
+                        mappings: list[dict[str, Any]] | None, has_image: bool
+                        ) -> list[dict[str, Any]]:
     """The create request's ``block_device_mapping`` from ``block_device_mapping_v2``; the first
     volume boots unless an image does or a mapping says otherwise."""
     out: list[dict[str, Any]] = []

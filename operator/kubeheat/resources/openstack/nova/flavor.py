@@ -4,7 +4,7 @@ private one (both updated in place)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeheat.resources.base import (
     BOOLEAN,
@@ -22,6 +22,9 @@ from kubeheat.resources.base import (
 )
 from kubeheat.resources.openstack._common import OpenStackResource, connection, pick_existing, sdk
 from kubeheat.template.constraints import RangeConstraint
+
+if TYPE_CHECKING:
+    from openstack.connection import Connection
 
 
 @register
@@ -80,7 +83,7 @@ class Flavor(OpenStackResource):
         await self._apply(ctx, conn, str(flavor.id), {}, props)
         return created
 
-    async def _apply(self, ctx: ResourceContext, conn: Any, fid: str,
+    async def _apply(self, ctx: ResourceContext, conn: Connection, fid: str,
                      old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         specs = {k: str(v) for k, v in (new.get("extra_specs") or {}).items()}
         before = {k: str(v) for k, v in (old.get("extra_specs") or {}).items()}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeheat.resources.base import (
     BOOLEAN,
@@ -54,6 +54,9 @@ from kubeheat.resources.openstack.nova.boot import (
     nics,
 )
 
+if TYPE_CHECKING:
+    from openstack.connection import Connection
+
 #: server statuses meaning "gone"
 _GONE = frozenset({"DELETED", "SOFT_DELETED"})
 
@@ -62,7 +65,7 @@ def _status(obj: Any) -> str:
     return str(getattr(obj, "status", "") or "").upper()
 
 
-def _list_servers(conn: Any, tags: str) -> list[Any]:
+def _list_servers(conn: Connection, tags: str) -> list[Any]:
     return list(conn.compute.servers(details=True, tags=tags))
 
 
@@ -218,7 +221,7 @@ class Server(ListedResource):
         server = await sdk(ctx, conn.compute.create_server, **attrs)
         return Created(str(server.id), {"name": name, "image_id": image_id})
 
-    async def _wait_active(self, ctx: ResourceContext, conn: Any, server_id: str,
+    async def _wait_active(self, ctx: ResourceContext, conn: Connection, server_id: str,
                            done: tuple[str, ...] = ("ACTIVE",)) -> Any:
         return await wait_for(ctx, lambda: conn.compute.get_server(server_id), done=done,
                               failed=("ERROR",), what="server", fault_of=_fault)
@@ -373,7 +376,7 @@ class Server(ListedResource):
             await sdk(ctx, server.set_tags, conn.compute, tags)
         return data
 
-    async def _update_networks(self, ctx: ResourceContext, conn: Any, sid: str,
+    async def _update_networks(self, ctx: ResourceContext, conn: Connection, sid: str,
                                old: list[dict[str, Any]], new: list[dict[str, Any]]) -> None:
         """Detach the interfaces of entries gone from ``networks`` and attach the new ones
         (entries present in both are left alone)."""
@@ -429,7 +432,7 @@ class Server(ListedResource):
                 attrs["tag"] = nic["tag"]
             await sdk(ctx, conn.compute.create_server_interface, sid, **attrs)
 
-    async def _wait_detached(self, ctx: ResourceContext, conn: Any, sid: str,
+    async def _wait_detached(self, ctx: ResourceContext, conn: Connection, sid: str,
                              ports: list[str]) -> None:
         delay = POLL_FIRST
         while ports:
