@@ -8,14 +8,28 @@ openstacksdk and keystoneauth are imported inside the functions that call them: 
 modules (``kubeheat validate``, a stack of Heat-only types) does not import them.
 
 Outside ``kubeheat.resources`` use the names exported here, chiefly :func:`cloud_constraints`
-(the engine and ``validate`` build their constraint registry with it when they have a cloud).
+(the engine builds its constraint registry with it when it has a cloud). A new OpenStack type
+subclasses :class:`OpenStackResource` (or :class:`ListedResource` when the stack's objects can
+be listed by its tag) and sets the hooks it needs: ``proxy``, ``entity``, ``listing``,
+``tagged`` and the ``_observation`` of the object it reads.
 """
 
 from kubeheat.resources.openstack._common import (
     CloudConstraint,
     FinderConstraint,
+    ListedResource,
+    OpenStackResource,
+    as_connection,
     cloud_constraint,
     cloud_constraints,
 )
 
-__all__ = ["CloudConstraint", "FinderConstraint", "cloud_constraint", "cloud_constraints"]
+__all__ = [
+    "CloudConstraint",
+    "FinderConstraint",
+    "ListedResource",
+    "OpenStackResource",
+    "as_connection",
+    "cloud_constraint",
+    "cloud_constraints",
+]
