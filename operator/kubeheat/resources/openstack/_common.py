@@ -334,6 +334,19 @@ def user_metadata(meta: Mapping[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (meta or {}).items() if k not in TAG_KEYS}
 
 
+async def replace_metadata(ctx: ResourceContext, ident: str, current: Mapping[str, Any] | None,
+                           wanted: Mapping[str, Any] | None, delete: Callable[..., Any],
+                           set_: Callable[..., Any]) -> None:
+    """Make an object's metadata the template's ``wanted`` (values as :func:`meta_value`) plus
+    this resource's tags: ``delete(ident, keys)`` the keys of ``current`` no longer wanted,
+    then ``set_(ident, **metadata)`` (Nova server and Cinder volume metadata)."""
+    values = {k: meta_value(v) for k, v in (wanted or {}).items()}
+    stale = [k for k in user_metadata(current) if k not in values]
+    if stale:
+        await sdk(ctx, delete, ident, stale)
+    await sdk(ctx, set_, ident, **{**values, **tag_metadata(ctx)})
+
+
 async def get_or_none(ctx: ResourceContext, fn: Callable[..., Any], *args: Any,
                       wrap_errors: bool = False, **kwargs: Any) -> Any | None:
     """A blocking SDK getter run off the loop; None when the cloud says it does not exist.

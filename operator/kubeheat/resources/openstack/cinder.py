@@ -50,6 +50,7 @@ from kubeheat.resources.openstack._common import (
     has_metadata,
     is_not_found,
     meta_value,
+    replace_metadata,
     sdk,
     shared_listing,
     tag_metadata,
@@ -228,12 +229,9 @@ class Volume(ListedResource):
                 data["name"] = name
         if "metadata" in changed:
             volume = await sdk(ctx, conn.block_storage.get_volume, vid)
-            wanted = {k: meta_value(v) for k, v in (new.get("metadata") or {}).items()}
-            stale = [k for k in user_metadata(volume.metadata) if k not in wanted]
-            if stale:
-                await sdk(ctx, conn.block_storage.delete_volume_metadata, vid, stale)
-            await sdk(ctx, conn.block_storage.set_volume_metadata, vid,
-                      **{**wanted, **tag_metadata(ctx)})
+            await replace_metadata(ctx, vid, volume.metadata, new.get("metadata"),
+                                   conn.block_storage.delete_volume_metadata,
+                                   conn.block_storage.set_volume_metadata)
         if "volume_type" in changed and new.get("volume_type"):
             await sdk(ctx, conn.block_storage.retype_volume, vid, new["volume_type"],
                       migration_policy="on-demand")

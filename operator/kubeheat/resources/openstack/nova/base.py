@@ -4,7 +4,8 @@ update and its block devices name them)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from kubeheat.resources.base import ResourceContext, ResourceFailure
 from kubeheat.resources.openstack._common import FinderConstraint, cached_id, cloud_constraint
@@ -37,19 +38,20 @@ class ServerConstraint(FinderConstraint):
     finder = "compute.find_server"
 
 
+async def _lookup(ctx: ResourceContext, kind: str, ref: str, find: Callable[[], Any]) -> str:
+    found = await cached_id(ctx, kind, ref, find)
+    if found is None:
+        raise ResourceFailure(f"The {kind.capitalize()} ({ref}) could not be found.")
+    return found
+
+
 async def lookup_flavor(ctx: ResourceContext, conn: Connection, ref: str) -> str:
     """The id of the flavor named or identified by ``ref`` (cached per cloud)."""
-    found = await cached_id(ctx, "flavor", ref,
-                            lambda: conn.compute.find_flavor(ref, ignore_missing=True))
-    if found is None:
-        raise ResourceFailure(f"The Flavor ({ref}) could not be found.")
-    return found
+    return await _lookup(ctx, "flavor", ref,
+                         lambda: conn.compute.find_flavor(ref, ignore_missing=True))
 
 
 async def lookup_image(ctx: ResourceContext, conn: Connection, ref: str) -> str:
     """The id of the image named or identified by ``ref`` (cached per cloud)."""
-    found = await cached_id(ctx, "image", ref,
-                            lambda: conn.image.find_image(ref, ignore_missing=True))
-    if found is None:
-        raise ResourceFailure(f"The Image ({ref}) could not be found.")
-    return found
+    return await _lookup(ctx, "image", ref,
+                         lambda: conn.image.find_image(ref, ignore_missing=True))

@@ -38,6 +38,7 @@ from kubeheat.resources.openstack._common import (
     has_tags,
     is_not_found,
     meta_value,
+    replace_metadata,
     sdk,
     shared_listing,
     tag_list,
@@ -361,12 +362,9 @@ class Server(ListedResource):
                 data["name"] = name
         if "metadata" in changed:
             server = await sdk(ctx, conn.compute.get_server, sid)
-            wanted = {k: meta_value(v) for k, v in (new.get("metadata") or {}).items()}
-            stale = [k for k in user_metadata(server.metadata) if k not in wanted]
-            if stale:
-                await sdk(ctx, conn.compute.delete_server_metadata, sid, stale)
-            await sdk(ctx, conn.compute.set_server_metadata, sid,
-                      **{**wanted, **tag_metadata(ctx)})
+            await replace_metadata(ctx, sid, server.metadata, new.get("metadata"),
+                                   conn.compute.delete_server_metadata,
+                                   conn.compute.set_server_metadata)
         if "networks" in changed:
             await self._update_networks(ctx, conn, sid, old.get("networks") or [],
                                         new.get("networks") or [])
