@@ -1,4 +1,6 @@
-"""What every OpenStack resource plugin shares: the connection, tags, waiting and errors.
+"""What every OpenStack resource plugin shares: the connection, errors, tags, waiting, per-cloud
+caches, the :class:`OpenStackResource` and :class:`ListedResource` bases, and the custom
+constraints answered by the cloud (:func:`cloud_constraints`).
 
 Plugins reach the cloud only through openstacksdk: ``ctx.cloud`` is an
 ``openstack.connection.Connection`` or a ``kubeheat.cloud.CloudSession`` (whose ``conn`` is
