@@ -1,8 +1,9 @@
 """kubeheat: OpenStack Heat's template orchestration as a Kubernetes reconciliation controller.
 
 The package is layered: ``template`` (pure parsing and evaluation), ``engine`` (plan and execute),
-``resources`` (one module per OpenStack service), ``cloud`` (openstacksdk sessions), ``sandbox``
-(an embedded OpenStack-compatible cloud), ``controller`` (kopf handlers) and ``cli``.
+``resources`` (Heat's own resource types and one package or module per OpenStack service),
+``cloud`` (openstacksdk sessions), ``sandbox`` (an embedded OpenStack-compatible cloud),
+``controller`` (kopf handlers) and ``cli``.
 """
 
 __version__ = "0.1.0"

@@ -1,127 +1,38 @@
 """The Neutron resource types through the engine, against the sandbox cloud with the real
 openstacksdk over HTTP: create, attributes through outputs, update in place, replacement,
-drift found by ``check`` and repaired by the next update, adoption after a crash, cloud errors
-surfaced, deletes that find things already gone, and nothing left behind."""
+drift found by ``check`` and repaired by the next update, cloud errors surfaced, deletes that
+find things already gone, and nothing left behind (crashes: test_neutron_crash)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import copy
 import ipaddress
-import uuid
-from collections.abc import Callable
 from typing import Any
 
-import openstack.connection
 import pytest
+from neutron_support import (
+    Conn,
+    EngineFactory,
+    assert_complete,
+    assert_nothing_left,
+    hot,
+    ids,
+    rule_keys,
+    run,
+    tagged,
+    web_tier,
+)
 
-from crash_support import Crash, CrashingStore
 from kubeheat.cloud import connect
-from kubeheat.engine.executor import Engine, StackRequest, StateSaveError
-from kubeheat.engine.state import MemoryStateStore, StackState
-from kubeheat.resources._openstack import cloud_constraints
+from kubeheat.engine.executor import StackRequest
 from kubeheat.resources.base import TAG_RESOURCE, TAG_STACK_ID, load_builtin_plugins
+from kubeheat.resources.openstack import cloud_constraints
 from kubeheat.sandbox import FaultRule, SandboxCloud
 from kubeheat.template.constraints import ConstraintRegistry, ConstraintViolation
 from kubeheat.template.errors import TemplateError
 
-Conn = openstack.connection.Connection
-EngineFactory = Callable[..., tuple[Engine, MemoryStateStore, Any]]
-
 NEUTRON_TYPES = ("Net", "Subnet", "Port", "Router", "RouterInterface", "FloatingIP",
                  "FloatingIPAssociation", "SecurityGroup", "SecurityGroupRule")
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
-
-
-def hot(resources: dict[str, Any], outputs: dict[str, Any] | None = None) -> dict[str, Any]:
-    doc: dict[str, Any] = {"heat_template_version": "2018-08-31", "resources": resources}
-    if outputs:
-        doc["outputs"] = {k: {"value": v} for k, v in outputs.items()}
-    return doc
-
-
-def web_tier(cidr: str = "10.20.0.0/24") -> dict[str, Any]:
-    """Net, subnet, router with gateway and interface, security group with rules, a separate
-    rule, a port in the group and a floating IP on the port."""
-    return hot({
-        "net": {"type": "OS::Neutron::Net", "properties": {"tags": ["tier=web"]}},
-        "subnet": {"type": "OS::Neutron::Subnet", "properties": {
-            "network": {"get_resource": "net"}, "cidr": cidr,
-            "dns_nameservers": ["8.8.8.8"]}},
-        "router": {"type": "OS::Neutron::Router", "properties": {
-            "external_gateway_info": {"network": "public"}}},
-        "iface": {"type": "OS::Neutron::RouterInterface", "properties": {
-            "router": {"get_resource": "router"}, "subnet": {"get_resource": "subnet"}}},
-        "sg": {"type": "OS::Neutron::SecurityGroup", "properties": {
-            "description": "web servers",
-            "rules": [{"protocol": "tcp", "port_range_min": 22, "port_range_max": 22,
-                       "remote_ip_prefix": "0.0.0.0/0"},
-                      {"protocol": "icmp"}]}},
-        "http": {"type": "OS::Neutron::SecurityGroupRule", "properties": {
-            "security_group": {"get_resource": "sg"}, "port_range_min": 80,
-            "port_range_max": 80}},
-        "port": {"type": "OS::Neutron::Port", "properties": {
-            "network": {"get_resource": "net"},
-            "fixed_ips": [{"subnet": {"get_resource": "subnet"}}],
-            "security_groups": [{"get_resource": "sg"}]}},
-        "fip": {"type": "OS::Neutron::FloatingIP", "depends_on": ["iface"], "properties": {
-            "floating_network": "public", "port_id": {"get_resource": "port"}}},
-    }, outputs={
-        "port_ip": {"get_attr": ["port", "fixed_ips", 0, "ip_address"]},
-        "port_mac": {"get_attr": ["port", "mac_address"]},
-        "fip_address": {"get_attr": ["fip", "floating_ip_address"]},
-        "subnets": {"get_attr": ["net", "subnets"]},
-        "gateway": {"get_attr": ["router", "external_gateway_info", "network_id"]},
-        "cidr": {"get_attr": ["subnet", "cidr"]},
-    })
-
-
-def tagged(conn: Conn, stack_id: str) -> dict[str, list[Any]]:
-    """Everything in the cloud carrying the stack's tag, by listing."""
-    tag = f"{TAG_STACK_ID}={stack_id}"
-    net = conn.network
-    found: dict[str, list[Any]] = {
-        "networks": list(net.networks(tags=tag)),
-        "subnets": list(net.subnets(tags=tag)),
-        "ports": list(net.ports(tags=tag)),
-        "routers": list(net.routers(tags=tag)),
-        "floating_ips": list(net.ips(tags=tag)),
-        "security_groups": list(net.security_groups(tags=tag)),
-    }
-    found["rules"] = [r for r in net.security_group_rules() if tag in (r.description or "")]
-    found["router_ports"] = [p for r in found["routers"] for p in net.ports(device_id=r.id)
-                             if p.device_owner == "network:router_interface"]
-    return found
-
-
-def assert_nothing_left(conn: Conn, stack_id: str) -> None:
-    left = {k: [getattr(o, "id", o) for o in v] for k, v in tagged(conn, stack_id).items() if v}
-    assert left == {}
-
-
-def assert_complete(state: StackState) -> None:
-    assert state.status == "COMPLETE", (state.state, state.status_reason,
-                                        {n: r.status_reason for n, r in state.resources.items()
-                                         if r.status != "COMPLETE"})
-
-
-def ids(state: StackState) -> dict[str, str]:
-    out = {name: rec.physical_id for name, rec in state.resources.items()}
-    assert all(out.values()), out
-    return {name: str(pid) for name, pid in out.items()}
-
-
-def rule_keys(conn: Conn, group_id: str) -> set[tuple[Any, ...]]:
-    return {(r.direction, r.ether_type, r.protocol, r.port_range_min, r.port_range_max,
-             r.remote_ip_prefix) for r in conn.network.security_group_rules(
-                 security_group_id=group_id)}
-
-
-# -------------------------------------------------------------------------------------------
 
 
 def test_types_are_registered_with_heats_update_rules() -> None:
@@ -374,131 +285,6 @@ def test_drift_is_detected_and_repaired(engine: EngineFactory, conn: Conn,
 
     assert run(eng.delete(state.id)).state == "DELETE_COMPLETE"
     assert_nothing_left(conn, state.id)
-
-
-def _saves_of_a_clean_create(engine: EngineFactory, conn: Conn) -> int:
-    eng, store, _ = engine()
-    state = run(eng.create(StackRequest("count", web_tier("10.50.0.0/24"))))
-    assert_complete(state)
-    saves = int(store.writes)
-    run(eng.delete(state.id))
-    assert_nothing_left(conn, state.id)
-    return saves
-
-
-def test_crash_during_create_is_adopted_not_duplicated(engine: EngineFactory,
-                                                        conn: Conn) -> None:
-    total = _saves_of_a_clean_create(engine, conn)
-    assert total > 20
-    for limit in range(2, total, 3):
-        stack_id = str(uuid.uuid4())
-        inner = MemoryStateStore()
-        crashing, _, _ = engine(store=CrashingStore(inner, limit))
-        with pytest.raises((Crash, StateSaveError)):
-            run(crashing.create(StackRequest("crash", web_tier("10.51.0.0/24")), stack_id))
-        survivor, _, _ = engine(store=inner)
-        state = run(survivor.apply(StackRequest("crash", web_tier("10.51.0.0/24")),
-                                   stack_id))
-        assert_complete(state)
-        found = tagged(conn, stack_id)
-        counts = {k: len(v) for k, v in found.items()}
-        assert counts == {"networks": 1, "subnets": 1, "ports": 1, "routers": 1,
-                          "floating_ips": 1, "security_groups": 1, "rules": 1,
-                          "router_ports": 1}, (limit, counts)
-        recorded = ids(state)
-        assert found["networks"][0].id == recorded["net"]
-        assert found["floating_ips"][0].id == recorded["fip"]
-        assert run(survivor.check(stack_id)).ok
-        assert run(survivor.delete(stack_id)).state == "DELETE_COMPLETE"
-        assert_nothing_left(conn, stack_id)
-
-
-def _web_v2() -> dict[str, Any]:
-    """The web tier renamed (in place), its port moved to a fixed address (in place), its
-    rule resource on another port (replaced) and a second port added."""
-    doc = web_tier("10.53.0.0/24")
-    res = doc["resources"]
-    res["net"]["properties"]["name"] = "web-v2"
-    res["port"]["properties"]["fixed_ips"] = [{"subnet": {"get_resource": "subnet"},
-                                               "ip_address": "10.53.0.77"}]
-    res["http"]["properties"].update(port_range_min=8080, port_range_max=8080)
-    res["extra"] = {"type": "OS::Neutron::Port", "properties": {
-        "network": {"get_resource": "net"}, "security_groups": [{"get_resource": "sg"}]}}
-    return doc
-
-
-def test_crash_during_update_converges_without_duplicates(engine: EngineFactory,
-                                                          conn: Conn) -> None:
-    v1, v2 = web_tier("10.53.0.0/24"), _web_v2()
-    eng, store, _ = engine()
-    state = run(eng.create(StackRequest("cu", v1)))
-    before = store.writes
-    state = run(eng.update(state.id, StackRequest("cu", v2)))
-    assert_complete(state)
-    total = store.writes - before
-    run(eng.delete(state.id))
-    for limit in range(2, total, 4):
-        stack_id = str(uuid.uuid4())
-        inner = MemoryStateStore()
-        first, _, _ = engine(store=inner)
-        assert_complete(run(first.create(StackRequest("cu", v1), stack_id)))
-        crashing, _, _ = engine(store=CrashingStore(inner, limit))
-        with pytest.raises((Crash, StateSaveError)):
-            run(crashing.update(stack_id, StackRequest("cu", v2)))
-        survivor, _, sink = engine(store=inner)
-        state = run(survivor.apply(StackRequest("cu", v2), stack_id))
-        assert state.state == "UPDATE_COMPLETE", (limit, state.state, [
-            (e.resource_name, e.resource_action, e.resource_status_reason)
-            for e in sink.events if e.resource_status == "FAILED"])
-        counts = {k: len(v) for k, v in tagged(conn, stack_id).items()}
-        assert counts == {"networks": 1, "subnets": 1, "ports": 2, "routers": 1,
-                          "floating_ips": 1, "security_groups": 1, "rules": 1,
-                          "router_ports": 1}, (limit, counts)
-        port = conn.network.get_port(ids(state)["port"])
-        assert [ip["ip_address"] for ip in port.fixed_ips] == ["10.53.0.77"]
-        assert ("ingress", "IPv4", "tcp", 8080, 8080, None) in rule_keys(
-            conn, ids(state)["sg"])
-        assert run(survivor.check(stack_id)).ok
-        assert run(survivor.delete(stack_id)).state == "DELETE_COMPLETE"
-        assert_nothing_left(conn, stack_id)
-
-
-def test_cancelled_create_is_adopted(engine: EngineFactory, conn: Conn) -> None:
-    """Cancelling the create task while calls are in flight (the cloud may have made objects
-    the engine never heard of, or heard of but never saw finish) and running it again leaves
-    one object per resource."""
-    total = _saves_of_a_clean_create(engine, conn)
-    made: list[int] = []
-    for limit in range(4, total, 5):
-        stack_id = str(uuid.uuid4())
-        inner = MemoryStateStore()
-        store = CrashingStore(inner, limit, cancel=True)
-        eng, _, sink = engine(store=store)
-
-        async def interrupted(eng: Engine = eng, store: CrashingStore = store,
-                              stack_id: str = stack_id) -> None:
-            store.task = asyncio.current_task()
-            with contextlib.suppress(asyncio.CancelledError):
-                await eng.create(StackRequest("cancel", web_tier("10.52.0.0/24")), stack_id)
-            await asyncio.sleep(0.3)      # calls already sent finish in their threads
-
-        run(interrupted())
-        partial = inner.load(stack_id)
-        assert partial is not None and partial.status != "COMPLETE"
-        made.append(sum(len(v) for v in tagged(conn, stack_id).values()))
-        again, _, sink = engine(store=inner)
-        state = run(again.apply(StackRequest("cancel", web_tier("10.52.0.0/24")), stack_id))
-        assert state.state == "CREATE_COMPLETE", (limit, state.state, [
-            (e.resource_name, e.resource_action, e.resource_status_reason)
-            for e in sink.events if e.resource_status == "FAILED"])
-        counts = {k: len(v) for k, v in tagged(conn, stack_id).items()}
-        assert counts == {"networks": 1, "subnets": 1, "ports": 1, "routers": 1,
-                          "floating_ips": 1, "security_groups": 1, "rules": 1,
-                          "router_ports": 1}, (limit, counts)
-        assert run(again.check(stack_id)).ok
-        assert run(again.delete(stack_id)).state == "DELETE_COMPLETE"
-        assert_nothing_left(conn, stack_id)
-    assert any(made), made          # some runs were cut with objects already in the cloud
 
 
 def test_custom_constraints_ask_the_cloud(engine: EngineFactory, conn: Conn) -> None:

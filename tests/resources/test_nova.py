@@ -18,8 +18,8 @@ from cloud_support import hot, make_network, out, run
 
 from kubeheat.engine.executor import StackRequest, StateSaveError
 from kubeheat.engine.state import MemoryStateStore
-from kubeheat.resources._openstack import cloud_constraints
 from kubeheat.resources.base import TAG_RESOURCE, TAG_STACK_ID
+from kubeheat.resources.openstack import cloud_constraints
 from kubeheat.resources.properties import PropertyError
 from kubeheat.sandbox import FaultRule, SandboxCloud, SandboxConfig, run_sandbox
 from kubeheat.template.constraints import ConstraintViolation

@@ -4,6 +4,9 @@ the optional hooks the engine calls only on request are requested by the types t
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from kubeheat.resources.base import ResourcePlugin, load_builtin_plugins
@@ -50,3 +53,17 @@ def test_optional_hooks_are_requested(cls: type[ResourcePlugin]) -> None:
 def test_the_nested_family_runs_nested_stacks() -> None:
     running = {c.type_name for c in _classes() if c.runs_nested_stacks}
     assert running == NESTED
+
+
+def test_loading_the_plugins_imports_no_cloud_library() -> None:
+    """``kubeheat validate`` and Heat-only stacks never pay for openstacksdk: the plugin
+    modules import it (and keystoneauth) inside the functions that call the cloud."""
+    code = ("import sys\n"
+            "from kubeheat.resources.base import load_builtin_plugins\n"
+            "from kubeheat.resources.openstack import cloud_constraints\n"
+            "assert len(load_builtin_plugins().names()) > 30\n"
+            "print(sorted(m for m in sys.modules\n"
+            "             if m.split('.')[0] in ('openstack', 'keystoneauth1')))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]", done.stdout

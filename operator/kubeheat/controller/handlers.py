@@ -192,13 +192,8 @@ class Controller:
 
     def _engine(self, store: SecretStateStore, events: EventCollector,
                 cloud: CloudSession | None) -> Engine:
-        kwargs: dict[str, Any] = {}
-        if cloud is not None:
-            from kubeheat.resources._openstack import cloud_constraints
-
-            kwargs["constraints"] = cloud_constraints(cloud)
         return Engine(store, events, native=store.native, cloud=cloud,
-                      concurrency=self.options.resource_concurrency, threads=8, **kwargs)
+                      concurrency=self.options.resource_concurrency, threads=8)
 
     async def _open(self, body: kopf.Body, resolved: Resolved | None, redactor: Redactor
                     ) -> _StackRun:

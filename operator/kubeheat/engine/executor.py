@@ -105,7 +105,7 @@ class Engine:
         self.cloud = cloud
         if cloud is not None and constraints is DEFAULT_CONSTRAINTS:
             # a cloud: custom constraints (nova.flavor, neutron.network ...) ask it
-            from kubeheat.resources._openstack import cloud_constraints
+            from kubeheat.resources.openstack import cloud_constraints
 
             constraints = cloud_constraints(cloud)
         self.constraints = constraints

@@ -1,5 +1,5 @@
-"""Resource layer: schema-first resource type plugins, one type per module, one package per
-service.
+"""Resource layer: schema-first resource type plugins: Heat's own types in ``heat``, the
+OpenStack services' in ``openstack`` (one sub-package or module per service).
 
 Each plugin declares its properties, attributes and capabilities, and implements create, read,
 update, delete and find-existing handlers against a cloud session (Heat's own types against the

@@ -13,7 +13,6 @@ from __future__ import annotations
 import email
 import json
 import os
-import uuid
 from collections.abc import Mapping, Sequence
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
@@ -34,18 +33,20 @@ from kubeheat.resources.base import (
     ResourceContext,
     register,
 )
+from kubeheat.resources.config_records import (
+    CLOUD_CONFIG,
+    MULTIPART_MIME,
+    SOFTWARE_CONFIG,
+    STRUCTURED_CONFIG,
+    find_config,
+    is_uuid_like,
+)
 from kubeheat.resources.heat._common import NativeResource, store
 from kubeheat.template.constraints import AllowedValuesConstraint
 
 UNGROUPED = "Heat::Ungrouped"
 IO_TYPES = ("String", "Number", "CommaDelimitedList", "Json", "Boolean")
 
-SOFTWARE_CONFIG = "OS::Heat::SoftwareConfig"
-CLOUD_CONFIG = "OS::Heat::CloudConfig"
-MULTIPART_MIME = "OS::Heat::MultipartMime"
-STRUCTURED_CONFIG = "OS::Heat::StructuredConfig"
-#: every kind whose records are software configs (looked up by id for MultipartMime parts)
-CONFIG_KINDS = (SOFTWARE_CONFIG, CLOUD_CONFIG, MULTIPART_MIME, STRUCTURED_CONFIG)
 
 INPUT_SCHEMA: dict[str, Property] = {
     "name": Property(STRING, "The input's name.", required=True),
@@ -74,27 +75,6 @@ INPUTS = Property(LIST, "The inputs the config expects.",
                   item=Property(MAP, schema=INPUT_SCHEMA))
 OUTPUTS = Property(LIST, "The outputs the config produces.",
                    item=Property(MAP, schema=OUTPUT_SCHEMA))
-
-
-def is_uuid_like(value: Any) -> bool:
-    """Whether ``value`` is a UUID in any of its usual spellings (as oslo.utils checks)."""
-    if not isinstance(value, str):
-        return False
-    try:
-        parsed = uuid.UUID(value)
-    except (TypeError, ValueError, AttributeError):
-        return False
-    bare = value.lower().replace("urn:", "").replace("uuid:", "").strip("{}").replace("-", "")
-    return parsed.hex == bare
-
-
-def find_config(native: NativeStore, config_id: str) -> dict[str, Any] | None:
-    """The software config record with this id, of any config kind."""
-    for kind in CONFIG_KINDS:
-        found = native.get(kind, config_id)
-        if found is not None:
-            return found
-    return None
 
 
 class _ConfigBase(NativeResource):

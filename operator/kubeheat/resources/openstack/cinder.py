@@ -19,28 +19,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from kubeheat.resources._openstack import (
-    FinderConstraint,
-    OpenStackPlugin,
-    by_stack,
-    cloud_constraint,
-    connection,
-    custom,
-    delete_quietly,
-    failure,
-    get_or_none,
-    has_metadata,
-    is_not_found,
-    meta_value,
-    pick_existing,
-    sdk,
-    shared_listing,
-    tag_metadata,
-    user_metadata,
-    wait_for,
-)
 from kubeheat.resources.base import (
     BOOLEAN,
     INTEGER,
@@ -56,7 +36,31 @@ from kubeheat.resources.base import (
     ResourceFailure,
     register,
 )
+from kubeheat.resources.openstack._common import (
+    FinderConstraint,
+    ListedResource,
+    OpenStackResource,
+    by_stack,
+    cloud_constraint,
+    connection,
+    custom,
+    delete_quietly,
+    failure,
+    get_or_none,
+    has_metadata,
+    is_not_found,
+    meta_value,
+    replace_metadata,
+    sdk,
+    shared_listing,
+    tag_metadata,
+    user_metadata,
+    wait_for,
+)
 from kubeheat.template.constraints import RangeConstraint
+
+if TYPE_CHECKING:
+    from openstack.connection import Connection
 
 
 @cloud_constraint
@@ -108,11 +112,13 @@ async def _stack_volumes(ctx: ResourceContext) -> dict[str, Any]:
 
 
 @register
-class Volume(OpenStackPlugin):
-    batch_observe: ClassVar[bool] = True
+class Volume(ListedResource):
     type_name = "OS::Cinder::Volume"
     description = "A Cinder block storage volume."
-    service = "block_storage"
+    proxy = "block_storage"
+    entity = "volume"
+    listing = "volumes"
+    tagged = True
     properties = {
         "availability_zone": Property(STRING, "The availability zone in which the volume will "
                                       "be created."),
@@ -167,9 +173,6 @@ class Volume(OpenStackPlugin):
                                  "more than once.", BOOLEAN),
     }
 
-    def _name(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
-        return str(props.get("name") or ctx.data.get("name") or ctx.physical_name(255))
-
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
         conn = connection(ctx)
         name = self._name(ctx, props)
@@ -198,7 +201,7 @@ class Volume(OpenStackPlugin):
         volume = await sdk(ctx, conn.block_storage.create_volume, **attrs)
         return Created(str(volume.id), {"name": name})
 
-    async def _wait(self, ctx: ResourceContext, conn: Any, vid: str,
+    async def _wait(self, ctx: ResourceContext, conn: Connection, vid: str,
                     done: tuple[str, ...] = ("available",)) -> Any:
         return await wait_for(ctx, lambda: conn.block_storage.get_volume(vid), done=done,
                               failed=("error", "error_extending", "error_restoring"),
@@ -219,19 +222,16 @@ class Volume(OpenStackPlugin):
         assert vid is not None
         data = dict(ctx.data)
         if changed & {"name", "description"}:
-            name = str(new.get("name") or data.get("name") or ctx.physical_name(255))
+            name = self._name(ctx, new)
             await sdk(ctx, conn.block_storage.update_volume, vid, name=name,
                       description=new.get("description") or "")
             if not new.get("name"):
                 data["name"] = name
         if "metadata" in changed:
             volume = await sdk(ctx, conn.block_storage.get_volume, vid)
-            wanted = {k: meta_value(v) for k, v in (new.get("metadata") or {}).items()}
-            stale = [k for k in user_metadata(volume.metadata) if k not in wanted]
-            if stale:
-                await sdk(ctx, conn.block_storage.delete_volume_metadata, vid, stale)
-            await sdk(ctx, conn.block_storage.set_volume_metadata, vid,
-                      **{**wanted, **tag_metadata(ctx)})
+            await replace_metadata(ctx, vid, volume.metadata, new.get("metadata"),
+                                   conn.block_storage.delete_volume_metadata,
+                                   conn.block_storage.set_volume_metadata)
         if "volume_type" in changed and new.get("volume_type"):
             await sdk(ctx, conn.block_storage.retype_volume, vid, new["volume_type"],
                       migration_policy="on-demand")
@@ -249,29 +249,13 @@ class Volume(OpenStackPlugin):
             await sdk(ctx, conn.block_storage.set_volume_readonly, vid, bool(new["read_only"]))
         return data
 
-    async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
-        conn = connection(ctx)
-        volume = await get_or_none(ctx, conn.block_storage.get_volume, ctx.physical_id)
-        if volume is None:
-            return None
-        return self._observe(props, volume)
+    async def _stack_listing(self, ctx: ResourceContext) -> list[Any]:
+        """The stack's volumes listed once by their metadata (``kubeheat-stack-id``), shared
+        with the attachments' observation."""
+        return list((await _stack_volumes(ctx)).values())
 
-    @classmethod
-    async def read_many(cls, items: Sequence[tuple[ResourceContext, dict[str, Any]]]
-                        ) -> dict[str, Observed | None]:
-        """The stack's volumes listed once by their metadata (``kubeheat-stack-id``); a
-        volume the listing does not show is left to :meth:`read`."""
-        out: dict[str, Observed | None] = {}
-        plugin = cls()
-        for _, group in by_stack(items).items():
-            listed = await _stack_volumes(group[0][0])
-            for ctx, props in group:
-                volume = listed.get(str(ctx.physical_id))
-                if volume is not None:
-                    out[str(ctx.physical_id)] = plugin._observe(props, volume)
-        return out
-
-    def _observe(self, props: Mapping[str, Any], volume: Any) -> Observed | None:
+    async def _observation(self, ctx: ResourceContext, props: Mapping[str, Any], volume: Any,
+                           *, batch: bool = False) -> Observed | None:
         status = _volume_status(volume)
         if status == "deleting":
             return None
@@ -339,22 +323,25 @@ class Volume(OpenStackPlugin):
                        failed=("error_deleting",), what="volume", status_of=_volume_status,
                        gone_ok=True)
 
-    async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
-                            ) -> Created | None:
-        conn = connection(ctx)
-        query = json.dumps(tag_metadata(ctx))
-        volumes = await sdk(ctx, lambda: list(conn.block_storage.volumes(properties=query)))
-        found = pick_existing((v for v in volumes if has_metadata(v.metadata, ctx)
-                               and _volume_status(v) not in ("deleting", "deleted")), ctx)
-        return None if found is None else Created(str(found.id), {"name": found.name})
+    def _tag_filter(self, ctx: ResourceContext) -> dict[str, Any]:
+        return {"properties": json.dumps(tag_metadata(ctx))}
+
+    def _adoptable(self, ctx: ResourceContext, obj: Any) -> bool:
+        return has_metadata(obj.metadata, ctx) \
+            and _volume_status(obj) not in ("deleting", "deleted")
+
+    async def _adopt(self, ctx: ResourceContext, props: Mapping[str, Any], obj: Any
+                     ) -> Created:
+        return Created(str(obj.id), {"name": obj.name})
 
 
 @register
-class VolumeAttachment(OpenStackPlugin):
+class VolumeAttachment(OpenStackResource):
     batch_observe: ClassVar[bool] = True
     type_name = "OS::Cinder::VolumeAttachment"
     description = "Attaches a Cinder volume to a Nova server."
-    service = "compute"
+    proxy = "compute"
+    entity = "volume_attachment"
     properties = {
         "instance_uuid": Property(STRING, "The ID of the server to which the volume attaches.",
                                   required=True, update_allowed=True),
@@ -366,14 +353,15 @@ class VolumeAttachment(OpenStackPlugin):
     }
     attributes = {}
 
-    async def _attach(self, ctx: ResourceContext, conn: Any, props: Mapping[str, Any]) -> Any:
+    async def _attach(self, ctx: ResourceContext, conn: Connection, props: Mapping[str, Any]
+                      ) -> Any:
         attrs: dict[str, Any] = {}
         if props.get("mountpoint"):
             attrs["device"] = props["mountpoint"]
         return await sdk(ctx, conn.compute.create_volume_attachment, props["instance_uuid"],
                          volume=props["volume_id"], **attrs)
 
-    async def _wait_status(self, ctx: ResourceContext, conn: Any, vid: str,
+    async def _wait_status(self, ctx: ResourceContext, conn: Connection, vid: str,
                            status: str) -> Any:
         return await wait_for(ctx, lambda: conn.block_storage.get_volume(vid), done=(status,),
                               failed=("error", "error_attaching", "error_detaching"),
@@ -388,7 +376,7 @@ class VolumeAttachment(OpenStackPlugin):
         await self._wait_status(ctx, connection(ctx), str(props["volume_id"]), "in-use")
         return True
 
-    async def _detach(self, ctx: ResourceContext, conn: Any, server_id: str,
+    async def _detach(self, ctx: ResourceContext, conn: Connection, server_id: str,
                       volume_id: str) -> None:
         try:
             await ctx.call(conn.compute.delete_volume_attachment, server_id, volume_id,
@@ -410,15 +398,10 @@ class VolumeAttachment(OpenStackPlugin):
         return {"server_id": new["instance_uuid"]}
 
     async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
-        conn = connection(ctx)
         server_id, volume_id = str(props["instance_uuid"]), str(props["volume_id"])
-        try:
-            attachment = await ctx.call(conn.compute.get_volume_attachment, server_id,
-                                        volume_id)
-        except Exception as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        attachment = await get_or_none(ctx, self._call(ctx, "get"), server_id, volume_id)
+        if attachment is None:
+            return None
         observed: dict[str, Any] = {}
         if props.get("mountpoint"):
             observed["mountpoint"] = attachment.device

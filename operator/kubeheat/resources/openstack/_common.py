@@ -1,4 +1,6 @@
-"""What every OpenStack resource plugin shares: the connection, tags, waiting and errors.
+"""What every OpenStack resource plugin shares: the connection, errors, tags, waiting, per-cloud
+caches, the :class:`OpenStackResource` and :class:`ListedResource` bases, and the custom
+constraints answered by the cloud (:func:`cloud_constraints`).
 
 Plugins reach the cloud only through openstacksdk: ``ctx.cloud`` is an
 ``openstack.connection.Connection`` or a ``kubeheat.cloud.CloudSession`` (whose ``conn`` is
@@ -16,11 +18,13 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from kubeheat.resources.base import (
     TAG_RESOURCE,
     TAG_STACK_ID,
+    Created,
+    Observed,
     ResourceContext,
     ResourceFailure,
     ResourcePlugin,
@@ -33,6 +37,9 @@ from kubeheat.template.constraints import (
     CustomConstraintRef,
 )
 
+if TYPE_CHECKING:        # openstacksdk is imported only where a call needs it
+    from openstack.connection import Connection
+
 T = TypeVar("T")
 
 #: first and longest pause between status polls (seconds)
@@ -41,15 +48,21 @@ POLL_FIRST, POLL_MAX = 0.05, 2.0
 WAIT_HICCUPS = 5
 
 
-def connection(ctx: ResourceContext) -> Any:
+def as_connection(cloud: Any) -> Connection:
+    """The openstacksdk connection of ``cloud``: a ``Connection``, or a
+    ``kubeheat.cloud.CloudSession`` carrying one as ``conn``."""
+    conn: Connection = getattr(cloud, "conn", cloud)
+    return conn
+
+
+def connection(ctx: ResourceContext) -> Connection:
     """The openstacksdk connection of the stack; a clear failure when there is none."""
     cloud = ctx.cloud
     if cloud is None:
         raise ResourceFailure(
             f"{ctx.type} needs a cloud: configure one (clouds.yaml / OS_CLOUD), or run "
             "without one to use the embedded sandbox cloud")
-    # a kubeheat.cloud.CloudSession carries the connection as ``conn``
-    return getattr(cloud, "conn", cloud)
+    return as_connection(cloud)
 
 
 async def sdk(ctx: ResourceContext, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -323,22 +336,169 @@ def user_metadata(meta: Mapping[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (meta or {}).items() if k not in TAG_KEYS}
 
 
+async def replace_metadata(ctx: ResourceContext, ident: str, current: Mapping[str, Any] | None,
+                           wanted: Mapping[str, Any] | None, delete: Callable[..., Any],
+                           set_: Callable[..., Any]) -> None:
+    """Make an object's metadata the template's ``wanted`` (values as :func:`meta_value`) plus
+    this resource's tags: ``delete(ident, keys)`` the keys of ``current`` no longer wanted,
+    then ``set_(ident, **metadata)`` (Nova server and Cinder volume metadata)."""
+    values = {k: meta_value(v) for k, v in (wanted or {}).items()}
+    stale = [k for k in user_metadata(current) if k not in values]
+    if stale:
+        await sdk(ctx, delete, ident, stale)
+    await sdk(ctx, set_, ident, **{**values, **tag_metadata(ctx)})
+
+
 async def get_or_none(ctx: ResourceContext, fn: Callable[..., Any], *args: Any,
-                      **kwargs: Any) -> Any | None:
-    """A blocking SDK getter run off the loop; None when the cloud says it does not exist
-    (other errors are raised as they are)."""
+                      wrap_errors: bool = False, **kwargs: Any) -> Any | None:
+    """A blocking SDK getter run off the loop; None when the cloud says it does not exist.
+    Other errors are raised as they are, or with ``wrap_errors`` as :func:`failure` (the
+    cloud's message)."""
     try:
         return await ctx.call(fn, *args, **kwargs)
     except Exception as exc:
         if is_not_found(exc):
             return None
+        if wrap_errors:
+            raise failure(exc) from None
         raise
 
 
-class OpenStackPlugin(ResourcePlugin):
-    """Base of the OpenStack types; ``service`` names the openstacksdk proxy (for listings)."""
+# -- the base of the OpenStack types -------------------------------------------------------------
 
-    service: str = ""
+
+class OpenStackResource(ResourcePlugin):
+    """Base of the OpenStack types: one object of one openstacksdk proxy, reached by the SDK's
+    naming of its calls (``get_<entity>``, ``delete_<entity>``, the ``<listing>``).
+
+    The default handlers: :meth:`read` gets the object (gone: None) and reports what
+    :meth:`_observation` makes of it; :meth:`delete` deletes it (already gone is success);
+    :meth:`find_existing`, for a ``tagged`` type, lists the objects carrying this resource's
+    tags (:meth:`_candidates`) and adopts the first one :meth:`_adoptable` accepts and no
+    replacement excludes (:meth:`_adopt`), else what :meth:`_untagged` finds.
+    """
+
+    #: the openstacksdk proxy the type's calls go through (``network``, ``compute`` ...)
+    proxy: ClassVar[str] = ""
+    #: openstacksdk's name of the object in its calls (``get_<entity>``, ``delete_<entity>``)
+    entity: ClassVar[str] = ""
+    #: openstacksdk's listing of the objects (``networks``, ``servers`` ...); empty: none
+    listing: ClassVar[str] = ""
+    #: the object carries this resource's tags (as tags, metadata or properties), by which
+    #: :meth:`find_existing` finds it after a crash
+    tagged: ClassVar[bool] = False
+    #: a read failing otherwise than "not found" fails with the cloud's message
+    #: (:func:`failure`) instead of raising the SDK's error
+    wrap_read_errors: ClassVar[bool] = False
+    #: the longest generated name (:meth:`_name`) the cloud accepts
+    name_length: ClassVar[int] = 255
+
+    # -- SDK plumbing ------------------------------------------------------------------------
+    def _proxy(self, ctx: ResourceContext) -> Any:
+        """The openstacksdk proxy of the stack's cloud the type's calls go through."""
+        return getattr(connection(ctx), self.proxy)
+
+    def _call(self, ctx: ResourceContext, verb: str) -> Callable[..., Any]:
+        """The SDK call ``<verb>_<entity>`` (``get_network``, ``delete_server`` ...)."""
+        fn: Callable[..., Any] = getattr(self._proxy(ctx), f"{verb}_{self.entity}")
+        return fn
+
+    async def _fetch(self, ctx: ResourceContext) -> Any | None:
+        """The object, or None when it is gone (or was never made)."""
+        if ctx.physical_id is None:
+            return None
+        return await get_or_none(ctx, self._call(ctx, "get"), ctx.physical_id,
+                                 wrap_errors=self.wrap_read_errors)
+
+    async def _list(self, ctx: ResourceContext, **query: Any) -> list[Any]:
+        """The type's listing filtered by ``query``."""
+        lister = getattr(self._proxy(ctx), self.listing)
+        found: list[Any] = await sdk(ctx, lambda: list(lister(**query)))
+        return found
+
+    def _name(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
+        """The object's name: the template's, else the one generated when it was made."""
+        return str(props.get("name") or ctx.data.get("name")
+                   or ctx.physical_name(self.name_length))
+
+    # -- handlers ----------------------------------------------------------------------------
+    async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
+        obj = await self._fetch(ctx)
+        return None if obj is None else await self._observation(ctx, props, obj)
+
+    async def _observation(self, ctx: ResourceContext, props: Mapping[str, Any], obj: Any, *,
+                           batch: bool = False) -> Observed | None:
+        """What the cloud's ``obj`` says of the resource (None: as good as gone); ``batch``:
+        ``obj`` comes from a listing (:meth:`ListedResource.read_many`)."""
+        return Observed()
+
+    async def delete(self, ctx: ResourceContext, props: dict[str, Any]) -> None:
+        if ctx.physical_id is None:
+            return
+        await delete_quietly(ctx, self._call(ctx, "delete"), ctx.physical_id,
+                             ignore_missing=False)
+
+    async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
+                            ) -> Created | None:
+        if not self.tagged:
+            return None
+        found = pick_existing((obj for obj in await self._candidates(ctx, props)
+                               if self._adoptable(ctx, obj)), ctx)
+        if found is None:
+            found = await self._untagged(ctx, props)
+        return None if found is None else await self._adopt(ctx, props, found)
+
+    # -- adoption hooks ----------------------------------------------------------------------
+    def _tag_filter(self, ctx: ResourceContext) -> dict[str, Any]:
+        """The listing filter for this resource's tags."""
+        return {"tags": ",".join(tag_list(ctx))}
+
+    async def _candidates(self, ctx: ResourceContext, props: Mapping[str, Any]) -> list[Any]:
+        """The objects that may be this resource's: the listing by its tags."""
+        return await self._list(ctx, **self._tag_filter(ctx))
+
+    def _adoptable(self, ctx: ResourceContext, obj: Any) -> bool:
+        """Whether a candidate is this resource's object, alive."""
+        return True
+
+    async def _untagged(self, ctx: ResourceContext, props: Mapping[str, Any]) -> Any | None:
+        """This resource's object made by a create interrupted before it was tagged."""
+        return None
+
+    async def _adopt(self, ctx: ResourceContext, props: Mapping[str, Any], obj: Any
+                     ) -> Created:
+        """The found object as the create's result."""
+        return Created(str(obj.id))
+
+
+class ListedResource(OpenStackResource):
+    """An OpenStack type whose objects carry the stack's tag: :meth:`read_many` observes a
+    stack's resources of the type from one listing (:meth:`_stack_listing`) instead of one
+    read each."""
+
+    batch_observe: ClassVar[bool] = True
+
+    @classmethod
+    async def read_many(cls, items: Sequence[tuple[ResourceContext, dict[str, Any]]]
+                        ) -> dict[str, Observed | None]:
+        """One listing per stack by its tag; what it does not show (untagged, or gone) is
+        left to :meth:`read`."""
+        out: dict[str, Observed | None] = {}
+        if not (cls.tagged and cls.listing) or not items:
+            return out
+        plugin = cls()
+        for group in by_stack(items).values():
+            listed = {str(obj.id): obj for obj in await plugin._stack_listing(group[0][0])}
+            for ctx, props in group:
+                obj = listed.get(str(ctx.physical_id))
+                if obj is not None:
+                    out[str(ctx.physical_id)] = await plugin._observation(ctx, props, obj,
+                                                                          batch=True)
+        return out
+
+    async def _stack_listing(self, ctx: ResourceContext) -> list[Any]:
+        """The objects of ``ctx``'s stack (for :meth:`read_many`)."""
+        return await self._list(ctx, tags=f"{TAG_STACK_ID}={ctx.stack_id}")
 
 
 # -- custom constraints checked against the cloud ------------------------------------------------
@@ -370,7 +530,7 @@ class CloudConstraint(CustomConstraint):
         self._cache: dict[str, tuple[float, bool]] = {}
         self._lock = threading.Lock()
 
-    def lookup(self, conn: Any, value: str) -> bool:
+    def lookup(self, conn: Connection, value: str) -> bool:
         raise NotImplementedError
 
     def check(self, value: Any) -> None:
@@ -383,9 +543,8 @@ class CloudConstraint(CustomConstraint):
         if cached is not None and now - cached[0] < self.ttl:
             found = cached[1]
         else:
-            conn = getattr(self.cloud, "conn", self.cloud)
             try:
-                found = bool(self.lookup(conn, key))
+                found = bool(self.lookup(as_connection(self.cloud), key))
             except Exception as exc:
                 if not is_not_found(exc):
                     return
@@ -402,10 +561,21 @@ class FinderConstraint(CloudConstraint):
     ``"<proxy>.<method>"`` (``"compute.find_flavor"``)."""
 
     finder: str = ""
+    #: a name several objects carry counts as found (and is cached so); otherwise the value is
+    #: left unchecked, as for any error but "not found"
+    ambiguous_is_found: bool = False
 
-    def lookup(self, conn: Any, value: str) -> bool:
+    def lookup(self, conn: Connection, value: str) -> bool:
+        from openstack import exceptions
+
         proxy, method = self.finder.split(".", 1)
-        return getattr(getattr(conn, proxy), method)(value, ignore_missing=True) is not None
+        try:   # "not found" propagates: :meth:`CloudConstraint.check` says so
+            found = getattr(getattr(conn, proxy), method)(value, ignore_missing=False)
+        except exceptions.DuplicateResource:
+            if self.ambiguous_is_found:
+                return True          # it exists; which one is for the resource to say
+            raise
+        return found is not None
 
 
 def cloud_constraint(cls: type[CloudConstraint]) -> type[CloudConstraint]:

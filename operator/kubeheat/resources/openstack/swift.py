@@ -13,21 +13,9 @@ objects, or fail when it is not empty).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from kubeheat.resources._openstack import (
-    TAG_KEYS,
-    OpenStackPlugin,
-    connection,
-    delete_quietly,
-    failure,
-    get_or_none,
-    has_metadata,
-    is_not_found,
-    sdk,
-    tag_metadata,
-)
 from kubeheat.resources.base import (
     BOOLEAN,
     INTEGER,
@@ -41,6 +29,21 @@ from kubeheat.resources.base import (
     ResourceFailure,
     register,
 )
+from kubeheat.resources.openstack._common import (
+    TAG_KEYS,
+    OpenStackResource,
+    connection,
+    delete_quietly,
+    failure,
+    get_or_none,
+    has_metadata,
+    is_not_found,
+    sdk,
+    tag_metadata,
+)
+
+if TYPE_CHECKING:
+    from openstack.connection import Connection
 
 
 def _lower(meta: Mapping[str, Any] | None) -> dict[str, str]:
@@ -52,10 +55,11 @@ def _user_meta(meta: Mapping[str, Any] | None) -> dict[str, str]:
 
 
 @register
-class Container(OpenStackPlugin):
+class Container(OpenStackResource):
     type_name = "OS::Swift::Container"
     description = "A Swift object storage container."
-    service = "object_store"
+    proxy = "object_store"
+    entity = "container"
     properties = {
         "name": Property(STRING, "Name for container. If not specified, a unique name will be "
                          "generated."),
@@ -84,9 +88,6 @@ class Container(OpenStackPlugin):
         "BytesUsed": Attribute("The number of bytes stored in the container.", INTEGER),
         "HeadContainer": Attribute("A map containing all headers for the container.", MAP),
     }
-
-    def _name(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
-        return str(props.get("name") or ctx.data.get("name") or ctx.physical_name(255))
 
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
         conn = connection(ctx)
@@ -138,11 +139,13 @@ class Container(OpenStackPlugin):
                 await sdk(ctx, conn.object_store.set_account_metadata, **after)
         return None
 
-    async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
-        conn = connection(ctx)
-        head = await get_or_none(ctx, conn.object_store.get_container_metadata, ctx.physical_id)
-        if head is None:
-            return None
+    async def _fetch(self, ctx: ResourceContext) -> Any | None:
+        """The container's metadata (a HEAD)."""
+        return await get_or_none(ctx, self._proxy(ctx).get_container_metadata,
+                                 ctx.physical_id)
+
+    async def _observation(self, ctx: ResourceContext, props: Mapping[str, Any], head: Any,
+                           *, batch: bool = False) -> Observed:
         meta = _user_meta(head.metadata)
         wanted = props.get("X-Container-Meta") or {}
         observed: dict[str, Any] = {
@@ -152,9 +155,9 @@ class Container(OpenStackPlugin):
             "X-Container-Write": head.write_ACL or None
             if props.get("X-Container-Write") is None else head.write_ACL,
         }
-        return Observed(properties=observed, attributes=self._attrs(conn, head))
+        return Observed(properties=observed, attributes=self._attrs(connection(ctx), head))
 
-    def _attrs(self, conn: Any, head: Any) -> dict[str, Any]:
+    def _attrs(self, conn: Connection, head: Any) -> dict[str, Any]:
         endpoint = str(conn.object_store.get_endpoint()).rstrip("/")
         parsed = urlparse(endpoint)
         headers = {k: v for k, v in dict(getattr(head, "_last_headers", None) or {}).items()}

@@ -10,23 +10,9 @@ by which the image is found after a crash.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
 
-from kubeheat.resources._openstack import (
-    FinderConstraint,
-    OpenStackPlugin,
-    cloud_constraint,
-    connection,
-    delete_quietly,
-    failure,
-    get_or_none,
-    has_metadata,
-    is_not_found,
-    pick_existing,
-    sdk,
-    tag_metadata,
-    wait_for,
-)
 from kubeheat.resources.base import (
     BOOLEAN,
     INTEGER,
@@ -39,11 +25,27 @@ from kubeheat.resources.base import (
     ResourceContext,
     register,
 )
+from kubeheat.resources.openstack._common import (
+    FinderConstraint,
+    OpenStackResource,
+    cloud_constraint,
+    connection,
+    failure,
+    get_or_none,
+    has_metadata,
+    is_not_found,
+    sdk,
+    tag_metadata,
+    wait_for,
+)
 from kubeheat.template.constraints import (
     AllowedPatternConstraint,
     AllowedValuesConstraint,
     RangeConstraint,
 )
+
+if TYPE_CHECKING:
+    from openstack.image.v2._proxy import Proxy as ImageProxy
 
 _UUID = ("^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}"
          "-([0-9a-fA-F]){12}$")
@@ -67,10 +69,13 @@ def _props_of(image: Any) -> dict[str, Any]:
 
 
 @register
-class WebImage(OpenStackPlugin):
+class WebImage(OpenStackResource):
     type_name = "OS::Glance::WebImage"
     description = "A Glance image whose data Glance downloads from a URL (web-download import)."
-    service = "image"
+    proxy = "image"
+    entity = "image"
+    listing = "images"
+    tagged = True
     properties = {
         "name": Property(STRING, "Name for the image. The name of an image is not unique to a "
                          "Image Service node."),
@@ -121,12 +126,16 @@ class WebImage(OpenStackPlugin):
         "size": Attribute("The size of the image data in bytes.", INTEGER),
     }
 
+    def _proxy(self, ctx: ResourceContext) -> ImageProxy:
+        """Glance v2's proxy (the web-download import and tags are v2 calls)."""
+        return cast("ImageProxy", connection(ctx).image)
+
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
         from openstack.image.v2.image import Image
 
-        conn = connection(ctx)
+        images = self._proxy(ctx)
         attrs: dict[str, Any] = {
-            "name": props.get("name") or ctx.physical_name(255),
+            "name": self._name(ctx, props),
             "disk_format": props["disk_format"], "container_format": props["container_format"],
             "min_disk": props["min_disk"], "min_ram": props["min_ram"],
             "is_protected": bool(props["protected"]), "tags": list(props.get("tags") or []),
@@ -138,49 +147,47 @@ class WebImage(OpenStackPlugin):
                 attrs[key] = props[key]
         image = Image.new(**attrs)
         image.properties = tag_metadata(ctx)
-        image = await sdk(ctx, image.create, conn.image)
+        image = await sdk(ctx, image.create, images)
         return Created(str(image.id))
 
     async def check_create_complete(self, ctx: ResourceContext, props: dict[str, Any]) -> bool:
-        conn = connection(ctx)
+        images = self._proxy(ctx)
         iid = ctx.physical_id
+        assert iid is not None
         # the import starts here, so a create interrupted before it is completed on adoption
-        image = await sdk(ctx, conn.image.get_image, iid)
+        image = await sdk(ctx, images.get_image, iid)
         if image.status == "queued":
             try:
-                await ctx.call(conn.image.import_image, image, method="web-download",
+                await ctx.call(images.import_image, image, method="web-download",
                                uri=props["location"])
             except Exception as exc:
                 if getattr(exc, "status_code", None) != 409:
                     raise failure(exc) from None
-        image = await wait_for(ctx, lambda: conn.image.get_image(iid), done=("active",),
+        image = await wait_for(ctx, lambda: images.get_image(iid), done=("active",),
                                failed=("killed", "deleted", "deactivated"), what="image")
         return image is not None
 
     async def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any],
                      changed: frozenset[str]) -> dict[str, Any] | None:
-        conn = connection(ctx)
+        images = self._proxy(ctx)
         iid = ctx.physical_id
         if "tags" in changed:
             before, after = set(old.get("tags") or ()), set(new.get("tags") or ())
             for tag in sorted(after - before):
-                await sdk(ctx, conn.image.add_tag, iid, tag)
+                await sdk(ctx, images.add_tag, iid, tag)
             for tag in sorted(before - after):
                 try:
-                    await ctx.call(conn.image.remove_tag, iid, tag)
+                    await ctx.call(images.remove_tag, iid, tag)
                 except Exception as exc:
                     if not is_not_found(exc):
                         raise
         patch = {k: new.get(k) for k in _PLAIN if k in changed and new.get(k) is not None}
         if patch:
-            await sdk(ctx, conn.image.update_image, iid, **patch)
+            await sdk(ctx, images.update_image, iid, **patch)
         return None
 
-    async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
-        conn = connection(ctx)
-        image = await get_or_none(ctx, conn.image.get_image, ctx.physical_id)
-        if image is None:
-            return None
+    async def _observation(self, ctx: ResourceContext, props: Mapping[str, Any], image: Any,
+                           *, batch: bool = False) -> Observed | None:
         status = str(image.status or "")
         if status in ("deleted", "pending_delete"):
             return None
@@ -201,29 +208,19 @@ class WebImage(OpenStackPlugin):
 
     async def attribute_values(self, ctx: ResourceContext, props: dict[str, Any]
                                ) -> dict[str, Any]:
-        conn = connection(ctx)
-        return self._attrs(await sdk(ctx, conn.image.get_image, ctx.physical_id))
+        images = self._proxy(ctx)
+        return self._attrs(await sdk(ctx, images.get_image, ctx.physical_id))
 
-    async def delete(self, ctx: ResourceContext, props: dict[str, Any]) -> None:
-        conn = connection(ctx)
-        if ctx.physical_id is not None:
-            await delete_quietly(ctx, conn.image.delete_image, ctx.physical_id,
-                                 ignore_missing=False)
-
-    async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
-                            ) -> Created | None:
-        conn = connection(ctx)
+    async def _candidates(self, ctx: ResourceContext, props: Mapping[str, Any]) -> list[Any]:
+        """The image of the template's ``id``, else every image."""
         if props.get("id"):
-            image = await get_or_none(ctx, conn.image.get_image, props["id"])
-            if image is None:
-                return None
-            candidates = [image]
-        else:
-            candidates = await sdk(ctx, lambda: list(conn.image.images()))
-        mine = [i for i in candidates if has_metadata(_props_of(i), ctx)
-                and i.status not in ("deleted", "pending_delete", "killed")]
-        found = pick_existing(mine, ctx)
-        return None if found is None else Created(str(found.id))
+            image = await get_or_none(ctx, self._call(ctx, "get"), props["id"])
+            return [] if image is None else [image]
+        return await self._list(ctx)
+
+    def _adoptable(self, ctx: ResourceContext, obj: Any) -> bool:
+        return has_metadata(_props_of(obj), ctx) \
+            and obj.status not in ("deleted", "pending_delete", "killed")
 
 
 __all__ = ["ImageConstraint", "WebImage"]
