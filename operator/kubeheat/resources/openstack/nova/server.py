@@ -90,6 +90,30 @@ def _first_address(addresses: Mapping[str, Any]) -> str:
     return ""
 
 
+def _network_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]
+                     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The ``networks`` entries removed and added between ``old`` and ``new`` (an entry is
+    its set values; one present in both, as often as in both, is neither)."""
+    def key(entry: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+        return tuple(sorted((k, v) for k, v in entry.items() if v is not None))
+
+    kept = [key(e) for e in new]
+    removed: list[dict[str, Any]] = []
+    for entry in old:
+        if key(entry) in kept:
+            kept.remove(key(entry))
+        else:
+            removed.append(entry)
+    remaining = [key(e) for e in old]
+    added: list[dict[str, Any]] = []
+    for entry in new:
+        if key(entry) in remaining:
+            remaining.remove(key(entry))
+        else:
+            added.append(entry)
+    return removed, added
+
+
 @register
 class Server(ListedResource):
     type_name = "OS::Nova::Server"
@@ -378,46 +402,9 @@ class Server(ListedResource):
                                old: list[dict[str, Any]], new: list[dict[str, Any]]) -> None:
         """Detach the interfaces of entries gone from ``networks`` and attach the new ones
         (entries present in both are left alone)."""
-        def key(entry: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
-            return tuple(sorted((k, v) for k, v in entry.items() if v is not None))
-
-        kept = [key(e) for e in new]
-        removed: list[dict[str, Any]] = []
-        for entry in old:
-            if key(entry) in kept:
-                kept.remove(key(entry))
-            else:
-                removed.append(entry)
-        remaining = [key(e) for e in old]
-        added: list[dict[str, Any]] = []
-        for entry in new:
-            if key(entry) in remaining:
-                remaining.remove(key(entry))
-            else:
-                added.append(entry)
+        removed, added = _network_changes(old, new)
         if removed:
-            interfaces = await sdk(ctx, lambda: list(conn.compute.server_interfaces(sid)))
-            detached: list[str] = []
-            for entry in removed:
-                port_id = entry.get("port")
-                if not port_id:
-                    (nic,) = await nics(ctx, conn, [entry])
-                    for iface in interfaces:
-                        ips = [ip.get("ip_address") for ip in iface.fixed_ips or ()]
-                        if iface.port_id not in detached and iface.net_id == nic["uuid"] \
-                                and (not entry.get("fixed_ip") or entry["fixed_ip"] in ips):
-                            port_id = iface.port_id
-                            break
-                if not port_id:
-                    continue             # already gone
-                detached.append(port_id)
-                try:
-                    await ctx.call(conn.compute.delete_server_interface, port_id,
-                                   server=sid, ignore_missing=False)
-                except Exception as exc:
-                    if not is_not_found(exc):
-                        raise failure(exc) from None
-            await self._wait_detached(ctx, conn, sid, detached)
+            await self._detach(ctx, conn, sid, removed)
         for nic in await nics(ctx, conn, added) if added else []:
             attrs: dict[str, Any] = {}
             if nic.get("port"):
@@ -429,6 +416,32 @@ class Server(ListedResource):
             if nic.get("tag"):
                 attrs["tag"] = nic["tag"]
             await sdk(ctx, conn.compute.create_server_interface, sid, **attrs)
+
+    async def _detach(self, ctx: ResourceContext, conn: Connection, sid: str,
+                      removed: list[dict[str, Any]]) -> None:
+        """Detach the interface behind each removed ``networks`` entry (its port, or the
+        interface on its network and fixed IP) and wait until they are gone."""
+        interfaces = await sdk(ctx, lambda: list(conn.compute.server_interfaces(sid)))
+        detached: list[str] = []
+        for entry in removed:
+            port_id = entry.get("port")
+            if not port_id:
+                (nic,) = await nics(ctx, conn, [entry])
+                port_id = next(
+                    (iface.port_id for iface in interfaces
+                     if iface.port_id not in detached and iface.net_id == nic["uuid"]
+                     and (not entry.get("fixed_ip") or entry["fixed_ip"] in
+                          [ip.get("ip_address") for ip in iface.fixed_ips or ()])), None)
+            if not port_id:
+                continue             # already gone
+            detached.append(port_id)
+            try:
+                await ctx.call(conn.compute.delete_server_interface, port_id,
+                               server=sid, ignore_missing=False)
+            except Exception as exc:
+                if not is_not_found(exc):
+                    raise failure(exc) from None
+        await self._wait_detached(ctx, conn, sid, detached)
 
     async def _wait_detached(self, ctx: ResourceContext, conn: Connection, sid: str,
                              ports: list[str]) -> None:
