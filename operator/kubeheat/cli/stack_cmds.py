@@ -26,12 +26,12 @@ from kubeheat.cli.cloudopt import LazyCloud, add_cloud_arguments
 from kubeheat.cli.files import collect_files
 from kubeheat.cli.output import error, render, table
 from kubeheat.cli.validate import (
+    CLI_MIN_PARTIAL,
     Inputs,
     UsageError,
     add_template_arguments,
-    hidden_values,
     parse_parameters,
-    redact,
+    redactor,
 )
 from kubeheat.engine.events import Event, ListEventSink
 from kubeheat.engine.executor import Engine, EngineError, StackRequest
@@ -49,6 +49,7 @@ from kubeheat.template.constraints import MASK
 from kubeheat.template.environment import parse_environment
 from kubeheat.template.errors import KubeheatError
 from kubeheat.template.loader import load_mapping
+from kubeheat.template.secrets import Redactor, values_of
 from kubeheat.template.stack import Template
 
 RUN_FORMATS = ("json", "table")
@@ -198,15 +199,8 @@ def _summary(state: StackState) -> dict[str, Any]:
     }
 
 
-def _masked(data: Any, secrets: list[str]) -> Any:
-    """``data`` with every hidden value masked (outputs may echo hidden parameters)."""
-    if not secrets:
-        return data
-    return json.loads(redact(json.dumps(data, default=str), secrets))
-
-
-def _hidden_values(state: StackState) -> list[str]:
-    """Values of the stack's hidden parameters: given ones and the templates' defaults."""
+def _redactor(state: StackState) -> Redactor:
+    """What masks the stack's hidden values: given ones and the templates' defaults."""
     try:
         template = Template.load(state.template, files=state.files)
     except KubeheatError:
@@ -215,10 +209,13 @@ def _hidden_values(state: StackState) -> list[str]:
     if template is not None:
         with contextlib.suppress(KubeheatError):
             inputs.environments = [parse_environment(state.environment)]
-        return hidden_values(inputs)
-    values = [str(v) for k, v in state.parameters.items() if k in state.hidden and v not in
-              (None, "")]
-    return sorted(set(values), key=lambda v: (-len(v), v))
+        return redactor(inputs)
+    return Redactor(values_of(state.hidden, [state.parameters]), min_partial=CLI_MIN_PARTIAL)
+
+
+def _given(params: dict[str, Any]) -> Redactor:
+    """Masks every parameter value given (when the template cannot tell which are hidden)."""
+    return Redactor([str(v) for v in params.values() if v], min_partial=CLI_MIN_PARTIAL)
 
 
 def _print_summary(summary: dict[str, Any], fmt: str, out: TextIO) -> None:
@@ -240,15 +237,15 @@ class Progress:
     """Shows resource status changes as they happen: plain lines, or a live table on a
     terminal."""
 
-    def __init__(self, stream: TextIO, secrets: list[str]) -> None:
+    def __init__(self, stream: TextIO, redact: Redactor) -> None:
         self.stream = stream
         self.live = stream.isatty()
-        self.secrets = secrets
+        self.redact = redact
         self.rows: dict[str, list[str]] = {}
         self.drawn = 0
 
     def __call__(self, event: Event) -> None:
-        reason = redact(event.resource_status_reason, self.secrets)
+        reason = self.redact.text(event.resource_status_reason)
         if not self.live:
             self.stream.write(f"{event.event_time} [{event.resource_name}]: "
                               f"{event.resource_action}_{event.resource_status}  {reason}\n")
@@ -368,7 +365,7 @@ def run_cmd(args: argparse.Namespace) -> int:
     try:
         request, template = _request(args, params)
     except KubeheatError as exc:
-        error(redact(str(exc), [str(v) for v in params.values() if v]))
+        error(_given(params).text(str(exc)))
         return 2
     request.timeout_minutes = args.timeout
     request.disable_rollback = args.disable_rollback
@@ -376,8 +373,8 @@ def run_cmd(args: argparse.Namespace) -> int:
     with contextlib.suppress(KubeheatError):
         inputs.environments = [parse_environment(text, name=str(path)) for path, text in
                                zip(args.environment, request.environments, strict=True)]
-    secrets = hidden_values(inputs)
-    progress = Progress(sys.stderr, secrets)
+    redact = redactor(inputs)
+    progress = Progress(sys.stderr, redact)
     session.events = _ProgressSink(progress)
     try:
         with _lock(args.state):
@@ -386,14 +383,14 @@ def run_cmd(args: argparse.Namespace) -> int:
         error(str(exc))
         return 2
     except EngineError as exc:
-        error(redact(str(exc), secrets))
+        error(redact.text(str(exc)))
         return 1
     except KubeheatError as exc:
-        error(redact(str(exc), secrets))
+        error(redact.text(str(exc)))
         return 2
     finally:
         session.close()
-    summary = _masked(_summary(state), secrets)
+    summary = redact.data(_summary(state))
     _print_summary(summary, args.format, sys.stdout)
     return _exit_code(state)
 
@@ -445,7 +442,7 @@ def plan_cmd(args: argparse.Namespace) -> int:
             engine.close()
             session.close()
     except KubeheatError as exc:
-        error(redact(str(exc), [str(v) for v in params.values() if v]))
+        error(_given(params).text(str(exc)))
         return 2
     data = result.to_dict()
     text = result.table()
@@ -460,8 +457,8 @@ def delete_cmd(args: argparse.Namespace) -> int:
         error(str(exc))
         return 2
     before = session.store.load(root)
-    secrets = _hidden_values(before) if before is not None else []
-    session.events = _ProgressSink(Progress(sys.stderr, secrets))
+    redact = _redactor(before) if before is not None else Redactor()
+    session.events = _ProgressSink(Progress(sys.stderr, redact))
 
     async def go() -> StackState:
         engine = session.engine()
@@ -478,7 +475,7 @@ def delete_cmd(args: argparse.Namespace) -> int:
         return 1
     finally:
         session.close()
-    _print_summary(_masked(_summary(state), secrets), args.format, sys.stdout)
+    _print_summary(redact.data(_summary(state)), args.format, sys.stdout)
     return _exit_code(state)
 
 
@@ -489,11 +486,11 @@ def events_cmd(args: argparse.Namespace) -> int:
         error(str(exc))
         return 2
     state = session.store.load(root)
-    secrets = _hidden_values(state) if state is not None else []
+    redact = _redactor(state) if state is not None else Redactor()
     assert session.file is not None
     events = [e for e in session.file.extra(EVENTS_SECTION) or []
               if args.resource in (None, e.get("resource_name"))]
-    events = _masked(events, secrets)
+    events = redact.data(events)
     rows = [[e["event_time"], e["resource_name"],
              f"{e['resource_action']}_{e['resource_status']}", e["resource_status_reason"]]
             for e in events]
@@ -516,8 +513,7 @@ def output_show_cmd(args: argparse.Namespace) -> int:
     state = _recorded(args)
     if state is None:
         return 2
-    secrets = _hidden_values(state)
-    outputs = _masked(dict(state.outputs), secrets)
+    outputs = _redactor(state).data(dict(state.outputs))
     errors = dict(state.output_errors)
     if args.name is not None:
         if args.name not in outputs and args.name not in errors:

@@ -13,7 +13,7 @@ masked in error messages too (they may quote values computed from parameters).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,11 +31,13 @@ from kubeheat.template.environment import (
 )
 from kubeheat.template.errors import KubeheatError
 from kubeheat.template.parameters import format_parameter_groups, format_validate_parameters
+from kubeheat.template.secrets import Redactor, hidden_parameter_names, hidden_values
 from kubeheat.template.stack import StackDefinition, Template
-from kubeheat.template.versions import VERSION_KEYS
 
 #: the sections of Heat's user environment (``Environment.user_env_as_dict``), in its order
 ENVIRONMENT_SECTIONS = (RESOURCE_REGISTRY, PARAMETERS, PARAMETER_DEFAULTS, "event_sinks")
+#: the CLI masks a hidden value wherever it occurs, however short (see :class:`Redactor`)
+CLI_MIN_PARTIAL = 1
 
 
 class UsageError(Exception):
@@ -118,56 +120,14 @@ def load(args: argparse.Namespace) -> tuple[Template, Environment | None, dict[s
     return inputs.template, inputs.environment, inputs.params
 
 
-def hidden_parameter_names(template: Template) -> set[str]:
-    """The hidden parameters of ``template`` and of every template in its files map (provider
-    templates: ``parameter_defaults`` reach their parameters too)."""
-    hidden = {name for name, s in template.parameter_schemas.items() if s.hidden}
-    for text in template.files.values():
-        if not any(key in text for key in VERSION_KEYS):
-            continue
-        try:
-            nested = Template.load(text, limits=template.limits)
-        except KubeheatError:
-            continue
-        hidden |= {name for name, s in nested.parameter_schemas.items() if s.hidden}
-    return hidden
-
-
-def hidden_values(inputs: Inputs) -> list[str]:
-    """Every value given to a hidden parameter (command line, environments, defaults), as text,
-    longest first: what an error message must never show."""
+def redactor(inputs: Inputs) -> Redactor:
+    """What masks the hidden values of ``inputs`` in what the CLI prints: every value given to
+    a hidden parameter (command line, environments, defaults), wherever it occurs."""
     if inputs.template is None:
-        return []
-    hidden = hidden_parameter_names(inputs.template)
+        return Redactor(min_partial=CLI_MIN_PARTIAL)
     envs = [*inputs.environments, *([inputs.environment] if inputs.environment else [])]
-    sources: list[Mapping[str, Any]] = [inputs.params]
-    for env in envs:
-        sources += [env.parameters, env.parameter_defaults]
-    found: set[str] = set()
-    for name in hidden:
-        values = [source[name] for source in sources if name in source]
-        schema = inputs.template.parameter_schemas.get(name)
-        if schema is not None and schema.has_default:
-            values.append(schema.default)
-        for value in values:
-            items = value if isinstance(value, list) else [value]
-            for item in (value, *items):
-                if isinstance(item, str):
-                    text = item
-                elif isinstance(item, int | float) and not isinstance(item, bool):
-                    text = str(item)
-                else:
-                    continue
-                if text:
-                    found.add(text)
-    return sorted(found, key=lambda v: (-len(v), v))
-
-
-def redact(message: str, secrets: Iterable[str]) -> str:
-    """``message`` with every occurrence of each secret replaced by ``******``."""
-    for secret in secrets:
-        message = message.replace(secret, MASK)
-    return message
+    return Redactor(hidden_values(inputs.template, inputs.params, envs),
+                    min_partial=CLI_MIN_PARTIAL)
 
 
 def environment_result(environment: Environment | None, params: Mapping[str, Any],
@@ -213,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
         defn = inputs.template.define(inputs.params, inputs.environment, strict=False)
     except KubeheatError as exc:
         # Messages may quote values computed from parameters: mask the hidden ones.
-        error(redact(str(exc), hidden_values(inputs)))
+        error(redactor(inputs).text(str(exc)))
         return 1
     print(render(validate_result(defn, inputs.params), args.format), end="")
     return 0
