@@ -10,9 +10,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-import kubeheat.cli.operator_cmd as operator_cmd
 from kubeheat import __version__
-from kubeheat.cli import docs_cmd, resource_types, sandbox_cmd, stack_cmds, template_cmds, validate
+
+# Each command module only defines its parser and imports what the command uses when its
+# handler runs: building the parser (every command, for ``--help``) costs no template, engine,
+# cloud or operator imports. tests/test_cli_startup.py holds that.
+from kubeheat.cli import (
+    docs_cmd,
+    operator_cmd,
+    resource_types,
+    sandbox_cmd,
+    stack_cmds,
+    template_cmds,
+    validate,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

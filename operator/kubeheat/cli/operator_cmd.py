@@ -7,8 +7,6 @@ import argparse
 import sys
 from typing import Any
 
-import yaml
-
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -64,6 +62,8 @@ def crd_cmd(args: argparse.Namespace) -> int:
 
 
 def rbac_cmd(args: argparse.Namespace) -> int:
+    import yaml
+
     from kubeheat.controller.rbac import CLUSTER_ROLE_NAME, cluster_role
 
     sys.stdout.write(yaml.safe_dump(cluster_role(args.name or CLUSTER_ROLE_NAME),

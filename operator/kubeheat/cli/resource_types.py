@@ -4,10 +4,12 @@ engine knows, and each one's schema as generated from its plugin (the one source
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeheat.cli.output import FORMATS, error, render, table
-from kubeheat.resources.base import PluginRegistry, load_builtin_plugins
+
+if TYPE_CHECKING:
+    from kubeheat.resources.base import PluginRegistry
 
 
 def add_parser(subparsers: Any) -> None:
@@ -35,6 +37,8 @@ register = add_parser
 
 
 def registry() -> PluginRegistry:
+    from kubeheat.resources.base import load_builtin_plugins
+
     return load_builtin_plugins()
 
 

@@ -4,11 +4,12 @@ from the same version tables the parser uses."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeheat.cli.output import FORMATS, error, render, table
-from kubeheat.template import versions
-from kubeheat.template.versions import VersionSpec
+
+if TYPE_CHECKING:
+    from kubeheat.template.versions import VersionSpec
 
 
 def register(sub: Any) -> None:
@@ -28,6 +29,8 @@ def register(sub: Any) -> None:
 
 
 def find_version(value: str) -> VersionSpec | None:
+    from kubeheat.template import versions
+
     for key in versions.VERSION_KEYS:
         spec = versions.lookup(key, value)
         if spec is not None:
@@ -36,6 +39,8 @@ def find_version(value: str) -> VersionSpec | None:
 
 
 def run_versions(args: argparse.Namespace) -> int:
+    from kubeheat.template import versions
+
     specs = versions.all_versions()
     data: list[dict[str, object]] = [
         {"version": f"{s.key}.{s.version}", "type": s.family, "aliases": list(s.aliases)}
@@ -52,6 +57,8 @@ def function_rows(spec: VersionSpec, conditions: bool) -> list[dict[str, str]]:
 
 
 def run_functions(args: argparse.Namespace) -> int:
+    from kubeheat.template import versions
+
     spec = find_version(args.template_version)
     if spec is None:
         known = ", ".join(f"{s.version}" + (f" ({', '.join(s.aliases)})" if s.aliases else "")

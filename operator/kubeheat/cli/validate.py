@@ -14,46 +14,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubeheat.cli.files import collect_files
+from kubeheat.cli.args import UsageError, add_template_arguments, parse_parameters
 from kubeheat.cli.output import FORMATS, error, render
-from kubeheat.template.constraints import MASK
-from kubeheat.template.environment import (
-    PARAMETER_DEFAULTS,
-    PARAMETERS,
-    RESOURCE_REGISTRY,
-    Environment,
-    merge_environments,
-    parse_environment,
-)
-from kubeheat.template.errors import KubeheatError
-from kubeheat.template.parameters import format_parameter_groups, format_validate_parameters
-from kubeheat.template.secrets import Redactor, hidden_parameter_names, hidden_values
-from kubeheat.template.stack import StackDefinition, Template
 
-#: the sections of Heat's user environment (``Environment.user_env_as_dict``), in its order
-ENVIRONMENT_SECTIONS = (RESOURCE_REGISTRY, PARAMETERS, PARAMETER_DEFAULTS, "event_sinks")
-#: the CLI masks a hidden value wherever it occurs, however short (see :class:`Redactor`)
-CLI_MIN_PARTIAL = 1
-
-
-class UsageError(Exception):
-    """A command-line argument is malformed (exit status 2)."""
-
-
-def add_template_arguments(parser: argparse.ArgumentParser) -> None:
-    """The inputs shared by validate, plan and run."""
-    parser.add_argument("-t", "--template", required=True, type=Path,
-                        help="path of the HOT or CloudFormation template (YAML or JSON)")
-    parser.add_argument("-e", "--environment", action="append", default=[], type=Path,
-                        metavar="ENV", help="environment file; repeat to merge several in order")
-    parser.add_argument("-P", "--parameter", action="append", default=[], metavar="KEY=VALUE",
-                        help="parameter value; repeatable")
-    parser.add_argument("--parameter-file", action="append", default=[], metavar="KEY=PATH",
-                        help="parameter whose value is the content of a file; repeatable")
+if TYPE_CHECKING:
+    from kubeheat.template.environment import Environment
+    from kubeheat.template.stack import StackDefinition
 
 
 def register(sub: Any) -> None:
@@ -66,86 +34,39 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
-def parse_parameters(args: argparse.Namespace) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for item in args.parameter:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f'-P expects KEY=VALUE, got "{item.split("=")[0]}..."'
-                             if "=" in item else f'-P expects KEY=VALUE, got "{item}"')
-        values[key] = value
-    for item in args.parameter_file:
-        key, sep, path = item.partition("=")
-        if not sep or not key or not path:
-            raise UsageError(f'--parameter-file expects KEY=PATH, got "{item}"')
-        try:
-            values[key] = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f'--parameter-file {key}: cannot read "{path}": {exc}') from None
-    return values
-
-
-@dataclass
-class Inputs:
-    """What the command line names, filled in as it is read (so that an error half-way can
-    still be reported without revealing hidden values)."""
-
-    params: dict[str, Any]
-    environments: list[Environment] = field(default_factory=list)
-    template: Template | None = None
-    environment: Environment | None = None
-
-
-def read_inputs(args: argparse.Namespace, inputs: Inputs) -> None:
-    """Read the template, the environment files and every file they refer to into ``inputs``;
-    environment files are merged with the parameter types the template declares."""
-    bundle = collect_files(args.template, args.environment)
-    for path, text in zip(args.environment, bundle.environment_texts, strict=True):
-        inputs.environments.append(parse_environment(text, name=str(path)))
-    template = Template.load(bundle.template_text, files=bundle.files)
-    inputs.template = template
-    param_types = {name: s.type for name, s in template.parameter_schemas.items()}
-    if inputs.environments:
-        inputs.environment = merge_environments(inputs.environments, param_types)
-
-
-def load(args: argparse.Namespace) -> tuple[Template, Environment | None, dict[str, Any]]:
-    """Read the template, environments and files; returns (template, environment, params).
-
-    Parameter values from the command line are read first, so a malformed ``-P`` is a usage
-    error whatever the files hold."""
-    inputs = Inputs(parse_parameters(args))
-    read_inputs(args, inputs)
-    assert inputs.template is not None
-    return inputs.template, inputs.environment, inputs.params
-
-
-def redactor(inputs: Inputs) -> Redactor:
-    """What masks the hidden values of ``inputs`` in what the CLI prints: every value given to
-    a hidden parameter (command line, environments, defaults), wherever it occurs."""
-    if inputs.template is None:
-        return Redactor(min_partial=CLI_MIN_PARTIAL)
-    envs = [*inputs.environments, *([inputs.environment] if inputs.environment else [])]
-    return Redactor(hidden_values(inputs.template, inputs.params, envs),
-                    min_partial=CLI_MIN_PARTIAL)
-
-
 def environment_result(environment: Environment | None, params: Mapping[str, Any],
                        hidden: set[str]) -> dict[str, Any]:
     """The ``Environment`` of the result: Heat's user environment sections of the merged
     environment, the command-line values added to its ``parameters``, hidden values masked."""
+    from kubeheat.template.environment import (
+        EVENT_SINKS,
+        PARAMETER_DEFAULTS,
+        PARAMETERS,
+        RESOURCE_REGISTRY,
+        Environment,
+    )
+    from kubeheat.template.secrets import MASK
+
+    # the sections of Heat's user environment (``Environment.user_env_as_dict``), in its order
+    sections = (RESOURCE_REGISTRY, PARAMETERS, PARAMETER_DEFAULTS, EVENT_SINKS)
     env = (environment or Environment()).as_dict()
     env[PARAMETERS] = {**env[PARAMETERS], **params}
     env[RESOURCE_REGISTRY].setdefault("resources", {})
     for section in (PARAMETERS, PARAMETER_DEFAULTS):
         env[section] = {k: (MASK if k in hidden else v) for k, v in env[section].items()}
-    return {section: env[section] for section in ENVIRONMENT_SECTIONS}
+    return {section: env[section] for section in sections}
 
 
 def validate_result(defn: StackDefinition, params: Mapping[str, Any] | None = None
                     ) -> dict[str, Any]:
     """Heat's template-validate response for a stack definition (bound with ``strict=False``)
     and the command-line parameter values it was given."""
+    from kubeheat.template.parameters import (
+        format_parameter_groups,
+        format_validate_parameters,
+    )
+    from kubeheat.template.secrets import hidden_parameter_names
+
     template = defn.template
     result: dict[str, Any] = {
         "Description": template.description,
@@ -162,6 +83,11 @@ def validate_result(defn: StackDefinition, params: Mapping[str, Any] | None = No
 
 
 def run(args: argparse.Namespace) -> int:
+    # the template layer is imported here, not at the top: ``kubeheat --help`` builds the
+    # parser of every command and must stay cheap
+    from kubeheat.cli.inputs import Inputs, read_inputs, redactor
+    from kubeheat.template.errors import KubeheatError
+
     try:
         inputs = Inputs(parse_parameters(args))
     except UsageError as exc:
