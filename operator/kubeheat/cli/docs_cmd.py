@@ -82,13 +82,13 @@ def _anchor(name: str) -> str:
 
 
 def template_page() -> str:
-    from kubeheat.template import versions
+    from kubeheat.template import formats
 
     out = [GENERATED, "# Template versions and functions\n\n",
            "The template versions kubeheat reads and, for each, the intrinsic functions and "
            "condition functions it allows (`kubeheat template functions --version V`).\n",
            "\n| Version | Format | Aliases |\n|---|---|---|\n"]
-    specs = versions.all_versions()
+    specs = formats.all_versions()
     for spec in specs:
         out.append(f"| `{spec.key}: {spec.version}` | {spec.family} | "
                    f"{', '.join(spec.aliases)} |\n")
@@ -149,9 +149,9 @@ README_END = "<!-- END GENERATED: support -->\n"
 def readme_section() -> str:
     """The README's table of what is supported, between :data:`README_BEGIN`/``END``."""
     from kubeheat.resources.base import load_builtin_plugins
-    from kubeheat.template import versions
+    from kubeheat.template import formats
 
-    specs = versions.all_versions()
+    specs = formats.all_versions()
     hot = [s for s in specs if s.family == "hot"]
     other = [s for s in specs if s.family != "hot"]
     by_service: dict[str, list[str]] = {}

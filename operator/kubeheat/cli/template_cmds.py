@@ -28,20 +28,10 @@ def register(sub: Any) -> None:
     pf.set_defaults(handler=run_functions)
 
 
-def find_version(value: str) -> VersionSpec | None:
-    from kubeheat.template import versions
-
-    for key in versions.VERSION_KEYS:
-        spec = versions.lookup(key, value)
-        if spec is not None:
-            return spec
-    return None
-
-
 def run_versions(args: argparse.Namespace) -> int:
-    from kubeheat.template import versions
+    from kubeheat.template import formats
 
-    specs = versions.all_versions()
+    specs = formats.all_versions()
     data: list[dict[str, object]] = [
         {"version": f"{s.key}.{s.version}", "type": s.family, "aliases": list(s.aliases)}
         for s in specs]
@@ -57,12 +47,12 @@ def function_rows(spec: VersionSpec, conditions: bool) -> list[dict[str, str]]:
 
 
 def run_functions(args: argparse.Namespace) -> int:
-    from kubeheat.template import versions
+    from kubeheat.template import formats
 
-    spec = find_version(args.template_version)
+    spec = formats.find(args.template_version)
     if spec is None:
         known = ", ".join(f"{s.version}" + (f" ({', '.join(s.aliases)})" if s.aliases else "")
-                          for s in versions.all_versions())
+                          for s in formats.all_versions())
         error(f'unknown template version "{args.template_version}"; known: {known}')
         return 1
     data = function_rows(spec, args.conditions)
