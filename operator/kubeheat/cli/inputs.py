@@ -34,7 +34,8 @@ def read_inputs(args: argparse.Namespace, inputs: Inputs) -> None:
     bundle = collect_files(args.template, args.environment)
     for path, text in zip(args.environment, bundle.environment_texts, strict=True):
         inputs.environments.append(parse_environment(text, name=str(path)))
-    template = Template.load(bundle.template_text, files=bundle.files)
+    # the document collect_files loaded and checked: not parsed a second time
+    template = Template(bundle.template_document, files=bundle.files)
     inputs.template = template
     param_types = {name: s.type for name, s in template.parameter_schemas.items()}
     if inputs.environments:

@@ -36,7 +36,6 @@ from kubeheat.engine.state import (
 )
 from kubeheat.template.environment import parse_environment
 from kubeheat.template.errors import KubeheatError
-from kubeheat.template.loader import load_mapping
 from kubeheat.template.secrets import Redactor, values_of
 from kubeheat.template.stack import Template
 
@@ -186,8 +185,9 @@ class _ProgressSink(ListEventSink):
 
 def _request(args: argparse.Namespace, params: dict[str, Any]) -> tuple[StackRequest, Template]:
     bundle = collect_files(args.template, args.environment)
-    document = load_mapping(bundle.template_text)
-    template = Template.load(document, files=bundle.files)
+    # the document collect_files loaded and checked: not parsed or walked a second time
+    document = bundle.template_document
+    template = Template(document, files=bundle.files)
     name = args.name or args.template.stem
     request = StackRequest(name=name, template=dict(document), files=dict(bundle.files),
                            environments=list(bundle.environment_texts), parameters=params)
