@@ -8,10 +8,6 @@ and with ``--state FILE`` restores its contents at start and saves them at exit.
 from __future__ import annotations
 
 import argparse
-import json
-import signal
-import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +32,11 @@ def register(sub: Any) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    import json
+    import signal
+    import sys
+    import threading
+
     from kubeheat.sandbox import SandboxConfig, run_sandbox
 
     config = SandboxConfig(port=args.port, cloud_name=args.cloud_name,

@@ -24,7 +24,6 @@ import ipaddress
 import json
 import math
 import re
-import zoneinfo
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -886,6 +885,8 @@ class Timezone(CustomConstraint):
     description = "Value must be a time zone name."
 
     def check(self, value: Any) -> None:
+        import zoneinfo  # here: only a template with this constraint pays for the import
+
         if not value:
             return
         try:
