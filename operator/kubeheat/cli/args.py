@@ -8,9 +8,54 @@ import: argument definitions and parsing only, no template, engine or cloud code
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+#: adds a command's arguments (and subcommands) to its parser
+Fill = Callable[[argparse.ArgumentParser], None]
+
+if TYPE_CHECKING:
+    _SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
+else:  # not subscriptable at run time
+    _SubParsers = argparse._SubParsersAction
+
+
+class LazyCommands(_SubParsers):
+    """The ``kubeheat COMMAND`` action: each command's arguments are added to its parser when
+    that command is the one given (``kubeheat --help`` needs only the names and help lines), so
+    a command does not pay for building the parsers of all the others."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fills: dict[str, Fill] = {}
+
+    def fill(self, name: str) -> None:
+        fill = self.fills.pop(name, None)
+        if fill is not None:
+            fill(self._name_parser_map[name])
+
+    def fill_all(self) -> None:
+        for name in list(self.fills):
+            self.fill(name)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: str | Sequence[Any] | None, option_string: str | None = None) -> None:
+        if values and isinstance(values, Sequence) and not isinstance(values, str):
+            self.fill(str(values[0]))
+        super().__call__(parser, namespace, values, option_string)
+
+
+def add_command(sub: Any, name: str, fill: Fill, **kwargs: Any) -> argparse.ArgumentParser:
+    """Add the command ``name`` (``kwargs``: ``help``, ``description`` ...) to the subcommands
+    ``sub``; its arguments are added by ``fill``: when the command is used under a
+    :class:`LazyCommands`, at once under any other subcommands action."""
+    parser: argparse.ArgumentParser = sub.add_parser(name, **kwargs)
+    if isinstance(sub, LazyCommands):
+        sub.fills[name] = fill
+    else:
+        fill(parser)
+    return parser
 
 
 class UsageError(Exception):

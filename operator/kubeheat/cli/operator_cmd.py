@@ -7,13 +7,18 @@ import argparse
 import sys
 from typing import Any
 
+from kubeheat.cli.args import add_command
+
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "operator", help="Run the Kubernetes operator for Stack resources.",
-        description="Watch Stack resources and keep their stacks in OpenStack as declared. "
-                    "Credentials: in a pod its ServiceAccount, else $KUBECONFIG (current "
-                    "context).")
+    add_command(sub, "operator", _arguments,
+                help="Run the Kubernetes operator for Stack resources.",
+                description="Watch Stack resources and keep their stacks in OpenStack as "
+                            "declared. Credentials: in a pod its ServiceAccount, else "
+                            "$KUBECONFIG (current context).")
+
+
+def _arguments(p: argparse.ArgumentParser) -> None:
     scope = p.add_mutually_exclusive_group()
     scope.add_argument("--namespace", "-n", action="append", default=[], metavar="NS",
                        help="a namespace to watch (repeatable; default: all namespaces)")

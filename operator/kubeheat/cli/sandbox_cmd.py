@@ -11,11 +11,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from kubeheat.cli.args import add_command
 from kubeheat.cli.output import error
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("sandbox", help="The embedded OpenStack-compatible sandbox cloud.")
+    add_command(sub, "sandbox", _arguments,
+                help="The embedded OpenStack-compatible sandbox cloud.")
+
+
+def _arguments(p: argparse.ArgumentParser) -> None:
     ssub = p.add_subparsers(dest="sandbox_command", metavar="COMMAND", required=True)
     ps = ssub.add_parser("serve", help="Serve the sandbox cloud on 127.0.0.1 until stopped.",
                          description="Serve Keystone, Nova, Neutron, Cinder, Glance and Swift "

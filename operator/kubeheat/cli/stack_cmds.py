@@ -14,17 +14,32 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from kubeheat.cli.args import add_cloud_arguments, add_template_arguments
+from kubeheat.cli.args import add_cloud_arguments, add_command, add_template_arguments
 
 RUN_FORMATS = ("json", "table")
 
 
 # -- argument parsing -------------------------------------------------------------------------
 def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "run", help="Create or update a stack in-process and wait for it to finish.",
-        description="Create the stack (or update it, when --state holds a previous run), show "
-                    "progress as resources change, and print the result.")
+    add_command(sub, "run", _run_arguments,
+                help="Create or update a stack in-process and wait for it to finish.",
+                description="Create the stack (or update it, when --state holds a previous "
+                            "run), show progress as resources change, and print the result.")
+    add_command(sub, "plan", _plan_arguments,
+                help="Show what run would change, without changing anything.",
+                description="Compare the template with the recorded state (--state) and the "
+                            "observed resources and print the plan: create, update, replace, "
+                            "delete, adopt or no-op per resource, with the reason.")
+    add_command(sub, "delete", _delete_arguments,
+                help="Delete the stack recorded in a state file.")
+    add_command(sub, "events", _events_arguments,
+                help="List the events recorded in a state file.")
+    add_command(sub, "output", _output_arguments, help="Show the stack's outputs.")
+    add_command(sub, "signal", _signal_arguments,
+                help="Send a signal to a resource (wait condition handles, scaling policies).")
+
+
+def _run_arguments(p: argparse.ArgumentParser) -> None:
     add_template_arguments(p)
     _stack_options(p)
     p.add_argument("--format", choices=RUN_FORMATS, default="table")
@@ -37,29 +52,29 @@ def register(sub: Any) -> None:
                    help="resource actions in flight at once (default 64)")
     p.set_defaults(handler=run_cmd)
 
-    p = sub.add_parser(
-        "plan", help="Show what run would change, without changing anything.",
-        description="Compare the template with the recorded state (--state) and the observed "
-                    "resources and print the plan: create, update, replace, delete, adopt or "
-                    "no-op per resource, with the reason.")
+
+def _plan_arguments(p: argparse.ArgumentParser) -> None:
     add_template_arguments(p)
     _stack_options(p)
     p.add_argument("--format", choices=("json", "yaml", "table"), default="table")
     p.set_defaults(handler=plan_cmd)
 
-    p = sub.add_parser("delete", help="Delete the stack recorded in a state file.")
+
+def _delete_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--state", type=Path, required=True, metavar="FILE")
     add_cloud_arguments(p)
     p.add_argument("--format", choices=RUN_FORMATS, default="table")
     p.set_defaults(handler=delete_cmd)
 
-    p = sub.add_parser("events", help="List the events recorded in a state file.")
+
+def _events_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--state", type=Path, required=True, metavar="FILE")
     p.add_argument("--resource", help="only the events of this resource")
     p.add_argument("--format", choices=("json", "yaml", "table"), default="table")
     p.set_defaults(handler=events_cmd)
 
-    p = sub.add_parser("output", help="Show the stack's outputs.")
+
+def _output_arguments(p: argparse.ArgumentParser) -> None:
     osub = p.add_subparsers(dest="output_command", metavar="COMMAND", required=True)
     po = osub.add_parser("show", help="Show one output, or all of them.")
     po.add_argument("--state", type=Path, required=True, metavar="FILE")
@@ -71,8 +86,8 @@ def register(sub: Any) -> None:
     pl.add_argument("--format", choices=("json", "yaml", "table"), default="table")
     pl.set_defaults(handler=output_list_cmd)
 
-    p = sub.add_parser("signal", help="Send a signal to a resource (wait condition handles, "
-                                      "scaling policies).")
+
+def _signal_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("stack", help="the stack's name or id")
     p.add_argument("resource", help="the resource's logical name")
     p.add_argument("--data", "--data-binary", dest="data", metavar="JSON",

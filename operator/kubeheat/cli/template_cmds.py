@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from kubeheat.cli.args import add_command
 from kubeheat.cli.output import FORMATS, error, render, table
 
 if TYPE_CHECKING:
@@ -13,7 +14,11 @@ if TYPE_CHECKING:
 
 
 def register(sub: Any) -> None:
-    tmpl = sub.add_parser("template", help="Show supported template versions and functions.")
+    add_command(sub, "template", _arguments,
+                help="Show supported template versions and functions.")
+
+
+def _arguments(tmpl: argparse.ArgumentParser) -> None:
     tsub = tmpl.add_subparsers(dest="template_command", metavar="SUBCOMMAND", required=True)
     pv = tsub.add_parser("versions", help="List supported template versions.")
     pv.add_argument("--format", choices=FORMATS, default="table")

@@ -16,7 +16,7 @@ import argparse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from kubeheat.cli.args import UsageError, add_template_arguments, parse_parameters
+from kubeheat.cli.args import UsageError, add_command, add_template_arguments, parse_parameters
 from kubeheat.cli.output import FORMATS, error, render
 
 if TYPE_CHECKING:
@@ -25,10 +25,14 @@ if TYPE_CHECKING:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("validate", help="Validate a template, its environments and parameters.",
-                       description="Validate a template and print Heat's template-validate "
-                                   "result: Description, Parameters, ParameterGroups, "
-                                   "Environment (hidden values shown as ******).")
+    add_command(sub, "validate", _arguments,
+                help="Validate a template, its environments and parameters.",
+                description="Validate a template and print Heat's template-validate result: "
+                            "Description, Parameters, ParameterGroups, Environment (hidden "
+                            "values shown as ******).")
+
+
+def _arguments(p: argparse.ArgumentParser) -> None:
     add_template_arguments(p)
     p.add_argument("--format", choices=FORMATS, default="yaml")
     p.set_defaults(handler=run)
