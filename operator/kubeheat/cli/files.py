@@ -24,7 +24,7 @@ import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from kubeheat.template.environment import EntryKind, is_template_reference, parse_environment
 from kubeheat.template.errors import PathPart, TemplateError
@@ -64,8 +64,9 @@ class FileBundle:
     files: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class _Root:
+# _Root and _Source are NamedTuples: immutable like frozen dataclasses, and cheaper to create
+# at import (every validate and run imports this module).
+class _Root(NamedTuple):
     """The directory tree references must stay in: as given, and with symlinks resolved."""
 
     lexical: Path
@@ -81,8 +82,7 @@ class _Root:
         return f"the {self.kind} directory {self.lexical}"
 
 
-@dataclass(frozen=True)
-class _Source:
+class _Source(NamedTuple):
     """A file whose references are being followed."""
 
     file: Path
