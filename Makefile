@@ -41,6 +41,7 @@ pytest: venv
 bench: venv
 	$(BIN)/python -P bench/parse_validate.py
 	$(BIN)/python -P bench/engine.py
+	$(BIN)/python -P bench/startup.py
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

@@ -110,6 +110,29 @@ def test_run_outputs_of_every_function(tmp_path: Path, capsys: pytest.CaptureFix
     assert "s3cr3t-value" not in out + err
 
 
+def test_hidden_numbers_and_non_ascii_values_are_masked_in_outputs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Outputs echoing hidden values of any type are masked, and the summary stays valid
+    JSON (a hidden number used to be masked inside the JSON text, breaking it)."""
+    tmpl = write(tmp_path, "num.yaml", """\
+        heat_template_version: 2018-08-31
+        parameters:
+          pin: {type: number, hidden: true, default: 4321}
+          word: {type: string, hidden: true, default: "p\u00e4ssw\u00f6rd"}
+        resources:
+          a: {type: OS::Heat::None}
+        outputs:
+          pin: {value: {get_param: pin}}
+          word: {value: {get_param: word}}
+          both: {value: {str_replace: {template: "W P", params: {W: {get_param: word},
+                                                                  P: {get_param: pin}}}}}
+        """)
+    code, out, err = kubeheat(capsys, "run", "-t", str(tmpl), "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["outputs"] == {"pin": "******", "word": "******",
+                                          "both": "****** ******"}
+
+
 def test_run_update_plan_delete_with_state(tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     tmpl = write(tmp_path, "g.yaml", """\

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from kubeheat.cli.template_cmds import function_rows
 from kubeheat.template import cfn as cfn_versions
-from kubeheat.template import versions
+from kubeheat.template import formats
 from kubeheat.template.errors import (
     FunctionError,
     Path,
@@ -1030,10 +1030,10 @@ def test_functions_listing() -> None:
 
 
 def test_version_detection() -> None:
-    assert versions.detect({"AWSTemplateFormatVersion": "2010-09-09"}) is AWS
-    assert versions.detect({"HeatTemplateFormatVersion": "2012-12-12"}) is HEAT
+    assert formats.detect({"AWSTemplateFormatVersion": "2010-09-09"}) is AWS
+    assert formats.detect({"HeatTemplateFormatVersion": "2012-12-12"}) is HEAT
     with pytest.raises(TemplateError) as info:
-        versions.detect({"AWSTemplateFormatVersion": "2010-09-10"})
+        formats.detect({"AWSTemplateFormatVersion": "2010-09-10"})
     assert str(info.value) == (
         'AWSTemplateFormatVersion: The template version is invalid: "AWSTemplateFormatVersion: '
         '2010-09-10". AWSTemplateFormatVersion should be one of: 2010-09-09')

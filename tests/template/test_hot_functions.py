@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kubeheat.template import formats
 from kubeheat.template import hot as hot_versions
-from kubeheat.template import versions
 from kubeheat.template.errors import (
     FunctionError,
     Path,
@@ -514,11 +514,11 @@ def test_sections_keys_and_features(version: str) -> None:
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_versions_are_registered_under_their_aliases(version: str) -> None:
-    spec = versions.lookup("heat_template_version", version)
+    spec = formats.lookup("heat_template_version", version)
     assert spec is hot_versions.SPECS[version]
     if version in ALIASES:
-        assert versions.lookup("heat_template_version", ALIASES[version]) is spec
-    assert versions.detect({"heat_template_version": version}) is spec
+        assert formats.lookup("heat_template_version", ALIASES[version]) is spec
+    assert formats.detect({"heat_template_version": version}) is spec
 
 
 def test_rocky_has_exactly_the_functions_of_queens() -> None:

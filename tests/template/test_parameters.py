@@ -1300,9 +1300,9 @@ def test_arbitrary_groups_fail_cleanly(section: Any) -> None:
 
 @pytest.mark.parametrize("version", sorted(HOT_FEATURES))
 def test_fixture_matches_registered_hot_versions(version: str) -> None:
-    from kubeheat.template import versions
+    from kubeheat.template import formats
 
-    spec = versions.lookup("heat_template_version", version)
+    spec = formats.lookup("heat_template_version", version)
     if spec is None:
         pytest.skip("HOT version tables not available")
     assert spec.family == "hot"

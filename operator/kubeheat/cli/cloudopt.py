@@ -14,28 +14,15 @@ import contextlib
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubeheat.cloud.session import CloudSession, connect, from_env
-from kubeheat.engine.state import JsonFileStateStore
+from kubeheat.cli.args import wants_real_cloud
+
+if TYPE_CHECKING:
+    from kubeheat.cloud.session import CloudSession
+    from kubeheat.engine.state import JsonFileStateStore
 
 SANDBOX_SECTION = "sandbox"
-
-
-def add_cloud_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--cloud", metavar="NAME",
-                       help="cloud name in clouds.yaml (default: $OS_CLOUD; with no cloud "
-                            "configured the embedded sandbox cloud is used)")
-    group.add_argument("--sandbox", action="store_true",
-                       help="use the embedded sandbox cloud even when a cloud is configured")
-
-
-def wants_real_cloud(args: argparse.Namespace, environ: Mapping[str, str]) -> bool:
-    if getattr(args, "sandbox", False):
-        return False
-    return bool(getattr(args, "cloud", None) or environ.get("OS_CLOUD")
-                or environ.get("OS_AUTH_URL"))
 
 
 class LazyCloud:
@@ -69,6 +56,10 @@ class LazyCloud:
         return self._session is not None
 
     def _connect(self) -> CloudSession:
+        # openstacksdk (and for the sandbox aiohttp) are imported here, on first use: a
+        # command whose resources never need a cloud does not pay for them
+        from kubeheat.cloud.session import connect, from_env
+
         if self.real:
             env = dict(self.environ)
             if getattr(self.args, "cloud", None):

@@ -24,7 +24,7 @@ import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from kubeheat.template.environment import EntryKind, is_template_reference, parse_environment
 from kubeheat.template.errors import PathPart, TemplateError
@@ -53,17 +53,20 @@ class FileCollectionError(TemplateError):
 class FileBundle:
     """Everything the template layer needs, read from disk.
 
-    ``files`` maps each ``get_file`` / provider template reference, exactly as written, to the
-    file's text.
+    ``template_document`` is the template as loaded (and structure-checked) from
+    ``template_text``, so that callers need not parse it again; ``files`` maps each ``get_file``
+    / provider template reference, exactly as written, to the file's text.
     """
 
     template_text: str
+    template_document: dict[str, Any]
     environment_texts: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class _Root:
+# _Root and _Source are NamedTuples: immutable like frozen dataclasses, and cheaper to create
+# at import (every validate and run imports this module).
+class _Root(NamedTuple):
     """The directory tree references must stay in: as given, and with symlinks resolved."""
 
     lexical: Path
@@ -79,8 +82,7 @@ class _Root:
         return f"the {self.kind} directory {self.lexical}"
 
 
-@dataclass(frozen=True)
-class _Source:
+class _Source(NamedTuple):
     """A file whose references are being followed."""
 
     file: Path
@@ -113,14 +115,14 @@ class _Collector:
         self._scanned: set[tuple[Path, Path]] = set()
 
     # -- top-level files -------------------------------------------------------------------
-    def add_template(self, path: Path, root: Path | None) -> str:
+    def add_template(self, path: Path, root: Path | None) -> tuple[str, dict[str, Any]]:
         file = _absolute(path)
         text = self._read_top(file, "template")
         doc = load_mapping(text, limits=self._limits, what=f"Template {file}")
         source = _Source(file, _Root.of(root or file.parent, "template"), 0)
         self._scanned.add((file.resolve(), source.root.real))
         self._scan(doc, source)
-        return text
+        return text, doc
 
     def add_environment(self, path: Path, root: Path | None) -> str:
         file = _absolute(path)
@@ -270,9 +272,9 @@ def collect_files(template_path: Path, environment_paths: Sequence[Path] = (), *
     :class:`FileCollectionError` (or a template/environment parsing error) on the first problem.
     """
     collector = _Collector(limits, max_total_bytes)
-    template_text = collector.add_template(Path(template_path), root)
+    template_text, document = collector.add_template(Path(template_path), root)
     environment_texts = [collector.add_environment(Path(p), root) for p in environment_paths]
-    return FileBundle(template_text, environment_texts, collector.files)
+    return FileBundle(template_text, document, environment_texts, collector.files)
 
 
 __all__ = ["DEFAULT_MAX_TOTAL_BYTES", "FileBundle", "FileCollectionError", "collect_files"]

@@ -10,18 +10,36 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-import kubeheat.cli.operator_cmd as operator_cmd
 from kubeheat import __version__
-from kubeheat.cli import docs_cmd, resource_types, sandbox_cmd, stack_cmds, template_cmds, validate
+
+# Each command module only defines its parser and imports what the command uses when its
+# handler runs: building the parser (every command, for ``--help``) costs no template, engine,
+# cloud or operator imports (tests/test_cli_startup.py holds that), and only the command given
+# gets its arguments (tests/test_cli_help.py checks the help is the same).
+from kubeheat.cli import (
+    docs_cmd,
+    operator_cmd,
+    resource_types,
+    sandbox_cmd,
+    stack_cmds,
+    template_cmds,
+    validate,
+)
+from kubeheat.cli.args import LazyCommands
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, lazy: bool = True) -> argparse.ArgumentParser:
+    """The ``kubeheat`` parser. ``lazy``: a command's own arguments are added when it is the
+    one parsed (what ``main`` does); with ``lazy=False`` every parser is complete at once (for
+    code that inspects them)."""
     parser = argparse.ArgumentParser(
         prog="kubeheat",
         description="OpenStack Heat template orchestration, as a Kubernetes controller and a CLI.",
     )
     parser.add_argument("--version", action="version", version=f"kubeheat {__version__}")
+    parser.register("action", "parsers", LazyCommands)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    assert isinstance(sub, LazyCommands)
     validate.register(sub)
     template_cmds.register(sub)
     resource_types.register(sub)
@@ -29,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox_cmd.register(sub)
     docs_cmd.register(sub)
     operator_cmd.register(sub)
+    if not lazy:
+        sub.fill_all()
     return parser
 
 

@@ -7,15 +7,18 @@ import argparse
 import sys
 from typing import Any
 
-import yaml
+from kubeheat.cli.args import add_command
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "operator", help="Run the Kubernetes operator for Stack resources.",
-        description="Watch Stack resources and keep their stacks in OpenStack as declared. "
-                    "Credentials: in a pod its ServiceAccount, else $KUBECONFIG (current "
-                    "context).")
+    add_command(sub, "operator", _arguments,
+                help="Run the Kubernetes operator for Stack resources.",
+                description="Watch Stack resources and keep their stacks in OpenStack as "
+                            "declared. Credentials: in a pod its ServiceAccount, else "
+                            "$KUBECONFIG (current context).")
+
+
+def _arguments(p: argparse.ArgumentParser) -> None:
     scope = p.add_mutually_exclusive_group()
     scope.add_argument("--namespace", "-n", action="append", default=[], metavar="NS",
                        help="a namespace to watch (repeatable; default: all namespaces)")
@@ -64,6 +67,8 @@ def crd_cmd(args: argparse.Namespace) -> int:
 
 
 def rbac_cmd(args: argparse.Namespace) -> int:
+    import yaml
+
     from kubeheat.controller.rbac import CLUSTER_ROLE_NAME, cluster_role
 
     sys.stdout.write(yaml.safe_dump(cluster_role(args.name or CLUSTER_ROLE_NAME),

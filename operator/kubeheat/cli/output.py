@@ -6,8 +6,6 @@ import json
 import sys
 from typing import Any, TextIO
 
-import yaml
-
 FORMATS = ("json", "yaml", "table")
 
 
@@ -16,6 +14,8 @@ def render(data: Any, fmt: str, table: str | None = None) -> str:
     if fmt == "json":
         return json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
     if fmt == "yaml":
+        import yaml  # on use: ``kubeheat --help`` and JSON output need no YAML emitter
+
         return str(yaml.safe_dump(data, sort_keys=False, default_flow_style=False))
     return table if table is not None else render(data, "yaml")
 

@@ -4,18 +4,24 @@ engine knows, and each one's schema as generated from its plugin (the one source
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from kubeheat.cli.args import add_command
 from kubeheat.cli.output import FORMATS, error, render, table
-from kubeheat.resources.base import PluginRegistry, load_builtin_plugins
+
+if TYPE_CHECKING:
+    from kubeheat.resources.base import PluginRegistry
 
 
 def add_parser(subparsers: Any) -> None:
     """Register ``resource-types`` (and its ``show`` subcommand) on the top-level parser."""
-    parser = subparsers.add_parser(
-        "resource-types", help="List the resource types, or show one type's schema.",
-        description="List the resource types kubeheat supports; "
-                    "`resource-types show TYPE` prints one type's properties and attributes.")
+    add_command(subparsers, "resource-types", _arguments,
+                help="List the resource types, or show one type's schema.",
+                description="List the resource types kubeheat supports; `resource-types show "
+                            "TYPE` prints one type's properties and attributes.")
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="table", dest="list_format",
                         help="output format of the list (default: table)")
     parser.set_defaults(handler=run_list)
@@ -35,6 +41,8 @@ register = add_parser
 
 
 def registry() -> PluginRegistry:
+    from kubeheat.resources.base import load_builtin_plugins
+
     return load_builtin_plugins()
 
 

@@ -8,18 +8,19 @@ and with ``--state FILE`` restores its contents at start and saves them at exit.
 from __future__ import annotations
 
 import argparse
-import json
-import signal
-import sys
-import threading
 from pathlib import Path
 from typing import Any
 
+from kubeheat.cli.args import add_command
 from kubeheat.cli.output import error
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("sandbox", help="The embedded OpenStack-compatible sandbox cloud.")
+    add_command(sub, "sandbox", _arguments,
+                help="The embedded OpenStack-compatible sandbox cloud.")
+
+
+def _arguments(p: argparse.ArgumentParser) -> None:
     ssub = p.add_subparsers(dest="sandbox_command", metavar="COMMAND", required=True)
     ps = ssub.add_parser("serve", help="Serve the sandbox cloud on 127.0.0.1 until stopped.",
                          description="Serve Keystone, Nova, Neutron, Cinder, Glance and Swift "
@@ -36,6 +37,11 @@ def register(sub: Any) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    import json
+    import signal
+    import sys
+    import threading
+
     from kubeheat.sandbox import SandboxConfig, run_sandbox
 
     config = SandboxConfig(port=args.port, cloud_name=args.cloud_name,

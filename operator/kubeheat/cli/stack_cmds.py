@@ -11,55 +11,35 @@ then drops the signal into ``FILE.signals/`` and the running process delivers it
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import json
-import os
-import sys
-import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from kubeheat.cli.cloudopt import LazyCloud, add_cloud_arguments
-from kubeheat.cli.files import collect_files
-from kubeheat.cli.output import error, render, table
-from kubeheat.cli.validate import (
-    Inputs,
-    UsageError,
-    add_template_arguments,
-    hidden_values,
-    parse_parameters,
-    redact,
-)
-from kubeheat.engine.events import Event, ListEventSink
-from kubeheat.engine.executor import Engine, EngineError, StackRequest
-from kubeheat.engine.native import FileNativeStore, MemoryNativeStore
-from kubeheat.engine.state import (
-    FAILED,
-    JsonFileStateStore,
-    MemoryStateStore,
-    StackState,
-    StateStore,
-)
-from kubeheat.template.constraints import MASK
-from kubeheat.template.environment import parse_environment
-from kubeheat.template.errors import KubeheatError
-from kubeheat.template.loader import load_mapping
-from kubeheat.template.stack import Template
+from kubeheat.cli.args import add_cloud_arguments, add_command, add_template_arguments
 
 RUN_FORMATS = ("json", "table")
-EVENTS_SECTION = "events"
-SIGNAL_POLL_SECONDS = 0.2
 
 
 # -- argument parsing -------------------------------------------------------------------------
 def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "run", help="Create or update a stack in-process and wait for it to finish.",
-        description="Create the stack (or update it, when --state holds a previous run), show "
-                    "progress as resources change, and print the result.")
+    add_command(sub, "run", _run_arguments,
+                help="Create or update a stack in-process and wait for it to finish.",
+                description="Create the stack (or update it, when --state holds a previous "
+                            "run), show progress as resources change, and print the result.")
+    add_command(sub, "plan", _plan_arguments,
+                help="Show what run would change, without changing anything.",
+                description="Compare the template with the recorded state (--state) and the "
+                            "observed resources and print the plan: create, update, replace, "
+                            "delete, adopt or no-op per resource, with the reason.")
+    add_command(sub, "delete", _delete_arguments,
+                help="Delete the stack recorded in a state file.")
+    add_command(sub, "events", _events_arguments,
+                help="List the events recorded in a state file.")
+    add_command(sub, "output", _output_arguments, help="Show the stack's outputs.")
+    add_command(sub, "signal", _signal_arguments,
+                help="Send a signal to a resource (wait condition handles, scaling policies).")
+
+
+def _run_arguments(p: argparse.ArgumentParser) -> None:
     add_template_arguments(p)
     _stack_options(p)
     p.add_argument("--format", choices=RUN_FORMATS, default="table")
@@ -72,29 +52,29 @@ def register(sub: Any) -> None:
                    help="resource actions in flight at once (default 64)")
     p.set_defaults(handler=run_cmd)
 
-    p = sub.add_parser(
-        "plan", help="Show what run would change, without changing anything.",
-        description="Compare the template with the recorded state (--state) and the observed "
-                    "resources and print the plan: create, update, replace, delete, adopt or "
-                    "no-op per resource, with the reason.")
+
+def _plan_arguments(p: argparse.ArgumentParser) -> None:
     add_template_arguments(p)
     _stack_options(p)
     p.add_argument("--format", choices=("json", "yaml", "table"), default="table")
     p.set_defaults(handler=plan_cmd)
 
-    p = sub.add_parser("delete", help="Delete the stack recorded in a state file.")
+
+def _delete_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--state", type=Path, required=True, metavar="FILE")
     add_cloud_arguments(p)
     p.add_argument("--format", choices=RUN_FORMATS, default="table")
     p.set_defaults(handler=delete_cmd)
 
-    p = sub.add_parser("events", help="List the events recorded in a state file.")
+
+def _events_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--state", type=Path, required=True, metavar="FILE")
     p.add_argument("--resource", help="only the events of this resource")
     p.add_argument("--format", choices=("json", "yaml", "table"), default="table")
     p.set_defaults(handler=events_cmd)
 
-    p = sub.add_parser("output", help="Show the stack's outputs.")
+
+def _output_arguments(p: argparse.ArgumentParser) -> None:
     osub = p.add_subparsers(dest="output_command", metavar="COMMAND", required=True)
     po = osub.add_parser("show", help="Show one output, or all of them.")
     po.add_argument("--state", type=Path, required=True, metavar="FILE")
@@ -106,8 +86,8 @@ def register(sub: Any) -> None:
     pl.add_argument("--format", choices=("json", "yaml", "table"), default="table")
     pl.set_defaults(handler=output_list_cmd)
 
-    p = sub.add_parser("signal", help="Send a signal to a resource (wait condition handles, "
-                                      "scaling policies).")
+
+def _signal_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("stack", help="the stack's name or id")
     p.add_argument("resource", help="the resource's logical name")
     p.add_argument("--data", "--data-binary", dest="data", metavar="JSON",
@@ -124,485 +104,44 @@ def _stack_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="stack name (default: the template file's name)")
 
 
-# -- shared helpers ---------------------------------------------------------------------------
-class Session:
-    """The stores one command works with."""
-
-    def __init__(self, state_path: Path | None, args: argparse.Namespace | None = None
-                 ) -> None:
-        self.path = state_path
-        self.file: JsonFileStateStore | None = None
-        store: StateStore
-        if state_path is not None:
-            self.file = JsonFileStateStore(state_path)
-            store = self.file
-            self.native: MemoryNativeStore = FileNativeStore(self.file)
-        else:
-            store = MemoryStateStore()
-            self.native = MemoryNativeStore()
-        self.store = store
-        self.events = ListEventSink()
-        self.saved_events = 0
-        self.cloud = LazyCloud(args or argparse.Namespace(), self.file)
-
-    @property
-    def root(self) -> str | None:
-        return self.file.root if self.file is not None else None
-
-    def engine(self, concurrency: int = 64) -> Engine:
-        return Engine(self.store, self.events, native=self.native, cloud=self.cloud,
-                      concurrency=concurrency)
-
-    def close(self) -> None:
-        self.persist_events()
-        self.cloud.close()
-        if self.file is not None:
-            self.file.close()
-
-    def persist_events(self) -> None:
-        if self.file is None or self.saved_events == len(self.events.events):
-            return
-        old = self.file.extra(EVENTS_SECTION) or []
-        new = [e.to_dict() for e in self.events.events[self.saved_events:]]
-        self.file.set_extra(EVENTS_SECTION, [*old, *new])
-        self.saved_events = len(self.events.events)
-
-
-def _require_state(path: Path, args: argparse.Namespace | None = None
-                   ) -> tuple[Session, str]:
-    if not path.exists():
-        raise UsageError(f"state file {path} does not exist")
-    try:
-        session = Session(path, args)
-    except (ValueError, OSError) as exc:
-        raise UsageError(str(exc)) from None
-    root = session.root
-    if root is None or session.store.load(root) is None:
-        raise UsageError(f"state file {path} holds no stack")
-    return session, root
-
-
-def _summary(state: StackState) -> dict[str, Any]:
-    return {
-        "stack_name": state.name,
-        "id": state.id,
-        "stack_status": state.state,
-        "stack_status_reason": state.status_reason,
-        "outputs": dict(state.outputs),
-        "resources": [{"name": r.name, "type": r.type, "status": r.state,
-                       "physical_id": r.physical_id}
-                      for r in sorted(state.resources.values(), key=lambda r: r.name)
-                      if "~" not in r.name],
-    }
-
-
-def _masked(data: Any, secrets: list[str]) -> Any:
-    """``data`` with every hidden value masked (outputs may echo hidden parameters)."""
-    if not secrets:
-        return data
-    return json.loads(redact(json.dumps(data, default=str), secrets))
-
-
-def _hidden_values(state: StackState) -> list[str]:
-    """Values of the stack's hidden parameters: given ones and the templates' defaults."""
-    try:
-        template = Template.load(state.template, files=state.files)
-    except KubeheatError:
-        template = None
-    inputs = Inputs(dict(state.parameters), template=template)
-    if template is not None:
-        with contextlib.suppress(KubeheatError):
-            inputs.environments = [parse_environment(state.environment)]
-        return hidden_values(inputs)
-    values = [str(v) for k, v in state.parameters.items() if k in state.hidden and v not in
-              (None, "")]
-    return sorted(set(values), key=lambda v: (-len(v), v))
-
-
-def _print_summary(summary: dict[str, Any], fmt: str, out: TextIO) -> None:
-    if fmt == "json":
-        out.write(render(summary, "json"))
-        return
-    rows = [[r["name"], r["type"], r["status"], r["physical_id"] or ""]
-            for r in summary["resources"]]
-    out.write(f"{summary['stack_name']}: {summary['stack_status']}"
-              + (f" ({summary['stack_status_reason']})" if summary["stack_status_reason"] else "")
-              + "\n")
-    if rows:
-        out.write(table(rows, ["Resource", "Type", "Status", "Physical ID"]))
-    if summary["outputs"]:
-        out.write(render({"outputs": summary["outputs"]}, "yaml"))
-
-
-class Progress:
-    """Shows resource status changes as they happen: plain lines, or a live table on a
-    terminal."""
-
-    def __init__(self, stream: TextIO, secrets: list[str]) -> None:
-        self.stream = stream
-        self.live = stream.isatty()
-        self.secrets = secrets
-        self.rows: dict[str, list[str]] = {}
-        self.drawn = 0
-
-    def __call__(self, event: Event) -> None:
-        reason = redact(event.resource_status_reason, self.secrets)
-        if not self.live:
-            self.stream.write(f"{event.event_time} [{event.resource_name}]: "
-                              f"{event.resource_action}_{event.resource_status}  {reason}\n")
-            self.stream.flush()
-            return
-        self.rows[event.resource_name] = [
-            event.resource_name, event.resource_type,
-            f"{event.resource_action}_{event.resource_status}", reason[:60]]
-        text = table(list(self.rows.values()), ["Resource", "Type", "Status", "Reason"])
-        if self.drawn:
-            self.stream.write(f"\x1b[{self.drawn}F\x1b[J")
-        self.stream.write(text)
-        self.stream.flush()
-        self.drawn = text.count("\n")
-
-
-class _ProgressSink(ListEventSink):
-    def __init__(self, progress: Progress) -> None:
-        super().__init__()
-        self.progress = progress
-
-    def emit(self, event: Event) -> None:
-        super().emit(event)
-        self.progress(event)
-
-
-def _request(args: argparse.Namespace, params: dict[str, Any]) -> tuple[StackRequest, Template]:
-    bundle = collect_files(args.template, args.environment)
-    document = load_mapping(bundle.template_text)
-    template = Template.load(document, files=bundle.files)
-    name = args.name or args.template.stem
-    request = StackRequest(name=name, template=dict(document), files=dict(bundle.files),
-                           environments=list(bundle.environment_texts), parameters=params)
-    return request, template
-
-
-@contextlib.contextmanager
-def _lock(path: Path | None) -> Iterator[None]:
-    """Hold ``FILE.lock`` (our pid) while a run works on a state file."""
-    if path is None:
-        yield
-        return
-    lock = path.with_name(path.name + ".lock")
-    if lock.exists() and _alive(_read_pid(lock)):
-        raise UsageError(f"{path} is in use by process {_read_pid(lock)}")
-    lock.write_text(str(os.getpid()), encoding="utf-8")
-    try:
-        yield
-    finally:
-        lock.unlink(missing_ok=True)
-
-
-def _read_pid(lock: Path) -> int:
-    try:
-        return int(lock.read_text(encoding="utf-8").strip() or 0)
-    except (OSError, ValueError):
-        return 0
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _inbox(path: Path) -> Path:
-    return path.with_name(path.name + ".signals")
-
-
-async def _deliver_signals(engine: Engine, path: Path, stack_id: str) -> None:
-    """Deliver signals that ``kubeheat signal`` dropped into the inbox, until cancelled."""
-    inbox = _inbox(path)
-    while True:
-        for item in sorted(inbox.glob("*.json")) if inbox.is_dir() else []:
-            try:
-                message = json.loads(item.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                item.unlink(missing_ok=True)
-                continue
-            item.unlink(missing_ok=True)
-            target = _find_stack(engine, stack_id, message.get("stack", ""))
-            with contextlib.suppress(KubeheatError):
-                await engine.signal(target or stack_id, str(message.get("resource")),
-                                    message.get("details"))
-        await asyncio.sleep(SIGNAL_POLL_SECONDS)
-
-
-def _find_stack(engine: Engine, root: str, wanted: str) -> str | None:
-    """The id of the stack named or identified ``wanted`` (the root or one of its children)."""
-    for stack_id in engine.store.list():
-        state = engine.load(stack_id)
-        if state is not None and wanted in (state.id, state.name):
-            return state.id
-    return root if wanted in ("", root) else None
-
-
-def _exit_code(state: StackState) -> int:
-    """0 when the requested operation completed (:attr:`StackState.completed`); 1 when it
-    failed, including a failure that was rolled back (``ROLLBACK_COMPLETE``)."""
-    return 0 if state.completed else 1
-
-
-# -- commands ---------------------------------------------------------------------------------
+# -- handlers: the engine is imported when a command runs, not when the parser is built ---------
 def run_cmd(args: argparse.Namespace) -> int:
-    try:
-        params = parse_parameters(args)
-        session = Session(args.state, args)
-    except (UsageError, ValueError) as exc:
-        error(str(exc))
-        return 2
-    try:
-        request, template = _request(args, params)
-    except KubeheatError as exc:
-        error(redact(str(exc), [str(v) for v in params.values() if v]))
-        return 2
-    request.timeout_minutes = args.timeout
-    request.disable_rollback = args.disable_rollback
-    inputs = Inputs(params, template=template)
-    with contextlib.suppress(KubeheatError):
-        inputs.environments = [parse_environment(text, name=str(path)) for path, text in
-                               zip(args.environment, request.environments, strict=True)]
-    secrets = hidden_values(inputs)
-    progress = Progress(sys.stderr, secrets)
-    session.events = _ProgressSink(progress)
-    try:
-        with _lock(args.state):
-            state = asyncio.run(_run(session, request, args))
-    except UsageError as exc:
-        error(str(exc))
-        return 2
-    except EngineError as exc:
-        error(redact(str(exc), secrets))
-        return 1
-    except KubeheatError as exc:
-        error(redact(str(exc), secrets))
-        return 2
-    finally:
-        session.close()
-    summary = _masked(_summary(state), secrets)
-    _print_summary(summary, args.format, sys.stdout)
-    return _exit_code(state)
+    from kubeheat.cli import stacks
 
-
-async def _run(session: Session, request: StackRequest, args: argparse.Namespace
-               ) -> StackState:
-    engine = session.engine(args.concurrency)
-    root = session.root
-    stack_id = root or str(uuid.uuid4())
-    if session.file is not None and root is None:
-        session.file.set_root(stack_id)
-    poller: asyncio.Task[None] | None = None
-    if args.state is not None:
-        poller = asyncio.create_task(_deliver_signals(engine, args.state, stack_id))
-    try:
-        state = await engine.apply(request, stack_id)
-        if args.delete:
-            session.persist_events()
-            deleted = await engine.delete(stack_id)
-            if deleted.status == FAILED:
-                return deleted
-            state.action, state.status = deleted.action, deleted.status
-            state.status_reason = deleted.status_reason
-            state.resources = deleted.resources
-        return state
-    finally:
-        if poller is not None:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
-        engine.close()
+    return stacks.run_cmd(args)
 
 
 def plan_cmd(args: argparse.Namespace) -> int:
-    try:
-        params = parse_parameters(args)
-        if args.state is not None and not args.state.exists():
-            raise UsageError(f"state file {args.state} does not exist")
-        session = Session(args.state, args)
-    except (UsageError, ValueError) as exc:
-        error(str(exc))
-        return 2
-    try:
-        request, _ = _request(args, params)
-        engine = session.engine()
-        try:
-            result = asyncio.run(engine.plan(request, session.root))
-        finally:
-            engine.close()
-            session.close()
-    except KubeheatError as exc:
-        error(redact(str(exc), [str(v) for v in params.values() if v]))
-        return 2
-    data = result.to_dict()
-    text = result.table()
-    print(render(data, args.format, text if text.endswith("\n") else text + "\n"), end="")
-    return 0
+    from kubeheat.cli import stacks
+
+    return stacks.plan_cmd(args)
 
 
 def delete_cmd(args: argparse.Namespace) -> int:
-    try:
-        session, root = _require_state(args.state, args)
-    except UsageError as exc:
-        error(str(exc))
-        return 2
-    before = session.store.load(root)
-    secrets = _hidden_values(before) if before is not None else []
-    session.events = _ProgressSink(Progress(sys.stderr, secrets))
+    from kubeheat.cli import stacks
 
-    async def go() -> StackState:
-        engine = session.engine()
-        try:
-            return await engine.delete(root)
-        finally:
-            engine.close()
-
-    try:
-        with _lock(args.state):
-            state = asyncio.run(go())
-    except (UsageError, KubeheatError) as exc:
-        error(str(exc))
-        return 1
-    finally:
-        session.close()
-    _print_summary(_masked(_summary(state), secrets), args.format, sys.stdout)
-    return _exit_code(state)
+    return stacks.delete_cmd(args)
 
 
 def events_cmd(args: argparse.Namespace) -> int:
-    try:
-        session, root = _require_state(args.state)
-    except UsageError as exc:
-        error(str(exc))
-        return 2
-    state = session.store.load(root)
-    secrets = _hidden_values(state) if state is not None else []
-    assert session.file is not None
-    events = [e for e in session.file.extra(EVENTS_SECTION) or []
-              if args.resource in (None, e.get("resource_name"))]
-    events = _masked(events, secrets)
-    rows = [[e["event_time"], e["resource_name"],
-             f"{e['resource_action']}_{e['resource_status']}", e["resource_status_reason"]]
-            for e in events]
-    print(render(events, args.format,
-                 table(rows, ["Time", "Resource", "Status", "Reason"])), end="")
-    return 0
+    from kubeheat.cli import stacks
 
-
-def _recorded(args: argparse.Namespace) -> StackState | None:
-    """The stack recorded in ``--state`` (None, with the error printed, when there is none)."""
-    try:
-        session, root = _require_state(args.state)
-    except UsageError as exc:
-        error(str(exc))
-        return None
-    return session.store.load(root)
+    return stacks.events_cmd(args)
 
 
 def output_show_cmd(args: argparse.Namespace) -> int:
-    state = _recorded(args)
-    if state is None:
-        return 2
-    secrets = _hidden_values(state)
-    outputs = _masked(dict(state.outputs), secrets)
-    errors = dict(state.output_errors)
-    if args.name is not None:
-        if args.name not in outputs and args.name not in errors:
-            error(f"Output {args.name} not found.")
-            return 1
-        entry: dict[str, Any] = {"output_key": args.name, "output_value": outputs.get(args.name)}
-        if args.name in errors:
-            entry["output_error"] = errors[args.name]
-        print(render(entry, args.format, table([[args.name, json.dumps(
-            entry["output_value"], default=str)]], ["Output", "Value"])), end="")
-        return 0
-    rows = [[k, json.dumps(v, default=str)] for k, v in outputs.items()]
-    print(render(outputs, args.format, table(rows, ["Output", "Value"])), end="")
-    return 0
+    from kubeheat.cli import stacks
+
+    return stacks.output_show_cmd(args)
 
 
 def output_list_cmd(args: argparse.Namespace) -> int:
-    state = _recorded(args)
-    if state is None:
-        return 2
-    descriptions: dict[str, str] = {}
-    try:
-        tmpl = Template.load(state.template, files=state.files)
-        for name, snippet in tmpl.output_snippets.items():
-            if isinstance(snippet, dict):
-                descriptions[name] = str(snippet.get("description")
-                                         or snippet.get("Description") or "")
-    except KubeheatError:
-        pass
-    names = sorted(set(state.outputs) | set(state.output_errors))
-    data = [{"output_key": n, "description": descriptions.get(n, "")} for n in names]
-    rows = [[d["output_key"], d["description"]] for d in data]
-    print(render(data, args.format, table(rows, ["Output", "Description"])), end="")
-    return 0
+    from kubeheat.cli import stacks
+
+    return stacks.output_list_cmd(args)
 
 
 def signal_cmd(args: argparse.Namespace) -> int:
-    details: Any = None
-    if args.data is not None:
-        try:
-            details = json.loads(args.data)
-        except ValueError as exc:
-            error(f"--data is not valid JSON: {exc}")
-            return 2
-    try:
-        if not args.state.exists():
-            raise UsageError(f"state file {args.state} does not exist")
-    except UsageError as exc:
-        error(str(exc))
-        return 2
-    lock = args.state.with_name(args.state.name + ".lock")
-    if lock.exists() and _alive(_read_pid(lock)):
-        inbox = _inbox(args.state)
-        inbox.mkdir(exist_ok=True)
-        item = inbox / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.json"
-        tmp = item.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"stack": args.stack, "resource": args.resource,
-                                   "details": details}), encoding="utf-8")
-        tmp.replace(item)
-        print(f"Signal queued for {args.stack}/{args.resource} (delivered by process "
-              f"{_read_pid(lock)})")
-        return 0
-    try:
-        session, root = _require_state(args.state, args)
-    except UsageError as exc:
-        error(str(exc))
-        return 2
+    from kubeheat.cli import stacks
 
-    async def go() -> None:
-        engine = session.engine()
-        try:
-            target = _find_stack(engine, root, args.stack)
-            if target is None:
-                raise EngineError(f"The Stack ({args.stack}) could not be found.")
-            await engine.signal(target, args.resource, details)
-        finally:
-            engine.close()
-
-    try:
-        asyncio.run(go())
-    except KubeheatError as exc:
-        error(str(exc))
-        return 1
-    finally:
-        session.close()
-    print(f"Signal sent to {args.stack}/{args.resource}")
-    return 0
-
-
-__all__ = ["MASK", "register"]
+    return stacks.signal_cmd(args)

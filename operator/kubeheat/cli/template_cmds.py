@@ -4,15 +4,21 @@ from the same version tables the parser uses."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from kubeheat.cli.args import add_command
 from kubeheat.cli.output import FORMATS, error, render, table
-from kubeheat.template import versions
-from kubeheat.template.versions import VersionSpec
+
+if TYPE_CHECKING:
+    from kubeheat.template.versions import VersionSpec
 
 
 def register(sub: Any) -> None:
-    tmpl = sub.add_parser("template", help="Show supported template versions and functions.")
+    add_command(sub, "template", _arguments,
+                help="Show supported template versions and functions.")
+
+
+def _arguments(tmpl: argparse.ArgumentParser) -> None:
     tsub = tmpl.add_subparsers(dest="template_command", metavar="SUBCOMMAND", required=True)
     pv = tsub.add_parser("versions", help="List supported template versions.")
     pv.add_argument("--format", choices=FORMATS, default="table")
@@ -27,16 +33,10 @@ def register(sub: Any) -> None:
     pf.set_defaults(handler=run_functions)
 
 
-def find_version(value: str) -> VersionSpec | None:
-    for key in versions.VERSION_KEYS:
-        spec = versions.lookup(key, value)
-        if spec is not None:
-            return spec
-    return None
-
-
 def run_versions(args: argparse.Namespace) -> int:
-    specs = versions.all_versions()
+    from kubeheat.template import formats
+
+    specs = formats.all_versions()
     data: list[dict[str, object]] = [
         {"version": f"{s.key}.{s.version}", "type": s.family, "aliases": list(s.aliases)}
         for s in specs]
@@ -52,10 +52,12 @@ def function_rows(spec: VersionSpec, conditions: bool) -> list[dict[str, str]]:
 
 
 def run_functions(args: argparse.Namespace) -> int:
-    spec = find_version(args.template_version)
+    from kubeheat.template import formats
+
+    spec = formats.find(args.template_version)
     if spec is None:
         known = ", ".join(f"{s.version}" + (f" ({', '.join(s.aliases)})" if s.aliases else "")
-                          for s in versions.all_versions())
+                          for s in formats.all_versions())
         error(f'unknown template version "{args.template_version}"; known: {known}')
         return 1
     data = function_rows(spec, args.conditions)

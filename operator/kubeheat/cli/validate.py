@@ -13,179 +13,64 @@ masked in error messages too (they may quote values computed from parameters).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from kubeheat.cli.files import collect_files
+from kubeheat.cli.args import UsageError, add_command, add_template_arguments, parse_parameters
 from kubeheat.cli.output import FORMATS, error, render
-from kubeheat.template.constraints import MASK
-from kubeheat.template.environment import (
-    PARAMETER_DEFAULTS,
-    PARAMETERS,
-    RESOURCE_REGISTRY,
-    Environment,
-    merge_environments,
-    parse_environment,
-)
-from kubeheat.template.errors import KubeheatError
-from kubeheat.template.parameters import format_parameter_groups, format_validate_parameters
-from kubeheat.template.stack import StackDefinition, Template
-from kubeheat.template.versions import VERSION_KEYS
 
-#: the sections of Heat's user environment (``Environment.user_env_as_dict``), in its order
-ENVIRONMENT_SECTIONS = (RESOURCE_REGISTRY, PARAMETERS, PARAMETER_DEFAULTS, "event_sinks")
-
-
-class UsageError(Exception):
-    """A command-line argument is malformed (exit status 2)."""
-
-
-def add_template_arguments(parser: argparse.ArgumentParser) -> None:
-    """The inputs shared by validate, plan and run."""
-    parser.add_argument("-t", "--template", required=True, type=Path,
-                        help="path of the HOT or CloudFormation template (YAML or JSON)")
-    parser.add_argument("-e", "--environment", action="append", default=[], type=Path,
-                        metavar="ENV", help="environment file; repeat to merge several in order")
-    parser.add_argument("-P", "--parameter", action="append", default=[], metavar="KEY=VALUE",
-                        help="parameter value; repeatable")
-    parser.add_argument("--parameter-file", action="append", default=[], metavar="KEY=PATH",
-                        help="parameter whose value is the content of a file; repeatable")
+if TYPE_CHECKING:
+    from kubeheat.template.environment import Environment
+    from kubeheat.template.stack import StackDefinition
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("validate", help="Validate a template, its environments and parameters.",
-                       description="Validate a template and print Heat's template-validate "
-                                   "result: Description, Parameters, ParameterGroups, "
-                                   "Environment (hidden values shown as ******).")
+    add_command(sub, "validate", _arguments,
+                help="Validate a template, its environments and parameters.",
+                description="Validate a template and print Heat's template-validate result: "
+                            "Description, Parameters, ParameterGroups, Environment (hidden "
+                            "values shown as ******).")
+
+
+def _arguments(p: argparse.ArgumentParser) -> None:
     add_template_arguments(p)
     p.add_argument("--format", choices=FORMATS, default="yaml")
     p.set_defaults(handler=run)
-
-
-def parse_parameters(args: argparse.Namespace) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for item in args.parameter:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f'-P expects KEY=VALUE, got "{item.split("=")[0]}..."'
-                             if "=" in item else f'-P expects KEY=VALUE, got "{item}"')
-        values[key] = value
-    for item in args.parameter_file:
-        key, sep, path = item.partition("=")
-        if not sep or not key or not path:
-            raise UsageError(f'--parameter-file expects KEY=PATH, got "{item}"')
-        try:
-            values[key] = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f'--parameter-file {key}: cannot read "{path}": {exc}') from None
-    return values
-
-
-@dataclass
-class Inputs:
-    """What the command line names, filled in as it is read (so that an error half-way can
-    still be reported without revealing hidden values)."""
-
-    params: dict[str, Any]
-    environments: list[Environment] = field(default_factory=list)
-    template: Template | None = None
-    environment: Environment | None = None
-
-
-def read_inputs(args: argparse.Namespace, inputs: Inputs) -> None:
-    """Read the template, the environment files and every file they refer to into ``inputs``;
-    environment files are merged with the parameter types the template declares."""
-    bundle = collect_files(args.template, args.environment)
-    for path, text in zip(args.environment, bundle.environment_texts, strict=True):
-        inputs.environments.append(parse_environment(text, name=str(path)))
-    template = Template.load(bundle.template_text, files=bundle.files)
-    inputs.template = template
-    param_types = {name: s.type for name, s in template.parameter_schemas.items()}
-    if inputs.environments:
-        inputs.environment = merge_environments(inputs.environments, param_types)
-
-
-def load(args: argparse.Namespace) -> tuple[Template, Environment | None, dict[str, Any]]:
-    """Read the template, environments and files; returns (template, environment, params).
-
-    Parameter values from the command line are read first, so a malformed ``-P`` is a usage
-    error whatever the files hold."""
-    inputs = Inputs(parse_parameters(args))
-    read_inputs(args, inputs)
-    assert inputs.template is not None
-    return inputs.template, inputs.environment, inputs.params
-
-
-def hidden_parameter_names(template: Template) -> set[str]:
-    """The hidden parameters of ``template`` and of every template in its files map (provider
-    templates: ``parameter_defaults`` reach their parameters too)."""
-    hidden = {name for name, s in template.parameter_schemas.items() if s.hidden}
-    for text in template.files.values():
-        if not any(key in text for key in VERSION_KEYS):
-            continue
-        try:
-            nested = Template.load(text, limits=template.limits)
-        except KubeheatError:
-            continue
-        hidden |= {name for name, s in nested.parameter_schemas.items() if s.hidden}
-    return hidden
-
-
-def hidden_values(inputs: Inputs) -> list[str]:
-    """Every value given to a hidden parameter (command line, environments, defaults), as text,
-    longest first: what an error message must never show."""
-    if inputs.template is None:
-        return []
-    hidden = hidden_parameter_names(inputs.template)
-    envs = [*inputs.environments, *([inputs.environment] if inputs.environment else [])]
-    sources: list[Mapping[str, Any]] = [inputs.params]
-    for env in envs:
-        sources += [env.parameters, env.parameter_defaults]
-    found: set[str] = set()
-    for name in hidden:
-        values = [source[name] for source in sources if name in source]
-        schema = inputs.template.parameter_schemas.get(name)
-        if schema is not None and schema.has_default:
-            values.append(schema.default)
-        for value in values:
-            items = value if isinstance(value, list) else [value]
-            for item in (value, *items):
-                if isinstance(item, str):
-                    text = item
-                elif isinstance(item, int | float) and not isinstance(item, bool):
-                    text = str(item)
-                else:
-                    continue
-                if text:
-                    found.add(text)
-    return sorted(found, key=lambda v: (-len(v), v))
-
-
-def redact(message: str, secrets: Iterable[str]) -> str:
-    """``message`` with every occurrence of each secret replaced by ``******``."""
-    for secret in secrets:
-        message = message.replace(secret, MASK)
-    return message
 
 
 def environment_result(environment: Environment | None, params: Mapping[str, Any],
                        hidden: set[str]) -> dict[str, Any]:
     """The ``Environment`` of the result: Heat's user environment sections of the merged
     environment, the command-line values added to its ``parameters``, hidden values masked."""
+    from kubeheat.template.environment import (
+        EVENT_SINKS,
+        PARAMETER_DEFAULTS,
+        PARAMETERS,
+        RESOURCE_REGISTRY,
+        Environment,
+    )
+    from kubeheat.template.secrets import MASK
+
+    # the sections of Heat's user environment (``Environment.user_env_as_dict``), in its order
+    sections = (RESOURCE_REGISTRY, PARAMETERS, PARAMETER_DEFAULTS, EVENT_SINKS)
     env = (environment or Environment()).as_dict()
     env[PARAMETERS] = {**env[PARAMETERS], **params}
     env[RESOURCE_REGISTRY].setdefault("resources", {})
     for section in (PARAMETERS, PARAMETER_DEFAULTS):
         env[section] = {k: (MASK if k in hidden else v) for k, v in env[section].items()}
-    return {section: env[section] for section in ENVIRONMENT_SECTIONS}
+    return {section: env[section] for section in sections}
 
 
 def validate_result(defn: StackDefinition, params: Mapping[str, Any] | None = None
                     ) -> dict[str, Any]:
     """Heat's template-validate response for a stack definition (bound with ``strict=False``)
     and the command-line parameter values it was given."""
+    from kubeheat.template.parameters import (
+        format_parameter_groups,
+        format_validate_parameters,
+    )
+    from kubeheat.template.secrets import hidden_parameter_names
+
     template = defn.template
     result: dict[str, Any] = {
         "Description": template.description,
@@ -202,6 +87,11 @@ def validate_result(defn: StackDefinition, params: Mapping[str, Any] | None = No
 
 
 def run(args: argparse.Namespace) -> int:
+    # the template layer is imported here, not at the top: ``kubeheat --help`` builds the
+    # parser of every command and must stay cheap
+    from kubeheat.cli.inputs import Inputs, read_inputs, redactor
+    from kubeheat.template.errors import KubeheatError
+
     try:
         inputs = Inputs(parse_parameters(args))
     except UsageError as exc:
@@ -213,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         defn = inputs.template.define(inputs.params, inputs.environment, strict=False)
     except KubeheatError as exc:
         # Messages may quote values computed from parameters: mask the hidden ones.
-        error(redact(str(exc), hidden_values(inputs)))
+        error(redactor(inputs).text(str(exc)))
         return 1
     print(render(validate_result(defn, inputs.params), args.format), end="")
     return 0

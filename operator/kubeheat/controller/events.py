@@ -18,8 +18,9 @@ from typing import Any
 
 from kubeheat.controller.crd import API_VERSION, KIND
 from kubeheat.controller.kube import KubeClient, KubeError
-from kubeheat.controller.status import Redactor, timestamp
+from kubeheat.controller.status import timestamp
 from kubeheat.engine.events import Event
+from kubeheat.template.secrets import Redactor
 
 LOG = logging.getLogger("kubeheat.controller.events")
 

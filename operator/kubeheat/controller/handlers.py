@@ -40,7 +40,6 @@ from kubeheat.controller.spec import (
 from kubeheat.controller.status import (
     DRIFTED,
     RECONCILING,
-    Redactor,
     condition,
     conditions_for,
     merge_conditions,
@@ -51,6 +50,7 @@ from kubeheat.controller.store import SecretStateStore, StateTooLarge, owner_ref
 from kubeheat.engine.executor import CheckResult, Engine, EngineError, StateSaveError
 from kubeheat.engine.model import COMPLETE, ROLLBACK, StackState
 from kubeheat.template.errors import KubeheatError
+from kubeheat.template.secrets import Redactor, values_of
 
 LOG = logging.getLogger("kubeheat.controller")
 
@@ -210,9 +210,7 @@ class Controller:
             raise SpecError("StateUnreadable", str(exc)) from None
         state = store.root_state()
         if state is not None:
-            for pname in state.hidden:
-                if pname in state.parameters:
-                    redactor.add(state.parameters[pname])
+            redactor.update(values_of(state.hidden, [state.parameters]))
         cloud = self._cloud(namespace, resolved) if resolved is not None else None
         collector = EventCollector(KubeEvents(self.kube, body), redactor, name)
         run = _StackRun(store, collector, self._engine(store, collector, cloud), redactor)

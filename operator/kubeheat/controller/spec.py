@@ -2,7 +2,7 @@
 
 Referenced Secrets and ConfigMaps are read from the Stack's own namespace only. Every value that
 comes from a Secret, and every value given to a hidden parameter, goes into the
-:class:`~kubeheat.controller.status.Redactor` that masks status and Events. Problems the user
+:class:`~kubeheat.template.secrets.Redactor` that masks status and Events. Problems the user
 must fix in the spec (a bad template, a missing Secret or key) raise :class:`SpecError`.
 """
 
@@ -15,13 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubeheat.cli.validate import hidden_parameter_names
 from kubeheat.controller.kube import KubeClient, configmap_data, secret_data
-from kubeheat.controller.status import Redactor
 from kubeheat.engine.executor import StackRequest
-from kubeheat.template.environment import parse_environment
+from kubeheat.template.environment import Environment, parse_environment
 from kubeheat.template.errors import KubeheatError
 from kubeheat.template.loader import load_mapping
+from kubeheat.template.secrets import Redactor, hidden_parameter_names, hidden_values
 from kubeheat.template.stack import Template
 
 DEFAULT_CLOUDS_KEY = "clouds.yaml"
@@ -182,6 +181,7 @@ async def resolve(client: KubeClient, namespace: str, name: str, spec: Mapping[s
                 raise SpecError("InvalidSpec", f"spec.parametersFrom[{i}]: no source named")
 
     environments: list[dict[str, Any] | str] = []
+    parsed: list[Environment] = []
     for i, item in enumerate(spec.get("environment") or []):
         if item.get("configMapKeyRef"):
             text = await reader.key("configmaps", item["configMapKeyRef"])
@@ -193,29 +193,18 @@ async def resolve(client: KubeClient, namespace: str, name: str, spec: Mapping[s
         else:
             raise SpecError("InvalidSpec", f"spec.environment[{i}]: empty")
         try:
-            parse_environment(doc)
+            parsed.append(parse_environment(doc))
         except KubeheatError as exc:
             raise SpecError("InvalidEnvironment", f"spec.environment[{i}]: {exc}") from None
         environments.append(doc)
 
     # hidden parameters: their values never show (template errors surface in the plan)
-    hidden: set[str] = set()
     try:
-        hidden = hidden_parameter_names(Template.load(template, files=files))
+        loaded = Template.load(template, files=files)
     except KubeheatError as exc:
         raise SpecError("InvalidTemplate", f"spec.template: {exc}") from None
-    for pname in hidden:
-        if pname in parameters:
-            redactor.add(parameters[pname])
-        for env in environments:
-            if isinstance(env, Mapping):
-                for section in ("parameters", "parameter_defaults"):
-                    values = env.get(section)
-                    if isinstance(values, Mapping) and pname in values:
-                        redactor.add(values[pname])
-        default = (template.get("parameters") or {}).get(pname, {})
-        if isinstance(default, Mapping) and "default" in default:
-            redactor.add(default["default"])
+    hidden = hidden_parameter_names(loaded)
+    redactor.update(hidden_values(loaded, parameters, parsed))
 
     cloud: CloudRef | None = None
     clouds_yaml: str | None = None

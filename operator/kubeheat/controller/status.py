@@ -1,5 +1,6 @@
-"""The Stack's status: conditions (kstatus), the sanitized summary of the engine state, and the
-redaction of secret values (hidden parameters, Secret-sourced values) from everything shown."""
+"""The Stack's status: conditions (kstatus) and the sanitized summary of the engine state, with
+secret values (hidden parameters, Secret-sourced values) masked by a
+:class:`~kubeheat.template.secrets.Redactor`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kubeheat.engine.model import COMPLETE, DELETE, IN_PROGRESS, REPLACED_SEP, StackState
-from kubeheat.template.constraints import MASK
+from kubeheat.template.secrets import Redactor
 
 READY, RECONCILING, STALLED, DRIFTED = "Ready", "Reconciling", "Stalled", "Drifted"
 CONDITION_TYPES = (READY, RECONCILING, STALLED, DRIFTED)
@@ -19,52 +20,6 @@ MAX_RESOURCES_SHOWN = 500
 
 def timestamp() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class Redactor:
-    """Replaces secret values in text and data. Values shorter than 4 characters are only
-    masked where they are a whole string (masking them inside text would garble it)."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._values: set[str] = set()
-        for value in secrets:
-            self.add(value)
-
-    def add(self, value: Any) -> None:
-        if value is None:
-            return
-        text = value if isinstance(value, str) else str(value)
-        if text:
-            self._values.add(text)
-            stripped = text.strip()
-            if stripped and stripped != text:
-                self._values.add(stripped)
-
-    @property
-    def empty(self) -> bool:
-        return not self._values
-
-    def text(self, value: str) -> str:
-        if not self._values or not value:
-            return value
-        if value in self._values:
-            return MASK
-        for secret in sorted(self._values, key=len, reverse=True):
-            if len(secret) >= 4 and secret in value:
-                value = value.replace(secret, MASK)
-        return value
-
-    def data(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, Mapping):
-            return {str(k): self.data(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [self.data(v) for v in value]
-        if isinstance(value, (int, float, bool)) and not isinstance(value, bool) \
-                and str(value) in self._values:
-            return MASK
-        return value
 
 
 def _cut(text: str) -> str:

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kubeheat.sandbox._http import ApiError, Req, Resp
 from kubeheat.sandbox._service import Service
 from kubeheat.sandbox.state import Record, iso_now, new_id
-
-if TYPE_CHECKING:
-    from kubeheat.sandbox.nova import Nova
 
 #: URL collection name -> (store kind, body key, plural body key, NotFound type, what)
 RESOURCES: dict[str, tuple[str, str, str, str, str]] = {
@@ -73,7 +70,6 @@ def _public(record: Record) -> Record:
 class Neutron(Service):
     name = "network"
     prefix = "/networking"
-    nova: Nova | None = None
 
     def register(self) -> None:
         r = self.router
@@ -118,12 +114,12 @@ class Neutron(Service):
     def find(self, coll: str, ident: str, project_id: str | None = None) -> Record:
         record = self.state[RESOURCES[coll][0]].get(ident)
         if record is None or (
-            project_id is not None and not self._visible(coll, record, project_id)
+            project_id is not None and not self.visible(coll, record, project_id)
         ):
             raise self.not_found(coll, ident)
         return record
 
-    def _visible(self, coll: str, record: Record, project_id: str) -> bool:
+    def visible(self, coll: str, record: Record, project_id: str) -> bool:
         network = record
         if coll == "subnets":
             network = self.state["networks"].get(record["network_id"], record)
@@ -196,7 +192,7 @@ class Neutron(Service):
 
     def list_resources(self, coll: str, req: Req) -> Resp:
         kind, _, plural, _, _ = RESOURCES[coll]
-        items = [r for r in self.state[kind].values() if self._visible(coll, r, req.project_id)]
+        items = [r for r in self.state[kind].values() if self.visible(coll, r, req.project_id)]
         items = [r for r in items if self._filter(r, req)]
         items.sort(key=lambda r: (r.get("created_at", ""), r["id"]))
         if req.query.get("sort_dir") == "desc":
@@ -308,7 +304,7 @@ class Neutron(Service):
             return False
         record = self.state[kind][ident]
         if kind == "ports":
-            self._drop_port(record)
+            self.drop_port(record)
         elif kind == "floatingips":
             self._release_fip(record)
         elif kind == "security_groups":
@@ -645,11 +641,11 @@ class Neutron(Service):
                        if k not in ("tags", "fixed_ips", "security_groups", "mac_address")})
         self._stamp(record, project_id)
         if record["device_id"]:
-            self._bind_status(record)
+            self.bind_status(record)
         self.state["ports"][record["id"]] = record
         return record
 
-    def _bind_status(self, port: Record) -> None:
+    def bind_status(self, port: Record) -> None:
         bound = bool(port["device_id"]) and bool(port["device_owner"])
         port["status"] = "ACTIVE" if bound else "DOWN"
         port["binding:host_id"] = "sandbox-compute" if bound and str(
@@ -674,7 +670,7 @@ class Neutron(Service):
                 body["security_groups"] or [], record["project_id"])
         record.update({k: v for k, v in body.items()
                        if k not in ("tags", "fixed_ips", "security_groups")})
-        self._bind_status(record)
+        self.bind_status(record)
 
     def _delete_ports(self, record: Record) -> None:
         owner = str(record["device_owner"])
@@ -682,9 +678,9 @@ class Neutron(Service):
                      "network:floatingip", "network:router_interface_distributed"):
             raise self.error(409, f"Port {record['id']} cannot be deleted directly via the port"
                              f" API: has device owner {owner}.", "L3PortInUse")
-        self._drop_port(record)
+        self.drop_port(record)
 
-    def _drop_port(self, record: Record) -> None:
+    def drop_port(self, record: Record) -> None:
         for fip in self.state["floatingips"].values():
             if fip.get("port_id") == record["id"]:
                 self._disassociate(fip)
@@ -909,7 +905,7 @@ class Neutron(Service):
                                      f" subnet {ip['subnet_id']}.", "BadRequest")
             port["device_id"] = router["id"]
             port["device_owner"] = "network:router_interface"
-            self._bind_status(port)
+            self.bind_status(port)
             self._touch(port)
         else:
             subnet = self.find("subnets", str(body["subnet_id"]), req.project_id)

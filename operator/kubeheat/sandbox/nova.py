@@ -8,7 +8,7 @@ import base64
 import binascii
 import hashlib
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kubeheat.sandbox._http import ApiError, Req, Resp
 from kubeheat.sandbox._service import Service
@@ -17,7 +17,6 @@ from kubeheat.sandbox.state import Record, iso_now, new_id
 if TYPE_CHECKING:
     from kubeheat.sandbox.cinder import Cinder
     from kubeheat.sandbox.glance import Glance
-    from kubeheat.sandbox.neutron import Neutron
 
 MIN_VERSION = (2, 1)
 MAX_VERSION = (2, 96)
@@ -61,10 +60,31 @@ def _version(req: Req) -> tuple[int, int]:
     return major, minor
 
 
+class Ports(Protocol):
+    """What Nova asks of the network service (the sandbox's Neutron, which never calls Nova) for
+    the ports of its servers."""
+
+    def ports_of(self, device_id: str) -> list[Record]: ...
+
+    def floating_ips_of(self, port_id: str) -> list[Record]: ...
+
+    def create_port(self, body: dict[str, Any], project_id: str) -> Record: ...
+
+    def bind_status(self, port: Record) -> None:
+        """Set the port's status and binding from its device id and owner."""
+
+    def visible(self, coll: str, record: Record, project_id: str) -> bool:
+        """Whether the project may use ``record`` of collection ``coll``."""
+
+    def drop_port(self, record: Record) -> None:
+        """Remove the port and what refers to it (floating IP associations, router
+        interfaces)."""
+
+
 class Nova(Service):
     name = "compute"
     prefix = "/compute"
-    neutron: Neutron
+    neutron: Ports
     cinder: Cinder
     glance: Glance
 
@@ -462,12 +482,12 @@ class Nova(Service):
                         raise self.error(409, f"Port {port['id']} is still in use.")
                     port["device_id"] = server_id
                     port["device_owner"] = "compute:nova"
-                    self.neutron._bind_status(port)
+                    self.neutron.bind_status(port)
                     bound.append(port["id"])
                     continue
                 net_id = str(item.get("uuid", ""))
                 net = self.state["networks"].get(net_id)
-                if net is None or not self.neutron._visible("networks", net, project_id):
+                if net is None or not self.neutron.visible("networks", net, project_id):
                     raise self.error(400, f"Network {net_id} could not be found.")
                 fixed = [{"ip_address": item["fixed_ip"]}] if item.get("fixed_ip") else None
                 try:
@@ -489,13 +509,13 @@ class Nova(Service):
         for pid in created:
             port = self.state["ports"].get(pid)
             if port is not None:
-                self.neutron._drop_port(port)
+                self.neutron.drop_port(port)
         for pid in bound:
             port = self.state["ports"].get(pid)
             if port is not None:
                 port["device_id"] = ""
                 port["device_owner"] = ""
-                self.neutron._bind_status(port)
+                self.neutron.bind_status(port)
 
     def _boot_volume(self, server: Record, bdm: Any, index: int, project_id: str) -> None:
         if not isinstance(bdm, dict):
@@ -580,7 +600,7 @@ class Nova(Service):
         for port in self.neutron.ports_of(server_id):
             port["device_id"] = ""
             port["device_owner"] = ""
-            self.neutron._bind_status(port)
+            self.neutron.bind_status(port)
         for att in server["_attachments"]:
             self.cinder.detached(att["volumeId"], server_id, immediate=True)
             if att["delete_on_termination"]:

@@ -95,7 +95,6 @@ class SandboxCloud:
         self.nova.neutron = self.neutron
         self.nova.cinder = self.cinder
         self.nova.glance = self.glance
-        self.neutron.nova = self.nova
         self.services: list[Service] = sorted(
             [self.keystone, self.nova, self.neutron, self.cinder, self.glance, self.swift],
             key=lambda s: -len(s.prefix),

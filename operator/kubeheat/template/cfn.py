@@ -10,9 +10,11 @@ them), and both provide the pseudo-parameters ``AWS::StackId``, ``AWS::StackName
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from kubeheat.template.functions import cfn as fn
 from kubeheat.template.functions.base import FunctionClass
-from kubeheat.template.versions import ResourceKeyNames, SectionNames, VersionSpec, register
+from kubeheat.template.versions import ResourceKeyNames, SectionNames, VersionSpec
 
 PSEUDO_PARAMETERS = ("AWS::StackId", "AWS::StackName", "AWS::Region")
 
@@ -68,7 +70,7 @@ def _resource_keys(conditions: bool) -> ResourceKeyNames:
         external_id=None)
 
 
-AWS_2010_09_09 = register(VersionSpec(
+AWS_2010_09_09 = VersionSpec(
     family="cfn",
     key="AWSTemplateFormatVersion",
     version="2010-09-09",
@@ -81,9 +83,9 @@ AWS_2010_09_09 = register(VersionSpec(
     strict_resource_keys=False,
     pseudo_parameters=PSEUDO_PARAMETERS,
     family_functions=FAMILY_FUNCTIONS,
-))
+)
 
-HEAT_2012_12_12 = register(VersionSpec(
+HEAT_2012_12_12 = VersionSpec(
     family="cfn",
     key="HeatTemplateFormatVersion",
     version="2012-12-12",
@@ -96,4 +98,7 @@ HEAT_2012_12_12 = register(VersionSpec(
     strict_resource_keys=False,
     pseudo_parameters=PSEUDO_PARAMETERS,
     family_functions=FAMILY_FUNCTIONS,
-))
+)
+
+#: version label (``key: version``) -> spec, every CloudFormation-compatible version
+SPECS: Mapping[str, VersionSpec] = {spec.label: spec for spec in (AWS_2010_09_09, HEAT_2012_12_12)}

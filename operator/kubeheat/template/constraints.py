@@ -24,11 +24,10 @@ import ipaddress
 import json
 import math
 import re
-import zoneinfo
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NamedTuple
 
 from kubeheat.template.errors import KubeheatError, ParameterError, Path
 
@@ -886,6 +885,8 @@ class Timezone(CustomConstraint):
     description = "Value must be a time zone name."
 
     def check(self, value: Any) -> None:
+        import zoneinfo  # here: only a template with this constraint pays for the import
+
         if not value:
             return
         try:
@@ -902,8 +903,9 @@ _CRON_ALIASES = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@dail
                            "@midnight", "@hourly"})
 
 
-@dataclass(frozen=True)
-class _CronField:
+class _CronField(NamedTuple):
+    """One field of a cron expression (a NamedTuple: cheaper than a dataclass at import)."""
+
     label: str
     low: int
     high: int

@@ -3,8 +3,7 @@
 Every version's tables come from the declarative tables below: for each function name, the class
 it maps to from a given version on (``REMOVED`` from the version that dropped it), and the
 versions where sections, keys and parameter features appear. :func:`build_spec` derives one
-:class:`~kubeheat.template.versions.VersionSpec` per version; importing the module registers
-them all.
+:class:`~kubeheat.template.versions.VersionSpec` per version, all of them in :data:`SPECS`.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from collections.abc import Mapping
 from kubeheat.template.functions import conditions as cond
 from kubeheat.template.functions import hot as fn
 from kubeheat.template.functions.base import FunctionClass
-from kubeheat.template.versions import ResourceKeyNames, SectionNames, VersionSpec, register
+from kubeheat.template.versions import ResourceKeyNames, SectionNames, VersionSpec
 
 #: every HOT version, oldest first, with its release-name alias
 VERSIONS: tuple[tuple[str, str | None], ...] = (
@@ -158,10 +157,10 @@ def build_spec(version: str, alias: str | None,
     )
 
 
-def _register_all() -> dict[str, VersionSpec]:
+def _build_all() -> dict[str, VersionSpec]:
     family = _family_functions()
-    return {version: register(build_spec(version, alias, family)) for version, alias in VERSIONS}
+    return {version: build_spec(version, alias, family) for version, alias in VERSIONS}
 
 
 #: version -> spec, every HOT version
-SPECS: Mapping[str, VersionSpec] = _register_all()
+SPECS: Mapping[str, VersionSpec] = _build_all()

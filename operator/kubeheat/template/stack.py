@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubeheat.template import versions
+from kubeheat.template import formats
 from kubeheat.template.constraints import DEFAULT_CONSTRAINTS, ConstraintRegistry
 from kubeheat.template.environment import (
     Environment,
@@ -143,7 +143,7 @@ class Template:
         self.document = dict(document)
         self.files: dict[str, str] = dict(files or {})
         self.limits = limits
-        self.version: VersionSpec = versions.detect(self.document)
+        self.version: VersionSpec = formats.detect(self.document)
         spec = self.version
         names = spec.sections
         unknown = sorted(k for k in self.document if k not in spec.allowed_sections)

@@ -15,12 +15,9 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from kubeheat.template.errors import FunctionError, Path, PathPart, TemplateError
-
-if TYPE_CHECKING:
-    from kubeheat.template.versions import VersionSpec
 
 
 class _Absent:
@@ -102,11 +99,35 @@ class Scope(Protocol):
         """``Fn::GetAZs``: the stack's availability zones."""
 
 
+class FunctionTables(Protocol):
+    """What parsing needs of a template version (a
+    :class:`~kubeheat.template.versions.VersionSpec`, which is built from this module's classes,
+    so this module names only the protocol)."""
+
+    @property
+    def functions(self) -> Mapping[str, FunctionClass]: ...
+
+    @property
+    def condition_functions(self) -> Mapping[str, FunctionClass]: ...
+
+    @property
+    def removed_functions(self) -> frozenset[str]:
+        """Names the version removed: using one is "not supported in this version"."""
+
+    @property
+    def pseudo_parameters(self) -> tuple[str, ...]: ...
+
+    def knows_function(self, name: str) -> bool:
+        """True when ``name`` is a function of the family in some other version."""
+
+    def unsupported_message(self, name: str) -> str: ...
+
+
 class ParseContext(Protocol):
     """What parsing needs: the version's tables and the template being parsed."""
 
     @property
-    def version(self) -> VersionSpec: ...
+    def version(self) -> FunctionTables: ...
 
     @property
     def resource_names(self) -> frozenset[str]:

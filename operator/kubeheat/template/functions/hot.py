@@ -14,7 +14,6 @@ function's path; no other exception escapes evaluation.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import math
@@ -722,6 +721,8 @@ class Digest(HotFunction):
         return self.fail(f'Function "{self.name}" usage: ["<algorithm>", "<value>"]')
 
     def check_algorithm(self, algorithm: str) -> None:
+        import hashlib  # on use: only templates calling digest pay for OpenSSL's start-up
+
         if algorithm.lower() not in hashlib.algorithms_available:
             raise self.fail("Algorithm must be one of "
                             + ", ".join(sorted(hashlib.algorithms_available)))
@@ -739,6 +740,8 @@ class Digest(HotFunction):
         except UnicodeEncodeError:
             raise self.fail(f'The value given to "{self.name}" may only hold latin-1 '
                             "characters") from None
+        import hashlib
+
         try:
             digest = hashlib.new(algorithm, data)
             return digest.hexdigest()

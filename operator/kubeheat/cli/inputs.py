@@ -1,0 +1,57 @@
+"""Reading the template inputs a command names (template, environment files, the files they
+refer to, parameter values) into the template layer's objects, and what masks their hidden
+values in everything the command prints."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubeheat.cli.files import collect_files
+from kubeheat.template.environment import Environment, merge_environments, parse_environment
+from kubeheat.template.secrets import Redactor, hidden_values
+from kubeheat.template.stack import Template
+
+#: the CLI masks a hidden value wherever it occurs, however short (see :class:`Redactor`)
+CLI_MIN_PARTIAL = 1
+
+
+@dataclass
+class Inputs:
+    """What the command line names, filled in as it is read (so that an error half-way can
+    still be reported without revealing hidden values)."""
+
+    params: dict[str, Any]
+    environments: list[Environment] = field(default_factory=list)
+    template: Template | None = None
+    environment: Environment | None = None
+
+
+def read_inputs(args: argparse.Namespace, inputs: Inputs) -> None:
+    """Read the template, the environment files and every file they refer to into ``inputs``;
+    environment files are merged with the parameter types the template declares."""
+    bundle = collect_files(args.template, args.environment)
+    for path, text in zip(args.environment, bundle.environment_texts, strict=True):
+        inputs.environments.append(parse_environment(text, name=str(path)))
+    # the document collect_files loaded and checked: not parsed a second time
+    template = Template(bundle.template_document, files=bundle.files)
+    inputs.template = template
+    param_types = {name: s.type for name, s in template.parameter_schemas.items()}
+    if inputs.environments:
+        inputs.environment = merge_environments(inputs.environments, param_types)
+
+
+def redactor(inputs: Inputs) -> Redactor:
+    """What masks the hidden values of ``inputs`` in what the CLI prints: every value given to
+    a hidden parameter (command line, environments, defaults), wherever it occurs."""
+    if inputs.template is None:
+        return Redactor(min_partial=CLI_MIN_PARTIAL)
+    envs = [*inputs.environments, *([inputs.environment] if inputs.environment else [])]
+    return Redactor(hidden_values(inputs.template, inputs.params, envs),
+                    min_partial=CLI_MIN_PARTIAL)
+
+
+def given_redactor(params: dict[str, Any]) -> Redactor:
+    """Masks every parameter value given (when no template tells which ones are hidden)."""
+    return Redactor([str(v) for v in params.values() if v], min_partial=CLI_MIN_PARTIAL)
