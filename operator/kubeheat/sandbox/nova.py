@@ -8,15 +8,11 @@ import base64
 import binascii
 import hashlib
 import re
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from kubeheat.sandbox._http import ApiError, Req, Resp
 from kubeheat.sandbox._service import Service
 from kubeheat.sandbox.state import Record, iso_now, new_id
-
-if TYPE_CHECKING:
-    from kubeheat.sandbox.cinder import Cinder
-    from kubeheat.sandbox.glance import Glance
 
 MIN_VERSION = (2, 1)
 MAX_VERSION = (2, 96)
@@ -81,12 +77,25 @@ class Ports(Protocol):
         interfaces)."""
 
 
+class Volumes(Protocol):
+    """What Nova asks of the block storage service (the sandbox's Cinder, which never calls
+    Nova) for boot volumes and attachments."""
+
+    def make_volume(self, body: dict[str, Any], project_id: str, delay: float) -> Record:
+        """A new volume from a Cinder-style create body."""
+
+    def attached(self, volume_id: str, server_id: str, device: str, immediate: bool) -> str:
+        """Record the volume attached to the server; the attachment id."""
+
+    def detached(self, volume_id: str, server_id: str, immediate: bool = False) -> None:
+        """Record the volume detached from the server."""
+
+
 class Nova(Service):
     name = "compute"
     prefix = "/compute"
     neutron: Ports
-    cinder: Cinder
-    glance: Glance
+    cinder: Volumes
 
     def register(self) -> None:
         r = self.router

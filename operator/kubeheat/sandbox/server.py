@@ -94,7 +94,6 @@ class SandboxCloud:
         self.swift = Swift(self.state)
         self.nova.neutron = self.neutron
         self.nova.cinder = self.cinder
-        self.nova.glance = self.glance
         self.services: list[Service] = sorted(
             [self.keystone, self.nova, self.neutron, self.cinder, self.glance, self.swift],
             key=lambda s: -len(s.prefix),
