@@ -28,8 +28,10 @@ venv: $(STAMP)
 cluster-bin:
 	bash tools/testcluster/build.sh
 
+# ruff (style, and the complexity gate) and the import contracts of pyproject.toml
 lint: venv
 	$(BIN)/ruff check operator tests bench
+	$(BIN)/lint-imports --no-cache
 
 typecheck: venv
 	$(BIN)/mypy

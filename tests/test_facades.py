@@ -1,6 +1,7 @@
-"""The layers' package facades (``kubeheat.template``, ``kubeheat.cli``): every public name
-resolves to the object its module defines, and importing a package costs none of its modules
-(each name is imported on first use)."""
+"""The layers' package facades (``kubeheat.template``, ``kubeheat.cli``, ``kubeheat.engine``,
+``kubeheat.resources``, ``kubeheat.controller``): every public name resolves to the object its
+module defines, and importing a package costs none of its modules (each name is imported on
+first use). The import contracts in pyproject.toml hold the other layers to these names."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import sys
 
 import pytest
 
-PACKAGES = ("kubeheat.template", "kubeheat.cli")
+PACKAGES = ("kubeheat.template", "kubeheat.cli", "kubeheat.engine", "kubeheat.resources",
+            "kubeheat.controller")
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from kubeheat.cli.args import wants_real_cloud
 
 if TYPE_CHECKING:
-    from kubeheat.cloud.session import CloudSession
-    from kubeheat.engine.state import JsonFileStateStore
+    from kubeheat.cloud import CloudSession
+    from kubeheat.engine import JsonFileStateStore
 
 SANDBOX_SECTION = "sandbox"
 
@@ -58,7 +58,7 @@ class LazyCloud:
     def _connect(self) -> CloudSession:
         # openstacksdk (and for the sandbox aiohttp) are imported here, on first use: a
         # command whose resources never need a cloud does not pay for them
-        from kubeheat.cloud.session import connect, from_env
+        from kubeheat.cloud import connect, from_env
 
         if self.real:
             env = dict(self.environ)

@@ -39,7 +39,7 @@ def _cell(text: Any) -> str:
 
 
 def resource_types_page() -> str:
-    from kubeheat.resources.base import load_builtin_plugins
+    from kubeheat.resources import load_builtin_plugins
 
     registry = load_builtin_plugins()
     out = [GENERATED, "# Resource types\n\n",
@@ -87,13 +87,13 @@ def _anchor(name: str) -> str:
 
 
 def template_page() -> str:
-    from kubeheat.template import formats
+    from kubeheat.template import all_versions
 
     out = [GENERATED, "# Template versions and functions\n\n",
            "The template versions kubeheat reads and, for each, the intrinsic functions and "
            "condition functions it allows (`kubeheat template functions --version V`).\n",
            "\n| Version | Format | Aliases |\n|---|---|---|\n"]
-    specs = formats.all_versions()
+    specs = all_versions()
     for spec in specs:
         out.append(f"| `{spec.key}: {spec.version}` | {spec.family} | "
                    f"{', '.join(spec.aliases)} |\n")
@@ -107,14 +107,14 @@ def template_page() -> str:
 
 
 def stack_api_page() -> str:
-    from kubeheat.controller import crd
+    from kubeheat.controller import API_VERSION, KIND, PLURAL, SHORT_NAMES, stack_crd
 
-    doc = crd.stack_crd()
+    doc = stack_crd()
     version = doc["spec"]["versions"][0]
     schema = version["schema"]["openAPIV3Schema"]
-    out = [GENERATED, f"# Stack API reference ({crd.API_VERSION})\n\n",
-           f"Kind `{crd.KIND}`, plural `{crd.PLURAL}`, short names "
-           f"{', '.join(f'`{s}`' for s in crd.SHORT_NAMES)}. Generated from the CRD schema "
+    out = [GENERATED, f"# Stack API reference ({API_VERSION})\n\n",
+           f"Kind `{KIND}`, plural `{PLURAL}`, short names "
+           f"{', '.join(f'`{s}`' for s in SHORT_NAMES)}. Generated from the CRD schema "
            "in `kubeheat.controller.crd` (the same source as `crds/`).\n"]
     for top in ("spec", "status"):
         node = schema["properties"].get(top)
@@ -153,10 +153,10 @@ README_END = "<!-- END GENERATED: support -->\n"
 
 def readme_section() -> str:
     """The README's table of what is supported, between :data:`README_BEGIN`/``END``."""
-    from kubeheat.resources.base import load_builtin_plugins
-    from kubeheat.template import formats
+    from kubeheat.resources import load_builtin_plugins
+    from kubeheat.template import all_versions
 
-    specs = formats.all_versions()
+    specs = all_versions()
     hot = [s for s in specs if s.family == "hot"]
     other = [s for s in specs if s.family != "hot"]
     by_service: dict[str, list[str]] = {}

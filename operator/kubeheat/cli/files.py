@@ -26,10 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 from typing import Any, NamedTuple
 
-from kubeheat.template.environment import EntryKind, is_template_reference, parse_environment
-from kubeheat.template.errors import PathPart, TemplateError
-from kubeheat.template.limits import DEFAULT_LIMITS, Limits
-from kubeheat.template.loader import load_mapping
+from kubeheat.template import (
+    DEFAULT_LIMITS,
+    EntryKind,
+    Limits,
+    PathPart,
+    TemplateError,
+    is_template_reference,
+    load_mapping,
+    parse_environment,
+)
 
 DEFAULT_MAX_TOTAL_BYTES = 1_048_576
 """Heat's ``max_json_body_size``: the whole create request must fit in it."""

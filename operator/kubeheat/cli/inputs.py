@@ -9,9 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubeheat.cli.files import collect_files
-from kubeheat.template.environment import Environment, merge_environments, parse_environment
-from kubeheat.template.secrets import Redactor, hidden_values
-from kubeheat.template.stack import Template
+from kubeheat.template import (
+    Environment,
+    Redactor,
+    Template,
+    hidden_values,
+    merge_environments,
+    parse_environment,
+)
 
 #: the CLI masks a hidden value wherever it occurs, however short (see :class:`Redactor`)
 CLI_MIN_PARTIAL = 1

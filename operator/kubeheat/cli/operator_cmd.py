@@ -60,7 +60,7 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 
 
 def crd_cmd(args: argparse.Namespace) -> int:
-    from kubeheat.controller.crd import render
+    from kubeheat.controller import render
 
     sys.stdout.write(render(args.which))
     return 0
@@ -69,7 +69,7 @@ def crd_cmd(args: argparse.Namespace) -> int:
 def rbac_cmd(args: argparse.Namespace) -> int:
     import yaml
 
-    from kubeheat.controller.rbac import CLUSTER_ROLE_NAME, cluster_role
+    from kubeheat.controller import CLUSTER_ROLE_NAME, cluster_role
 
     sys.stdout.write(yaml.safe_dump(cluster_role(args.name or CLUSTER_ROLE_NAME),
                                     sort_keys=False))
@@ -77,8 +77,7 @@ def rbac_cmd(args: argparse.Namespace) -> int:
 
 
 def operator_cmd(args: argparse.Namespace) -> int:
-    from kubeheat.controller.handlers import Options
-    from kubeheat.controller.runner import OperatorConfig, run
+    from kubeheat.controller import OperatorConfig, Options, run
 
     if args.concurrency < 1 or args.resource_concurrency < 1:
         print("kubeheat operator: --concurrency must be at least 1", file=sys.stderr)

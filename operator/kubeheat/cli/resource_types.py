@@ -10,7 +10,7 @@ from kubeheat.cli.args import add_command
 from kubeheat.cli.output import FORMATS, error, render, table
 
 if TYPE_CHECKING:
-    from kubeheat.resources.base import PluginRegistry
+    from kubeheat.resources import PluginRegistry
 
 
 def add_parser(subparsers: Any) -> None:
@@ -41,7 +41,7 @@ register = add_parser
 
 
 def registry() -> PluginRegistry:
-    from kubeheat.resources.base import load_builtin_plugins
+    from kubeheat.resources import load_builtin_plugins
 
     return load_builtin_plugins()
 

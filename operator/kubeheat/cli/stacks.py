@@ -22,20 +22,21 @@ from kubeheat.cli.cloudopt import LazyCloud
 from kubeheat.cli.files import collect_files
 from kubeheat.cli.inputs import CLI_MIN_PARTIAL, Inputs, given_redactor, redactor
 from kubeheat.cli.output import error, render, table
-from kubeheat.engine.events import Event, ListEventSink
-from kubeheat.engine.executor import Engine, EngineError, StackRequest
-from kubeheat.engine.native import FileNativeStore, MemoryNativeStore
-from kubeheat.engine.state import (
-    FAILED,
+from kubeheat.engine import (
+    Engine,
+    EngineError,
+    Event,
+    FileNativeStore,
     JsonFileStateStore,
+    ListEventSink,
+    MemoryNativeStore,
     MemoryStateStore,
+    StackRequest,
     StackState,
     StateStore,
+    Status,
 )
-from kubeheat.template.environment import parse_environment
-from kubeheat.template.errors import KubeheatError
-from kubeheat.template.secrets import Redactor, values_of
-from kubeheat.template.stack import Template
+from kubeheat.template import KubeheatError, Redactor, Template, parse_environment, values_of
 
 EVENTS_SECTION = "events"
 SIGNAL_POLL_SECONDS = 0.2
@@ -321,7 +322,7 @@ async def _run(session: Session, request: StackRequest, args: argparse.Namespace
         if args.delete:
             session.persist_events()
             deleted = await engine.delete(stack_id)
-            if deleted.status == FAILED:
+            if deleted.status == Status.FAILED:
                 return deleted
             state.action, state.status = deleted.action, deleted.status
             state.status_reason = deleted.status_reason

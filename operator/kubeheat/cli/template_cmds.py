@@ -10,7 +10,7 @@ from kubeheat.cli.args import add_command
 from kubeheat.cli.output import FORMATS, error, render, table
 
 if TYPE_CHECKING:
-    from kubeheat.template.versions import VersionSpec
+    from kubeheat.template import VersionSpec
 
 
 def register(sub: Any) -> None:
@@ -34,9 +34,9 @@ def _arguments(tmpl: argparse.ArgumentParser) -> None:
 
 
 def run_versions(args: argparse.Namespace) -> int:
-    from kubeheat.template import formats
+    from kubeheat.template import all_versions
 
-    specs = formats.all_versions()
+    specs = all_versions()
     data: list[dict[str, object]] = [
         {"version": f"{s.key}.{s.version}", "type": s.family, "aliases": list(s.aliases)}
         for s in specs]
@@ -52,12 +52,12 @@ def function_rows(spec: VersionSpec, conditions: bool) -> list[dict[str, str]]:
 
 
 def run_functions(args: argparse.Namespace) -> int:
-    from kubeheat.template import formats
+    from kubeheat.template import all_versions, find_version
 
-    spec = formats.find(args.template_version)
+    spec = find_version(args.template_version)
     if spec is None:
         known = ", ".join(f"{s.version}" + (f" ({', '.join(s.aliases)})" if s.aliases else "")
-                          for s in formats.all_versions())
+                          for s in all_versions())
         error(f'unknown template version "{args.template_version}"; known: {known}')
         return 1
     data = function_rows(spec, args.conditions)

@@ -20,8 +20,7 @@ from kubeheat.cli.args import UsageError, add_command, add_template_arguments, p
 from kubeheat.cli.output import FORMATS, error, render
 
 if TYPE_CHECKING:
-    from kubeheat.template.environment import Environment
-    from kubeheat.template.stack import StackDefinition
+    from kubeheat.template import Environment, StackDefinition
 
 
 def register(sub: Any) -> None:
@@ -42,14 +41,14 @@ def environment_result(environment: Environment | None, params: Mapping[str, Any
                        hidden: set[str]) -> dict[str, Any]:
     """The ``Environment`` of the result: Heat's user environment sections of the merged
     environment, the command-line values added to its ``parameters``, hidden values masked."""
-    from kubeheat.template.environment import (
+    from kubeheat.template import (
         EVENT_SINKS,
+        MASK,
         PARAMETER_DEFAULTS,
         PARAMETERS,
         RESOURCE_REGISTRY,
         Environment,
     )
-    from kubeheat.template.secrets import MASK
 
     # the sections of Heat's user environment (``Environment.user_env_as_dict``), in its order
     sections = (RESOURCE_REGISTRY, PARAMETERS, PARAMETER_DEFAULTS, EVENT_SINKS)
@@ -65,11 +64,11 @@ def validate_result(defn: StackDefinition, params: Mapping[str, Any] | None = No
                     ) -> dict[str, Any]:
     """Heat's template-validate response for a stack definition (bound with ``strict=False``)
     and the command-line parameter values it was given."""
-    from kubeheat.template.parameters import (
+    from kubeheat.template import (
         format_parameter_groups,
         format_validate_parameters,
+        hidden_parameter_names,
     )
-    from kubeheat.template.secrets import hidden_parameter_names
 
     template = defn.template
     result: dict[str, Any] = {
@@ -90,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     # the template layer is imported here, not at the top: ``kubeheat --help`` builds the
     # parser of every command and must stay cheap
     from kubeheat.cli.inputs import Inputs, read_inputs, redactor
-    from kubeheat.template.errors import KubeheatError
+    from kubeheat.template import KubeheatError
 
     try:
         inputs = Inputs(parse_parameters(args))

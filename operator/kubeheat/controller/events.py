@@ -19,8 +19,8 @@ from typing import Any
 from kubeheat.controller.crd import API_VERSION, KIND
 from kubeheat.controller.kube import KubeClient, KubeError
 from kubeheat.controller.status import timestamp
-from kubeheat.engine.events import Event
-from kubeheat.template.secrets import Redactor
+from kubeheat.engine import Event
+from kubeheat.template import Redactor
 
 LOG = logging.getLogger("kubeheat.controller.events")
 

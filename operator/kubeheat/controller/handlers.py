@@ -25,7 +25,7 @@ from typing import Any, cast
 
 import kopf
 
-from kubeheat.cloud.session import CloudConfigError, CloudSession, connect
+from kubeheat.cloud import CloudConfigError, CloudSession, connect
 from kubeheat.controller.crd import GROUP, PLURAL, VERSION
 from kubeheat.controller.events import EventCollector, KubeEvents
 from kubeheat.controller.kube import KubeClient, KubeError
@@ -47,10 +47,16 @@ from kubeheat.controller.status import (
     timestamp,
 )
 from kubeheat.controller.store import SecretStateStore, StateTooLarge, owner_reference
-from kubeheat.engine.executor import CheckResult, Engine, EngineError, StateSaveError
-from kubeheat.engine.model import COMPLETE, ROLLBACK, StackState
-from kubeheat.template.errors import KubeheatError
-from kubeheat.template.secrets import Redactor, values_of
+from kubeheat.engine import (
+    Action,
+    CheckResult,
+    Engine,
+    EngineError,
+    StackState,
+    StateSaveError,
+    Status,
+)
+from kubeheat.template import KubeheatError, Redactor, values_of
 
 LOG = logging.getLogger("kubeheat.controller")
 
@@ -370,7 +376,7 @@ class Controller:
                 await self._write_outputs(body, spec, result, redact)
                 await self._report_done(body, run, result, requested)
                 return operation, "success"
-            reason = "RolledBack" if result.action == ROLLBACK else "StackFailed"
+            reason = "RolledBack" if result.action == Action.ROLLBACK else "StackFailed"
             message = redact.text(f"{result.state}: {result.status_reason}")
             if run.events.last_failure and run.events.last_failure not in message:
                 message += f" (after {run.events.last_failure})"
@@ -581,7 +587,7 @@ class Controller:
                 raise kopf.TemporaryError(run.redactor.text(str(exc)),
                                           delay=backoff(retry)) from None
             await run.store.flush()
-            if result.status != COMPLETE:
+            if result.status != Status.COMPLETE:
                 message = run.redactor.text(f"{result.state}: {result.status_reason}")
                 await self.set_phase(body, ready=False, reconciling=True, stalled=False,
                                      reason="DeleteFailed", message=message)

@@ -16,12 +16,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubeheat.controller.kube import KubeClient, configmap_data, secret_data
-from kubeheat.engine.executor import StackRequest
-from kubeheat.template.environment import Environment, parse_environment
-from kubeheat.template.errors import KubeheatError
-from kubeheat.template.loader import load_mapping
-from kubeheat.template.secrets import Redactor, hidden_parameter_names, hidden_values
-from kubeheat.template.stack import Template
+from kubeheat.engine import StackRequest
+from kubeheat.template import (
+    Environment,
+    KubeheatError,
+    Redactor,
+    Template,
+    hidden_parameter_names,
+    hidden_values,
+    load_mapping,
+    parse_environment,
+)
 
 DEFAULT_CLOUDS_KEY = "clouds.yaml"
 

@@ -8,8 +8,8 @@ import datetime
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kubeheat.engine.model import COMPLETE, DELETE, IN_PROGRESS, REPLACED_SEP, StackState
-from kubeheat.template.secrets import Redactor
+from kubeheat.engine import REPLACED_SEP, Action, StackState, Status
+from kubeheat.template import Redactor
 
 READY, RECONCILING, STALLED, DRIFTED = "Ready", "Reconciling", "Stalled", "Drifted"
 CONDITION_TYPES = (READY, RECONCILING, STALLED, DRIFTED)
@@ -69,7 +69,7 @@ def conditions_for(existing: list[dict[str, Any]] | None, generation: int | None
 def _resources(state: StackState, redact: Redactor) -> list[dict[str, Any]]:
     out = []
     for key, rec in sorted(state.resources.items()):
-        if REPLACED_SEP in key and rec.status == COMPLETE and rec.action != DELETE:
+        if REPLACED_SEP in key and rec.status == Status.COMPLETE and rec.action != Action.DELETE:
             continue
         item: dict[str, Any] = {"name": key, "type": rec.type, "status": rec.state}
         if rec.physical_id:
@@ -89,7 +89,7 @@ def summary(state: StackState, redact: Redactor) -> dict[str, Any]:
         "stackStatus": state.state,
         "stackStatusReason": _cut(redact.text(state.status_reason)),
         "resources": _resources(state, redact),
-        "outputs": redact.data(state.outputs) if state.status != IN_PROGRESS
+        "outputs": redact.data(state.outputs) if state.status != Status.IN_PROGRESS
         or state.outputs else {},
     }
     out["outputErrors"] = {k: _cut(redact.text(v)) for k, v in state.output_errors.items()}

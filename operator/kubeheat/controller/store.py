@@ -26,8 +26,7 @@ from typing import Any
 
 from kubeheat.controller.crd import API_VERSION, KIND
 from kubeheat.controller.kube import KubeClient, KubeError
-from kubeheat.engine.native import MemoryNativeStore
-from kubeheat.engine.state import StackState, clone
+from kubeheat.engine import MemoryNativeStore, StackState, clone
 
 LOG = logging.getLogger("kubeheat.controller.store")
 

@@ -42,7 +42,7 @@ from kubeheat.engine.model import (
 from kubeheat.engine.operation import Operation
 from kubeheat.engine.request import ResourceFailed, failure_reason
 from kubeheat.engine.runtime import Runtime
-from kubeheat.resources.base import (
+from kubeheat.resources import (
     Created,
     Observed,
     ResourceContext,
@@ -50,7 +50,7 @@ from kubeheat.resources.base import (
     ResourcePlugin,
     TransientFailure,
 )
-from kubeheat.template.stack import ResourceDefinition
+from kubeheat.template import ResourceDefinition
 
 T = TypeVar("T")
 

@@ -16,7 +16,7 @@ from kubeheat.engine.model import CHECK, COMPLETE, FAILED, IN_PROGRESS, StackSta
 from kubeheat.engine.operation import Operation
 from kubeheat.engine.request import CheckResult, ResourceCheck, failure_reason
 from kubeheat.engine.runtime import Runtime
-from kubeheat.resources.base import Observed, ResourceFailure, ResourcePlugin
+from kubeheat.resources import Observed, ResourceFailure, ResourcePlugin
 
 
 class Checker:

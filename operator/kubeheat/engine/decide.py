@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from kubeheat.engine.model import CHECK, DELETE, FAILED, IN_PROGRESS, ROLLBACK, ResourceState
-from kubeheat.resources.base import Observed, ResourcePlugin
+from kubeheat.resources import Observed, ResourcePlugin
 
 
 class PlanAction(StrEnum):

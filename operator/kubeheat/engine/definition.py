@@ -16,19 +16,26 @@ from typing import Any, ClassVar
 from kubeheat.engine.model import StackState
 from kubeheat.engine.plugins import Plugins
 from kubeheat.engine.request import EngineError, StackRequest
-from kubeheat.resources.base import Property, ResourcePlugin
-from kubeheat.resources.properties import check_properties
-from kubeheat.template.constraints import (
+from kubeheat.resources import Property, ResourcePlugin, check_properties
+from kubeheat.template import (
+    ABSENT,
     ConstraintRegistry,
     ConstraintViolation,
     CustomConstraint,
     CustomConstraintRef,
+    Environment,
+    Path,
+    PlaceholderResources,
+    StackDefinition,
+    StackIdentity,
+    Template,
+    TemplateError,
+    dependencies,
+    functions_in,
+    is_static,
+    merge_environments,
+    parse_environment,
 )
-from kubeheat.template.environment import Environment, merge_environments, parse_environment
-from kubeheat.template.errors import Path, TemplateError
-from kubeheat.template.functions.base import ABSENT, dependencies, functions_in, is_static
-from kubeheat.template.scope import PlaceholderResources
-from kubeheat.template.stack import StackDefinition, StackIdentity, Template
 
 
 class _CachedConstraint(CustomConstraint):

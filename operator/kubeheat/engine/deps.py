@@ -15,10 +15,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from kubeheat.engine.plugins import Plugins
-from kubeheat.resources.base import ResourcePlugin, ResourceSnippet
-from kubeheat.template.errors import TemplateError
-from kubeheat.template.functions.base import ABSENT, Function, dependencies, is_static
-from kubeheat.template.stack import StackDefinition
+from kubeheat.resources import ResourcePlugin, ResourceSnippet
+from kubeheat.template import (
+    ABSENT,
+    Function,
+    StackDefinition,
+    TemplateError,
+    dependencies,
+    is_static,
+)
 
 
 class StackDependencyView:

@@ -77,18 +77,21 @@ from kubeheat.engine.request import (
 from kubeheat.engine.runtime import Runtime
 from kubeheat.engine.stores import StateStore
 from kubeheat.engine.walk import GraphWalk
-from kubeheat.resources.base import (
+from kubeheat.resources import (
     NativeStore,
     Observed,
     PluginRegistry,
     ResourceFailure,
     ResourcePlugin,
+    check_properties,
     load_builtin_plugins,
 )
-from kubeheat.resources.properties import check_properties
-from kubeheat.template.constraints import DEFAULT_CONSTRAINTS, ConstraintRegistry
-from kubeheat.template.errors import TemplateError
-from kubeheat.template.stack import StackDefinition
+from kubeheat.template import (
+    DEFAULT_CONSTRAINTS,
+    ConstraintRegistry,
+    StackDefinition,
+    TemplateError,
+)
 
 
 class Engine:
@@ -105,7 +108,7 @@ class Engine:
         self.cloud = cloud
         if cloud is not None and constraints is DEFAULT_CONSTRAINTS:
             # a cloud: custom constraints (nova.flavor, neutron.network ...) ask it
-            from kubeheat.resources.openstack import cloud_constraints
+            from kubeheat.resources import cloud_constraints
 
             constraints = cloud_constraints(cloud)
         self.constraints = constraints

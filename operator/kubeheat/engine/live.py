@@ -20,10 +20,14 @@ from typing import Any
 from kubeheat.engine.model import COMPLETE, StackState
 from kubeheat.engine.operation import Operation
 from kubeheat.engine.runtime import Runtime
-from kubeheat.template.errors import TemplateError
-from kubeheat.template.functions.base import dependencies
-from kubeheat.template.scope import ResourceResolver, walk_path
-from kubeheat.template.stack import ResourceDefinition, StackDefinition
+from kubeheat.template import (
+    ResourceDefinition,
+    ResourceResolver,
+    StackDefinition,
+    TemplateError,
+    dependencies,
+    walk_path,
+)
 
 
 class LiveResolver:

@@ -20,10 +20,8 @@ from kubeheat.engine.model import FAILED, REPLACED_SEP, ResourceState, StackStat
 from kubeheat.engine.operation import Operation
 from kubeheat.engine.recorder import Recorder
 from kubeheat.engine.request import StackRequest
-from kubeheat.resources.base import ResourceFailure
-from kubeheat.template.errors import TemplateLimitError
-from kubeheat.template.limits import DEFAULT_LIMITS
-from kubeheat.template.scope import walk_path
+from kubeheat.resources import ResourceFailure
+from kubeheat.template import DEFAULT_LIMITS, TemplateLimitError, walk_path
 
 _NAMESPACE = uuid.UUID("6f1f7f0e-3b7e-4c55-9d0a-6b7568656174")
 

@@ -14,10 +14,8 @@ from collections.abc import Iterable, Mapping
 
 from kubeheat.engine.model import REPLACED_SEP, Action, StackState, base_name
 from kubeheat.engine.walk import GraphWalk
-from kubeheat.resources.base import ResourcePlugin
-from kubeheat.template.constraints import ConstraintRegistry
-from kubeheat.template.scope import ResourceResolver
-from kubeheat.template.stack import StackDefinition
+from kubeheat.resources import ResourcePlugin
+from kubeheat.template import ConstraintRegistry, ResourceResolver, StackDefinition
 
 
 class LiveMarks:

@@ -41,13 +41,15 @@ from kubeheat.engine.model import (
     base_name,
 )
 from kubeheat.engine.plugins import Plugins
-from kubeheat.resources.base import Observed, PluginRegistry, ResourcePlugin
-from kubeheat.resources.properties import check_properties
-from kubeheat.template.errors import TemplateError
-from kubeheat.template.functions.base import ABSENT
-from kubeheat.template.graph import DependencyGraph
-from kubeheat.template.scope import ResourceResolver, walk_path
-from kubeheat.template.stack import StackDefinition
+from kubeheat.resources import Observed, PluginRegistry, ResourcePlugin, check_properties
+from kubeheat.template import (
+    ABSENT,
+    DependencyGraph,
+    ResourceResolver,
+    StackDefinition,
+    TemplateError,
+    walk_path,
+)
 
 # -------------------------------------------------------------------------------------------
 # The plan

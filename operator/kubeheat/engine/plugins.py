@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from kubeheat.engine.model import ResourceState, base_name
-from kubeheat.resources.base import PluginRegistry, ResourcePlugin
-from kubeheat.resources.heat.provider_template import TemplateResource
-from kubeheat.template.environment import is_template_reference
-from kubeheat.template.stack import ResourceDefinition, StackDefinition
+from kubeheat.resources import PluginRegistry, ResourcePlugin, TemplateResource
+from kubeheat.template import ResourceDefinition, StackDefinition, is_template_reference
 
 
 class Plugins:

@@ -12,8 +12,8 @@ from typing import Any
 
 from kubeheat.engine.model import COMPLETE, StackState
 from kubeheat.errors import KubeheatError
-from kubeheat.resources.base import ResourceFailure
-from kubeheat.template.errors import TemplateError
+from kubeheat.resources import ResourceFailure
+from kubeheat.template import TemplateError
 
 
 class EngineError(KubeheatError):

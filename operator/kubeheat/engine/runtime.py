@@ -27,8 +27,8 @@ from kubeheat.engine.nested import EngineNestedStacks, StackRunner
 from kubeheat.engine.operation import Operation
 from kubeheat.engine.plugins import Plugins
 from kubeheat.engine.recorder import Recorder
-from kubeheat.resources.base import NativeStore, ResourceContext, ResourceFailure, ResourcePlugin
-from kubeheat.template.errors import TemplateError
+from kubeheat.resources import NativeStore, ResourceContext, ResourceFailure, ResourcePlugin
+from kubeheat.template import TemplateError
 
 T = TypeVar("T")
 

@@ -54,7 +54,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from kubeheat.template.constraints import Constraint
+from kubeheat.template import Constraint
 
 T = TypeVar("T")
 
@@ -512,10 +512,10 @@ def load_builtin_plugins() -> PluginRegistry:
     if not _LOADED:
         import importlib
         import pkgutil
+        from pathlib import Path
 
-        import kubeheat.resources as pkg
-
-        for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+        package = __name__.rpartition(".")[0]        # kubeheat.resources, walked on disk
+        for info in pkgutil.walk_packages([str(Path(__file__).parent)], package + "."):
             if info.name.rsplit(".", 1)[-1].startswith("_") or info.name.endswith(".base"):
                 continue
             importlib.import_module(info.name)

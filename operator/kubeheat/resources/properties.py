@@ -28,14 +28,15 @@ from kubeheat.resources.base import (
     Property,
     ResourcePlugin,
 )
-from kubeheat.template.constraints import (
+from kubeheat.template import (
     DEFAULT_CONSTRAINTS,
     ConstraintRegistry,
     ConstraintViolation,
     CustomConstraintRef,
+    Path,
+    TemplateError,
     to_number,
 )
-from kubeheat.template.errors import Path, TemplateError
 
 
 class PropertyError(TemplateError):

@@ -18,63 +18,146 @@ from typing import TYPE_CHECKING
 from kubeheat._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from kubeheat.template.constraints import DEFAULT_CONSTRAINTS, Constraint, ConstraintRegistry
-    from kubeheat.template.environment import Environment, merge_environments, parse_environment
+    from kubeheat.template.constraints import (
+        DEFAULT_CONSTRAINTS,
+        AllowedPatternConstraint,
+        AllowedValuesConstraint,
+        Constraint,
+        ConstraintRegistry,
+        ConstraintViolation,
+        CustomConstraint,
+        CustomConstraintRef,
+        LengthConstraint,
+        RangeConstraint,
+        to_number,
+    )
+    from kubeheat.template.environment import (
+        EVENT_SINKS,
+        PARAMETER_DEFAULTS,
+        PARAMETERS,
+        RESOURCE_REGISTRY,
+        EntryKind,
+        Environment,
+        is_template_reference,
+        merge_environments,
+        parse_environment,
+    )
     from kubeheat.template.errors import (
         EnvironmentFormatError,
         FunctionError,
         KubeheatError,
         ParameterError,
+        Path,
+        PathPart,
         TemplateError,
         TemplateLimitError,
         TemplateSyntaxError,
         TemplateVersionError,
     )
-    from kubeheat.template.formats import all_versions
+    from kubeheat.template.formats import all_versions, find_version
+    from kubeheat.template.functions.base import (
+        ABSENT,
+        Function,
+        dependencies,
+        functions_in,
+        is_static,
+    )
     from kubeheat.template.graph import DependencyGraph
     from kubeheat.template.limits import DEFAULT_LIMITS, Limits
     from kubeheat.template.loader import load_mapping
-    from kubeheat.template.parameters import Parameters, ParameterSchema
-    from kubeheat.template.scope import PlaceholderResources, ResourceResolver, StaticResources
-    from kubeheat.template.secrets import MASK, Redactor, hidden_parameter_names, hidden_values
-    from kubeheat.template.stack import StackDefinition, StackIdentity, Template
+    from kubeheat.template.parameters import (
+        Parameters,
+        ParameterSchema,
+        format_parameter_groups,
+        format_validate_parameters,
+    )
+    from kubeheat.template.scope import (
+        PlaceholderResources,
+        ResourceResolver,
+        StaticResources,
+        walk_path,
+    )
+    from kubeheat.template.secrets import (
+        MASK,
+        Redactor,
+        hidden_parameter_names,
+        hidden_values,
+        values_of,
+    )
+    from kubeheat.template.stack import ResourceDefinition, StackDefinition, StackIdentity, Template
     from kubeheat.template.versions import VersionSpec
 
 #: the module of each public name, imported on first use of one of its names
 _EXPORTS = {
-    "kubeheat.template.constraints": ("DEFAULT_CONSTRAINTS", "Constraint", "ConstraintRegistry"),
-    "kubeheat.template.environment": ("Environment", "merge_environments", "parse_environment"),
-    "kubeheat.template.errors": (
-        "EnvironmentFormatError", "FunctionError", "KubeheatError", "ParameterError",
-        "TemplateError", "TemplateLimitError", "TemplateSyntaxError", "TemplateVersionError",
+    "kubeheat.template.constraints": (
+        "DEFAULT_CONSTRAINTS", "AllowedPatternConstraint", "AllowedValuesConstraint", "Constraint",
+        "ConstraintRegistry", "ConstraintViolation", "CustomConstraint", "CustomConstraintRef",
+        "LengthConstraint", "RangeConstraint", "to_number",
     ),
-    "kubeheat.template.formats": ("all_versions",),
+    "kubeheat.template.environment": (
+        "EVENT_SINKS", "PARAMETERS", "PARAMETER_DEFAULTS", "RESOURCE_REGISTRY", "EntryKind",
+        "Environment", "is_template_reference", "merge_environments", "parse_environment",
+    ),
+    "kubeheat.template.errors": (
+        "EnvironmentFormatError", "FunctionError", "KubeheatError", "ParameterError", "Path",
+        "PathPart", "TemplateError", "TemplateLimitError", "TemplateSyntaxError",
+        "TemplateVersionError",
+    ),
+    "kubeheat.template.formats": ("all_versions", "find_version"),
+    "kubeheat.template.functions.base": (
+        "ABSENT", "Function", "dependencies", "functions_in", "is_static",
+    ),
     "kubeheat.template.graph": ("DependencyGraph",),
     "kubeheat.template.limits": ("DEFAULT_LIMITS", "Limits"),
     "kubeheat.template.loader": ("load_mapping",),
-    "kubeheat.template.parameters": ("ParameterSchema", "Parameters"),
-    "kubeheat.template.scope": ("PlaceholderResources", "ResourceResolver", "StaticResources"),
-    "kubeheat.template.secrets": ("MASK", "Redactor", "hidden_parameter_names", "hidden_values"),
-    "kubeheat.template.stack": ("StackDefinition", "StackIdentity", "Template"),
+    "kubeheat.template.parameters": (
+        "ParameterSchema", "Parameters", "format_parameter_groups", "format_validate_parameters",
+    ),
+    "kubeheat.template.scope": (
+        "PlaceholderResources", "ResourceResolver", "StaticResources", "walk_path",
+    ),
+    "kubeheat.template.secrets": (
+        "MASK", "Redactor", "hidden_parameter_names", "hidden_values", "values_of",
+    ),
+    "kubeheat.template.stack": (
+        "ResourceDefinition", "StackDefinition", "StackIdentity", "Template",
+    ),
     "kubeheat.template.versions": ("VersionSpec",),
 }
 __all__ = [
+    "ABSENT",
     "DEFAULT_CONSTRAINTS",
     "DEFAULT_LIMITS",
+    "EVENT_SINKS",
     "MASK",
+    "PARAMETERS",
+    "PARAMETER_DEFAULTS",
+    "RESOURCE_REGISTRY",
+    "AllowedPatternConstraint",
+    "AllowedValuesConstraint",
     "Constraint",
     "ConstraintRegistry",
+    "ConstraintViolation",
+    "CustomConstraint",
+    "CustomConstraintRef",
     "DependencyGraph",
+    "EntryKind",
     "Environment",
     "EnvironmentFormatError",
+    "Function",
     "FunctionError",
     "KubeheatError",
+    "LengthConstraint",
     "Limits",
     "ParameterError",
     "ParameterSchema",
     "Parameters",
+    "Path",
+    "PathPart",
     "PlaceholderResources",
+    "RangeConstraint",
     "Redactor",
+    "ResourceDefinition",
     "ResourceResolver",
     "StackDefinition",
     "StackIdentity",
@@ -86,11 +169,21 @@ __all__ = [
     "TemplateVersionError",
     "VersionSpec",
     "all_versions",
+    "dependencies",
+    "find_version",
+    "format_parameter_groups",
+    "format_validate_parameters",
+    "functions_in",
     "hidden_parameter_names",
     "hidden_values",
+    "is_static",
+    "is_template_reference",
     "load_mapping",
     "merge_environments",
     "parse_environment",
+    "to_number",
+    "values_of",
+    "walk_path",
 ]
 
 if not TYPE_CHECKING:

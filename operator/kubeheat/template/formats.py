@@ -15,7 +15,7 @@ from kubeheat.template import cfn, hot
 from kubeheat.template.errors import TemplateVersionError
 from kubeheat.template.versions import VERSION_KEYS, VersionSpec
 
-__all__ = ["VERSION_KEYS", "all_versions", "detect", "find", "lookup"]
+__all__ = ["VERSION_KEYS", "all_versions", "detect", "find_version", "lookup"]
 
 
 def _index(specs: list[VersionSpec]) -> dict[tuple[str, str], VersionSpec]:
@@ -43,7 +43,7 @@ def lookup(key: str, value: str) -> VersionSpec | None:
     return _BY_KEY.get((key, value))
 
 
-def find(value: str) -> VersionSpec | None:
+def find_version(value: str) -> VersionSpec | None:
     """The spec whose version or alias is ``value``, under any version key."""
     for key in VERSION_KEYS:
         spec = lookup(key, value)

@@ -31,7 +31,7 @@ from kubeheat.resources.base import (
     ResourcePlugin,
 )
 from kubeheat.resources.heat._common import REFERENCE
-from kubeheat.template.constraints import RangeConstraint
+from kubeheat.template import RangeConstraint
 
 #: the id of the one child stack a nested-stack type runs (the engine scopes child ids by the
 #: resource incarnation, so a replacement gets its own)

@@ -74,7 +74,7 @@ from kubeheat.resources.heat._nested import (
     run_child,
     select_path,
 )
-from kubeheat.template.constraints import AllowedValuesConstraint, RangeConstraint
+from kubeheat.template import AllowedValuesConstraint, RangeConstraint
 
 LOG = logging.getLogger(__name__)
 

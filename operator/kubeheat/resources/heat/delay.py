@@ -21,7 +21,7 @@ from kubeheat.resources.base import (
     register,
 )
 from kubeheat.resources.heat._common import NativeResource, bounded_sleep
-from kubeheat.template.constraints import AllowedValuesConstraint, RangeConstraint
+from kubeheat.template import AllowedValuesConstraint, RangeConstraint
 
 ACTIONS = ("CREATE", "DELETE", "SUSPEND", "RESUME")
 

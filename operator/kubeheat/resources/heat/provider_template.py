@@ -30,7 +30,7 @@ from kubeheat.resources.heat._nested import (
     child_result,
     nested_stacks,
 )
-from kubeheat.template.loader import load_mapping
+from kubeheat.template import load_mapping
 
 
 class TemplateResource(NestedStackResource):

@@ -25,7 +25,7 @@ from kubeheat.resources.base import (
     register,
 )
 from kubeheat.resources.heat._common import NativeResource
-from kubeheat.template.constraints import AllowedValuesConstraint, RangeConstraint
+from kubeheat.template import AllowedValuesConstraint, RangeConstraint
 
 CHARACTER_CLASSES: dict[str, str] = {
     "lettersdigits": string.ascii_letters + string.digits,

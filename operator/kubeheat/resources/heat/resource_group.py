@@ -57,11 +57,7 @@ from kubeheat.resources.heat._nested import (
     run_child,
     select_path,
 )
-from kubeheat.template.constraints import (
-    AllowedValuesConstraint,
-    LengthConstraint,
-    RangeConstraint,
-)
+from kubeheat.template import AllowedValuesConstraint, LengthConstraint, RangeConstraint
 
 BATCH_CREATE_SCHEMA: Mapping[str, Property] = {
     "max_batch_size": Property(INTEGER, "The maximum number of resources to create at once.",

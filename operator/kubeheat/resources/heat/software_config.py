@@ -42,7 +42,7 @@ from kubeheat.resources.config_records import (
     is_uuid_like,
 )
 from kubeheat.resources.heat._common import NativeResource, store
-from kubeheat.template.constraints import AllowedValuesConstraint
+from kubeheat.template import AllowedValuesConstraint
 
 UNGROUPED = "Heat::Ungrouped"
 IO_TYPES = ("String", "Number", "CommaDelimitedList", "Json", "Boolean")

@@ -41,8 +41,7 @@ from kubeheat.resources.heat._nested import (
     run_child,
     select_path,
 )
-from kubeheat.template.errors import KubeheatError
-from kubeheat.template.loader import load_mapping
+from kubeheat.template import KubeheatError, load_mapping
 
 
 def parse_template(value: Any) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from kubeheat.resources.base import (
     register,
 )
 from kubeheat.resources.heat._common import NativeResource, bounded_sleep, store
-from kubeheat.template.constraints import CustomConstraintRef
+from kubeheat.template import CustomConstraintRef
 
 CREATE, UPDATE, DELETE = "create", "update", "delete"
 

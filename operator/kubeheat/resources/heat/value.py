@@ -20,7 +20,7 @@ from kubeheat.resources.base import (
     register,
 )
 from kubeheat.resources.heat._common import NativeResource
-from kubeheat.template.constraints import AllowedValuesConstraint
+from kubeheat.template import AllowedValuesConstraint
 
 VALUE_TYPES = ("string", "number", "comma_delimited_list", "json", "boolean")
 

@@ -33,7 +33,7 @@ from kubeheat.resources.base import (
     register,
 )
 from kubeheat.resources.heat._common import NativeResource, store
-from kubeheat.template.constraints import AllowedValuesConstraint, RangeConstraint
+from kubeheat.template import AllowedValuesConstraint, RangeConstraint
 
 HANDLE_KIND = "OS::Heat::WaitConditionHandle"
 CONDITION_KIND = "OS::Heat::WaitCondition"

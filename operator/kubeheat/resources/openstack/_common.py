@@ -30,7 +30,7 @@ from kubeheat.resources.base import (
     ResourcePlugin,
     TransientFailure,
 )
-from kubeheat.template.constraints import (
+from kubeheat.template import (
     AllowedValuesConstraint,
     ConstraintRegistry,
     CustomConstraint,
@@ -591,7 +591,7 @@ def cloud_constraints(cloud: Any, parent: ConstraintRegistry | None = None
     constraint of the loaded plugin modules, bound to ``cloud``. The engine and ``validate``
     use it when they have a cloud: ``Engine(..., cloud=c, constraints=cloud_constraints(c))``."""
     from kubeheat.resources.base import load_builtin_plugins
-    from kubeheat.template.constraints import DEFAULT_CONSTRAINTS
+    from kubeheat.template import DEFAULT_CONSTRAINTS
 
     load_builtin_plugins()
     registry = (parent if parent is not None else DEFAULT_CONSTRAINTS).child()

@@ -57,7 +57,7 @@ from kubeheat.resources.openstack._common import (
     user_metadata,
     wait_for,
 )
-from kubeheat.template.constraints import RangeConstraint
+from kubeheat.template import RangeConstraint
 
 if TYPE_CHECKING:
     from openstack.connection import Connection

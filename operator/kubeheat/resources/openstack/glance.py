@@ -38,11 +38,7 @@ from kubeheat.resources.openstack._common import (
     tag_metadata,
     wait_for,
 )
-from kubeheat.template.constraints import (
-    AllowedPatternConstraint,
-    AllowedValuesConstraint,
-    RangeConstraint,
-)
+from kubeheat.template import AllowedPatternConstraint, AllowedValuesConstraint, RangeConstraint
 
 if TYPE_CHECKING:
     from openstack.image.v2._proxy import Proxy as ImageProxy

@@ -30,7 +30,7 @@ from kubeheat.resources.openstack.neutron.base import (
     value_specs,
 )
 from kubeheat.resources.openstack.neutron.dependencies import subnets_of_network
-from kubeheat.template.constraints import AllowedValuesConstraint
+from kubeheat.template import AllowedValuesConstraint
 
 _VNIC_TYPES = ("normal", "direct", "macvtap", "direct-physical", "baremetal")
 

@@ -25,7 +25,7 @@ from kubeheat.resources.openstack.neutron.base import (
     network_proxy,
     resolve,
 )
-from kubeheat.template.constraints import AllowedValuesConstraint, RangeConstraint
+from kubeheat.template import AllowedValuesConstraint, RangeConstraint
 
 _DIRECTIONS = ("ingress", "egress")
 _ETHERTYPES = ("IPv4", "IPv6")

@@ -28,7 +28,7 @@ from kubeheat.resources.openstack.neutron.base import (
     resolve,
     value_specs,
 )
-from kubeheat.template.constraints import AllowedValuesConstraint
+from kubeheat.template import AllowedValuesConstraint
 
 _IPV6_MODES = ("dhcpv6-stateful", "dhcpv6-stateless", "slaac")
 _NO_GATEWAY = ("", "~")

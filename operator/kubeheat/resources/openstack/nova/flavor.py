@@ -21,7 +21,7 @@ from kubeheat.resources.base import (
     register,
 )
 from kubeheat.resources.openstack._common import OpenStackResource, connection, pick_existing, sdk
-from kubeheat.template.constraints import RangeConstraint
+from kubeheat.template import RangeConstraint
 
 if TYPE_CHECKING:
     from openstack.connection import Connection

@@ -26,7 +26,7 @@ from kubeheat.resources.openstack._common import (
     is_not_found,
     sdk,
 )
-from kubeheat.template.constraints import LengthConstraint
+from kubeheat.template import LengthConstraint
 
 
 @register

@@ -22,7 +22,7 @@ from kubeheat.resources.openstack._common import (
     pick_existing,
     sdk,
 )
-from kubeheat.template.constraints import LengthConstraint
+from kubeheat.template import LengthConstraint
 
 
 @register
