@@ -21,13 +21,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "operator"))
 
-from kubeheat.cloud.session import connect  # noqa: E402
-from kubeheat.engine.events import ListEventSink  # noqa: E402
-from kubeheat.engine.executor import Engine, StackRequest  # noqa: E402
-from kubeheat.engine.state import MemoryStateStore  # noqa: E402
+from kubeheat.cloud import connect  # noqa: E402
+from kubeheat.engine import Engine, ListEventSink, MemoryStateStore, StackRequest  # noqa: E402
 from kubeheat.sandbox import FaultRule, SandboxConfig, run_sandbox  # noqa: E402
-from kubeheat.template.loader import load_mapping  # noqa: E402
-from kubeheat.template.stack import Template  # noqa: E402
+from kubeheat.template import Template, load_mapping  # noqa: E402
 
 TEMPLATE = ROOT / "examples" / "web-tier.yaml"
 QUOTAS = {"instances": 1000, "cores": 2000, "ram": 10**8, "port": 5000, "volumes": 100,

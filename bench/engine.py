@@ -19,10 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "operator"))
 
-from kubeheat.engine.events import ListEventSink
-from kubeheat.engine.executor import Engine, StackRequest
-from kubeheat.engine.native import MemoryNativeStore
-from kubeheat.engine.state import MemoryStateStore
+from kubeheat.engine import Engine, ListEventSink, MemoryNativeStore, MemoryStateStore, StackRequest
 
 NONE = "OS::Heat::None"
 

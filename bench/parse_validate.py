@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "operator"))
 
 import yaml
 
-from kubeheat.template.stack import Template
+from kubeheat.template import Template
 
 
 def make_template(n: int) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from kubeheat.engine.state import MemoryStateStore, StackState
+from kubeheat.engine import MemoryStateStore, StackState
 
 
 class Crash(Exception):

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kubeheat.cli.files import FileCollectionError, collect_files
-from kubeheat.template.errors import EnvironmentFormatError, TemplateSyntaxError
-from kubeheat.template.limits import Limits
+from kubeheat.cli import FileCollectionError, collect_files
+from kubeheat.template import EnvironmentFormatError, Limits, TemplateSyntaxError
 
 HOT = "heat_template_version: 2018-08-31\n"
 

@@ -20,7 +20,7 @@ def test_reference_pages_are_current(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_pages_name_every_resource_type_and_version() -> None:
-    from kubeheat.resources.base import load_builtin_plugins
+    from kubeheat.resources import load_builtin_plugins
 
     text = pages()["resource-types.md"]
     for name in load_builtin_plugins().names():

@@ -25,11 +25,9 @@ from typing import Any
 import pytest
 
 from kubeheat.cli.main import main
-from kubeheat.cloud.session import CloudSession, connect
-from kubeheat.engine.events import ListEventSink
-from kubeheat.engine.executor import Engine, StackRequest
-from kubeheat.engine.state import MemoryStateStore
-from kubeheat.resources.base import TAG_RESOURCE, TAG_STACK_ID, ResourcePlugin
+from kubeheat.cloud import CloudSession, connect
+from kubeheat.engine import Engine, ListEventSink, MemoryStateStore, StackRequest
+from kubeheat.resources import TAG_RESOURCE, TAG_STACK_ID, ResourcePlugin
 from kubeheat.sandbox import FaultRule, SandboxCloud, SandboxConfig, run_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from operator_support import REPO, Cluster, Namespace, Operator, cloud_objects, wait_until
 
-from kubeheat.cloud.session import connect
+from kubeheat.cloud import connect
 from kubeheat.sandbox import FaultRule, SandboxCloud
 
 pytestmark = pytest.mark.cluster

@@ -7,11 +7,15 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from kubeheat.engine.events import Event, ListEventSink
-from kubeheat.engine.executor import Engine
-from kubeheat.engine.native import MemoryNativeStore
-from kubeheat.engine.state import MemoryStateStore, StackState
-from kubeheat.resources.base import (
+from kubeheat.engine import (
+    Engine,
+    Event,
+    ListEventSink,
+    MemoryNativeStore,
+    MemoryStateStore,
+    StackState,
+)
+from kubeheat.resources import (
     INTEGER,
     STRING,
     Attribute,

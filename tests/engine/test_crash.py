@@ -10,9 +10,13 @@ import pytest
 from engine_plugins import KIND, hot, make_engine, things
 
 from crash_support import Crash, CrashingStore
-from kubeheat.engine.executor import StackRequest, StateSaveError
-from kubeheat.engine.native import MemoryNativeStore
-from kubeheat.engine.state import MemoryStateStore, StackState
+from kubeheat.engine import (
+    MemoryNativeStore,
+    MemoryStateStore,
+    StackRequest,
+    StackState,
+    StateSaveError,
+)
 
 STACK_ID = "0b7d6c8e-0000-4000-8000-000000000001"
 

@@ -10,10 +10,7 @@ from typing import Any
 import pytest
 
 from crash_support import CrashingStore
-from kubeheat.engine.events import ListEventSink
-from kubeheat.engine.executor import Engine, StackRequest
-from kubeheat.engine.native import MemoryNativeStore
-from kubeheat.engine.state import MemoryStateStore
+from kubeheat.engine import Engine, ListEventSink, MemoryNativeStore, MemoryStateStore, StackRequest
 
 MEMBERS = 4
 TEMPLATE: dict[str, Any] = {

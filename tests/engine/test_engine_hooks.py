@@ -15,11 +15,8 @@ from typing import Any, ClassVar
 import pytest
 from engine_plugins import hot
 
-from kubeheat.engine.events import ListEventSink
-from kubeheat.engine.executor import Engine, StackRequest
-from kubeheat.engine.native import MemoryNativeStore
-from kubeheat.engine.state import MemoryStateStore
-from kubeheat.resources.base import (
+from kubeheat.engine import Engine, ListEventSink, MemoryNativeStore, MemoryStateStore, StackRequest
+from kubeheat.resources import (
     LIST,
     STRING,
     Attribute,
@@ -32,12 +29,12 @@ from kubeheat.resources.base import (
     ResourcePlugin,
     load_builtin_plugins,
 )
-from kubeheat.template.constraints import (
+from kubeheat.template import (
     DEFAULT_CONSTRAINTS,
     CustomConstraint,
     CustomConstraintRef,
+    TemplateError,
 )
-from kubeheat.template.errors import TemplateError
 
 #: what the test types did, in order: (verb, logical name)
 CALLS: list[tuple[str, str]] = []

@@ -17,9 +17,8 @@ from engine_plugins import (
     things,
 )
 
-from kubeheat.engine.executor import Engine, EngineError, StackRequest
-from kubeheat.engine.state import StackState
-from kubeheat.template.errors import TemplateError
+from kubeheat.engine import Engine, EngineError, StackRequest, StackState
+from kubeheat.template import TemplateError
 
 
 def run(coro: Any) -> Any:
@@ -259,7 +258,7 @@ def test_parallel_create_follows_the_critical_path() -> None:
     # equal times: a finish precedes the starts it triggers; compare as sets per time
     assert sorted(got[:2]) == sorted(expected[:2])
     assert got[2:] == expected[2:]
-    from kubeheat.template.stack import Template
+    from kubeheat.template import Template
     path, total = Template.load(tmpl).define().graph.critical_path(durations)
     assert path == ["d", "e", "c"] and total == 6.0
     assert got[-1] == ("c", "CREATE_COMPLETE")

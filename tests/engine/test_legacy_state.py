@@ -25,11 +25,17 @@ from typing import Any
 
 import pytest
 
-from kubeheat.controller.store import SecretStateStore
-from kubeheat.engine.events import ListEventSink
-from kubeheat.engine.executor import Engine, StackRequest
-from kubeheat.engine.native import FileNativeStore, MemoryNativeStore
-from kubeheat.engine.state import JsonFileStateStore, MemoryStateStore, StackState
+from kubeheat.controller import SecretStateStore
+from kubeheat.engine import (
+    Engine,
+    FileNativeStore,
+    JsonFileStateStore,
+    ListEventSink,
+    MemoryNativeStore,
+    MemoryStateStore,
+    StackRequest,
+    StackState,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -8,8 +8,7 @@ from typing import Any
 import yaml
 from engine_plugins import hot, make_engine, things
 
-from kubeheat.engine.executor import StackRequest
-from kubeheat.engine.state import StackState
+from kubeheat.engine import StackRequest, StackState
 
 CHILD = yaml.safe_dump({
     "heat_template_version": "2021-04-16",
@@ -97,7 +96,7 @@ def test_nested_failure_fails_the_parent_and_rolls_back() -> None:
 def test_unknown_type_inside_a_provider_template_is_a_validation_error() -> None:
     import pytest
 
-    from kubeheat.template.errors import TemplateError
+    from kubeheat.template import TemplateError
 
     engine, store, *_ = make_engine()
     child = yaml.safe_dump({"heat_template_version": "2021-04-16",

@@ -18,10 +18,14 @@ from typing import Any, TypeVar
 import pytest
 import yaml
 
-from kubeheat.engine.events import ListEventSink
-from kubeheat.engine.executor import Engine, StackRequest
-from kubeheat.engine.native import MemoryNativeStore
-from kubeheat.engine.state import MemoryStateStore, StackState
+from kubeheat.engine import (
+    Engine,
+    ListEventSink,
+    MemoryNativeStore,
+    MemoryStateStore,
+    StackRequest,
+    StackState,
+)
 
 T = TypeVar("T")
 

@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 import pytest
 from engine_plugins import Thing, hot, make_engine
 
-from kubeheat.engine.executor import StackRequest
+from kubeheat.engine import StackRequest
 from kubeheat.engine.plan import plan
-from kubeheat.resources.base import (
+from kubeheat.resources import (
     BOOLEAN,
     INTEGER,
     LIST,
@@ -18,15 +18,16 @@ from kubeheat.resources.base import (
     NUMBER,
     STRING,
     Property,
+    PropertyError,
     ResourcePlugin,
+    check_properties,
 )
-from kubeheat.resources.properties import PropertyError, check_properties
-from kubeheat.template.constraints import (
+from kubeheat.template import (
     AllowedValuesConstraint,
     CustomConstraintRef,
     RangeConstraint,
+    Template,
 )
-from kubeheat.template.stack import Template
 
 PATH = ("resources", "web", "properties")
 

@@ -8,10 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from kubeheat.engine.events import ListEventSink
-from kubeheat.engine.executor import Engine, StackRequest
-from kubeheat.engine.native import FileNativeStore
-from kubeheat.engine.state import JsonFileStateStore, ResourceState, StackState
+from kubeheat.engine import (
+    Engine,
+    FileNativeStore,
+    JsonFileStateStore,
+    ListEventSink,
+    ResourceState,
+    StackRequest,
+    StackState,
+)
 
 
 def values(n: int) -> dict[str, object]:

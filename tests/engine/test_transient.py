@@ -13,15 +13,8 @@ from typing import Any, ClassVar
 import pytest
 from engine_plugins import KIND, Thing, hot, make_engine, things
 
-from kubeheat.engine.executor import Engine, StackRequest
-from kubeheat.engine.native import MemoryNativeStore
-from kubeheat.resources.base import (
-    Created,
-    Property,
-    ResourceContext,
-    ResourceFailure,
-    TransientFailure,
-)
+from kubeheat.engine import Engine, MemoryNativeStore, StackRequest
+from kubeheat.resources import Created, Property, ResourceContext, ResourceFailure, TransientFailure
 
 
 class Flaky(Thing):

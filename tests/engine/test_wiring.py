@@ -16,13 +16,18 @@ import pytest
 import yaml
 from engine_plugins import Thing, hot, make_engine
 
-from kubeheat.engine.events import ListEventSink
-from kubeheat.engine.executor import Engine, StackRequest
-from kubeheat.engine.native import FileNativeStore
-from kubeheat.engine.state import JsonFileStateStore, MemoryStateStore, StackState
-from kubeheat.resources.base import ResourceContext
+from kubeheat.engine import (
+    Engine,
+    FileNativeStore,
+    JsonFileStateStore,
+    ListEventSink,
+    MemoryStateStore,
+    StackRequest,
+    StackState,
+)
+from kubeheat.resources import ResourceContext
 from kubeheat.resources.heat import autoscaling
-from kubeheat.template.errors import TemplateError
+from kubeheat.template import TemplateError
 
 T = TypeVar("T")
 

@@ -11,9 +11,7 @@ import openstack
 import openstack.connection
 import pytest
 
-from kubeheat.engine.events import ListEventSink
-from kubeheat.engine.executor import Engine
-from kubeheat.engine.state import MemoryStateStore
+from kubeheat.engine import Engine, ListEventSink, MemoryStateStore
 from kubeheat.sandbox import SandboxCloud, SandboxConfig, run_sandbox
 
 #: transitional states last this long in the resource tests' sandbox (seconds)

@@ -9,9 +9,8 @@ from typing import Any
 
 import openstack.connection
 
-from kubeheat.engine.executor import Engine
-from kubeheat.engine.state import MemoryStateStore, StackState
-from kubeheat.resources.base import TAG_STACK_ID
+from kubeheat.engine import Engine, MemoryStateStore, StackState
+from kubeheat.resources import TAG_STACK_ID
 
 Conn = openstack.connection.Connection
 EngineFactory = Callable[..., tuple[Engine, MemoryStateStore, Any]]

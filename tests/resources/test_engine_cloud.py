@@ -11,11 +11,10 @@ from typing import Any
 
 import openstack.connection
 
-from kubeheat.engine.executor import Engine, StackRequest
-from kubeheat.engine.state import MemoryStateStore, StackState
-from kubeheat.resources.base import TAG_STACK_ID
+from kubeheat.engine import Engine, MemoryStateStore, StackRequest, StackState
+from kubeheat.resources import TAG_STACK_ID
 from kubeheat.sandbox import FaultRule, SandboxCloud
-from kubeheat.template.errors import TemplateError
+from kubeheat.template import TemplateError
 
 Conn = openstack.connection.Connection
 

@@ -12,9 +12,8 @@ import openstack.connection
 import pytest
 from cloud_support import hot, out, run
 
-from kubeheat.engine.executor import StackRequest, StateSaveError
-from kubeheat.engine.state import MemoryStateStore
-from kubeheat.resources.base import TAG_RESOURCE, TAG_STACK_ID
+from kubeheat.engine import MemoryStateStore, StackRequest, StateSaveError
+from kubeheat.resources import TAG_RESOURCE, TAG_STACK_ID
 from kubeheat.sandbox import SandboxCloud
 
 

@@ -11,15 +11,15 @@ from typing import Any, TypeVar
 
 import pytest
 
-from kubeheat.engine.native import MemoryNativeStore
-from kubeheat.resources import properties as props_mod
-from kubeheat.resources.base import (
+from kubeheat.engine import MemoryNativeStore
+from kubeheat.resources import (
     REGISTRY,
     ResourceContext,
     ResourceFailure,
     ResourcePlugin,
     load_builtin_plugins,
 )
+from kubeheat.resources import properties as props_mod
 from kubeheat.resources.heat import autoscaling
 from kubeheat.resources.heat._nested import CHILD, group_batches, member_definitions
 from kubeheat.resources.heat.autoscaling import new_capacity

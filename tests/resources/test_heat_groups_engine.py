@@ -11,9 +11,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from kubeheat.engine.events import ListEventSink
-from kubeheat.engine.executor import Engine, StackRequest
-from kubeheat.engine.state import MemoryStateStore, StackState
+from kubeheat.engine import Engine, ListEventSink, MemoryStateStore, StackRequest, StackState
 from kubeheat.resources.heat import autoscaling
 
 T = TypeVar("T")

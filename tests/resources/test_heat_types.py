@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from kubeheat.engine.native import MemoryNativeStore
-from kubeheat.resources.base import (
+from kubeheat.engine import MemoryNativeStore
+from kubeheat.resources import (
     REGISTRY,
     TAG_RESOURCE,
     TAG_STACK_ID,

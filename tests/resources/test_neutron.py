@@ -24,12 +24,10 @@ from neutron_support import (
 )
 
 from kubeheat.cloud import connect
-from kubeheat.engine.executor import StackRequest
-from kubeheat.resources.base import TAG_RESOURCE, TAG_STACK_ID, load_builtin_plugins
-from kubeheat.resources.openstack import cloud_constraints
+from kubeheat.engine import StackRequest
+from kubeheat.resources import TAG_RESOURCE, TAG_STACK_ID, cloud_constraints, load_builtin_plugins
 from kubeheat.sandbox import FaultRule, SandboxCloud
-from kubeheat.template.constraints import ConstraintRegistry, ConstraintViolation
-from kubeheat.template.errors import TemplateError
+from kubeheat.template import ConstraintRegistry, ConstraintViolation, TemplateError
 
 NEUTRON_TYPES = ("Net", "Subnet", "Port", "Router", "RouterInterface", "FloatingIP",
                  "FloatingIPAssociation", "SecurityGroup", "SecurityGroupRule")

@@ -24,8 +24,7 @@ from neutron_support import (
 )
 
 from crash_support import Crash, CrashingStore
-from kubeheat.engine.executor import Engine, StackRequest, StateSaveError
-from kubeheat.engine.state import MemoryStateStore
+from kubeheat.engine import Engine, MemoryStateStore, StackRequest, StateSaveError
 
 
 def _saves_of_a_clean_create(engine: EngineFactory, conn: Conn) -> int:

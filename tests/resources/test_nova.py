@@ -16,13 +16,10 @@ import openstack.connection
 import pytest
 from cloud_support import hot, make_network, out, run
 
-from kubeheat.engine.executor import StackRequest, StateSaveError
-from kubeheat.engine.state import MemoryStateStore
-from kubeheat.resources.base import TAG_RESOURCE, TAG_STACK_ID
-from kubeheat.resources.openstack import cloud_constraints
-from kubeheat.resources.properties import PropertyError
+from kubeheat.engine import MemoryStateStore, StackRequest, StateSaveError
+from kubeheat.resources import TAG_RESOURCE, TAG_STACK_ID, PropertyError, cloud_constraints
 from kubeheat.sandbox import FaultRule, SandboxCloud, SandboxConfig, run_sandbox
-from kubeheat.template.constraints import ConstraintViolation
+from kubeheat.template import ConstraintViolation
 
 NET = "nova-tests-net"
 CIRROS = "cirros-0.6.2-x86_64-disk"

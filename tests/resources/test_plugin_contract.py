@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from kubeheat.resources.base import ResourcePlugin, load_builtin_plugins
+from kubeheat.resources import ResourcePlugin, load_builtin_plugins
 
 PLUGINS = [load_builtin_plugins().get(n) for n in load_builtin_plugins().names()]
 

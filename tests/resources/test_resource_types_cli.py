@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from kubeheat.cli import resource_types
-from kubeheat.resources.base import REGISTRY, load_builtin_plugins
+from kubeheat.resources import REGISTRY, load_builtin_plugins
 
 
 def cli(argv: list[str]) -> int:

@@ -25,8 +25,8 @@ import pytest
 import yaml
 
 from kubeheat.cli.operator_cmd import register
+from kubeheat.controller import RULES
 from kubeheat.controller.crd import CRD_NAME, PEERING_CRD_FILE, STACK_CRD_FILE
-from kubeheat.controller.rbac import RULES
 
 if TYPE_CHECKING:
     from tests_cluster_conftest import KubeCluster

@@ -18,8 +18,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kubeheat.cli.template_cmds import function_rows
+from kubeheat.template import (
+    StackDefinition,
+    StackIdentity,
+    StaticResources,
+    Template,
+    VersionSpec,
+    formats,
+)
 from kubeheat.template import cfn as cfn_versions
-from kubeheat.template import formats
 from kubeheat.template.errors import (
     FunctionError,
     Path,
@@ -36,9 +43,6 @@ from kubeheat.template.functions.base import (
     parse,
     resolve,
 )
-from kubeheat.template.scope import StaticResources
-from kubeheat.template.stack import StackDefinition, StackIdentity, Template
-from kubeheat.template.versions import VersionSpec
 
 AWS = cfn_versions.AWS_2010_09_09
 HEAT = cfn_versions.HEAT_2012_12_12

@@ -6,6 +6,13 @@ from typing import Any
 
 import pytest
 
+from kubeheat.template import (
+    EnvironmentFormatError,
+    Limits,
+    TemplateError,
+    TemplateLimitError,
+    TemplateSyntaxError,
+)
 from kubeheat.template.environment import (
     EntryKind,
     Environment,
@@ -14,13 +21,6 @@ from kubeheat.template.environment import (
     merge_environments,
     parse_environment,
 )
-from kubeheat.template.errors import (
-    EnvironmentFormatError,
-    TemplateError,
-    TemplateLimitError,
-    TemplateSyntaxError,
-)
-from kubeheat.template.limits import Limits
 
 
 def registry(data: dict[str, Any]) -> ResourceRegistry:

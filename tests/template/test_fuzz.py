@@ -8,9 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kubeheat.template.errors import KubeheatError
-from kubeheat.template.scope import StaticResources
-from kubeheat.template.stack import Template
+from kubeheat.template import KubeheatError, StaticResources, Template
 
 FUNCTION_NAMES = [
     "get_param", "get_resource", "get_attr", "get_file", "list_join", "str_replace",

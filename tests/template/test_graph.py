@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from kubeheat.template import DependencyGraph
 from kubeheat.template.errors import DependencyCycleError, ReferenceError_
-from kubeheat.template.graph import DependencyGraph
 
 
 def test_layers_and_order() -> None:

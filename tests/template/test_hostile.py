@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from kubeheat.template import Limits, Template
 from kubeheat.template.errors import (
     DependencyCycleError,
     FunctionError,
@@ -18,8 +19,6 @@ from kubeheat.template.errors import (
     TemplateSyntaxError,
     TemplateVersionError,
 )
-from kubeheat.template.limits import Limits
-from kubeheat.template.stack import Template
 
 HOT = "heat_template_version: 2016-10-14\n"
 OLD = "heat_template_version: 2013-05-23\n"

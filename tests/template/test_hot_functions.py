@@ -18,7 +18,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kubeheat.template import formats
+from kubeheat.template import (
+    StackDefinition,
+    StackIdentity,
+    StaticResources,
+    Template,
+    VersionSpec,
+    formats,
+)
 from kubeheat.template import hot as hot_versions
 from kubeheat.template.errors import (
     FunctionError,
@@ -36,9 +43,6 @@ from kubeheat.template.functions.base import (
     parse,
     resolve,
 )
-from kubeheat.template.scope import StaticResources
-from kubeheat.template.stack import StackDefinition, StackIdentity, Template
-from kubeheat.template.versions import VersionSpec
 
 VERSIONS = [v for v, _ in hot_versions.VERSIONS]
 NEWEST = "2021-04-16"

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kubeheat.template import Limits, ParameterError, TemplateError, VersionSpec
 from kubeheat.template import cfn as cfn_versions
 from kubeheat.template.constraints import (
     DEFAULT_CONSTRAINTS,
@@ -32,8 +33,6 @@ from kubeheat.template.constraints import (
     cron_error,
     parse_iso8601,
 )
-from kubeheat.template.errors import ParameterError, TemplateError
-from kubeheat.template.limits import Limits
 from kubeheat.template.parameters import (
     NO_DEFAULT,
     ParameterGroup,
@@ -45,7 +44,6 @@ from kubeheat.template.parameters import (
     parse_parameter_schemas,
     resolve_parameters,
 )
-from kubeheat.template.versions import VersionSpec
 
 CFN = cfn_versions.AWS_2010_09_09
 HOT_FEATURES = {

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from kubeheat.template.scope import PlaceholderResources, StaticResources, walk_path
-from kubeheat.template.stack import Template
+from kubeheat.template import PlaceholderResources, StaticResources, Template, walk_path
 
 VALUE: dict[Any, Any] = {
     "nets": {"private": ["10.0.0.1", "10.0.0.2"], "public": []},

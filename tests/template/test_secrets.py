@@ -4,7 +4,7 @@ are masked."""
 
 from __future__ import annotations
 
-from kubeheat.template.environment import parse_environment
+from kubeheat.template import Template, parse_environment
 from kubeheat.template.secrets import (
     MASK,
     Redactor,
@@ -13,7 +13,6 @@ from kubeheat.template.secrets import (
     texts,
     values_of,
 )
-from kubeheat.template.stack import Template
 
 HOT = "heat_template_version: 2018-08-31\n"
 TEMPLATE = HOT + """parameters:

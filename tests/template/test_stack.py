@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kubeheat.template.environment import parse_environment
+from kubeheat.template import StaticResources, parse_environment
 from kubeheat.template.errors import (
     FunctionError,
     ReferenceError_,
@@ -17,7 +17,6 @@ from kubeheat.template.errors import (
     TemplateSectionError,
 )
 from kubeheat.template.functions.base import Dependency, dependencies
-from kubeheat.template.scope import StaticResources
 from kubeheat.template.stack import StackDefinition, Template, is_provider_template
 
 HOT = "heat_template_version: 2018-08-31\n"

@@ -71,7 +71,7 @@ Listener = Callable[[], Awaitable[None]]
 
 
 class SecretStateStore:
-    """A :class:`~kubeheat.engine.state.StateStore` kept in one Secret (see the module)."""
+    """A :class:`~kubeheat.engine.stores.StateStore` kept in one Secret (see the module)."""
 
     def __init__(self, client: KubeClient, namespace: str, stack: Mapping[str, Any], *,
                  min_interval: float = 0.3) -> None:

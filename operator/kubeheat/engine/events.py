@@ -11,7 +11,7 @@ import itertools
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from kubeheat.engine.state import new_id, now
+from kubeheat.engine.model import new_id, now
 
 _COUNTER = itertools.count(1)
 

@@ -13,7 +13,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from kubeheat.engine.state import JsonFileStateStore, clone, new_id
+from kubeheat.engine.model import clone, new_id
+from kubeheat.engine.stores import JsonFileStateStore
 
 
 class MemoryNativeStore:
