@@ -1,6 +1,6 @@
 """Lazy re-exports (PEP 562) for a layer's package ``__init__``: the package names its public API
 without importing it, so importing one module of a layer never costs the imports of all the
-others (``kubeheat --help`` imports no template code; tests/test_cli_startup.py holds that)."""
+others (``kubeheat --help`` imports no template code; tests/cli/test_cli_startup.py holds that)."""
 
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ from kubeheat import __version__
 
 # Each command module only defines its parser and imports what the command uses when its
 # handler runs: building the parser (every command, for ``--help``) costs no template, engine,
-# cloud or operator imports (tests/test_cli_startup.py holds that), and only the command given
-# gets its arguments (tests/test_cli_help.py checks the help is the same).
+# cloud or operator imports (tests/cli/test_cli_startup.py holds that), and only the command given
+# gets its arguments (tests/cli/test_cli_help.py checks the help is the same).
 from kubeheat.cli import (
     docs_cmd,
     operator_cmd,
