@@ -136,23 +136,19 @@ def _document(value: Any, what: str, path: str) -> dict[str, Any]:
     raise SpecError("InvalidSpec", f"{path}: must be YAML/JSON text or an object")
 
 
-async def resolve(client: KubeClient, namespace: str, name: str, spec: Mapping[str, Any]
-                  ) -> Resolved:
-    """Read everything ``spec`` names and build the engine request (see the module)."""
-    redactor = Redactor()
-    reader = _Reader(client, namespace, redactor)
-
+async def _template(reader: _Reader, spec: Mapping[str, Any]) -> dict[str, Any]:
     if spec.get("templateFrom"):
         ref = spec["templateFrom"]["configMapKeyRef"]
         text = await reader.key("configmaps", ref)
         if text is None:
             raise SpecError("InvalidSpec", "spec.templateFrom: the ConfigMap key is missing")
-        template = _document(text, "Template", "spec.templateFrom")
-    elif spec.get("template") is not None:
-        template = _document(spec["template"], "Template", "spec.template")
-    else:
-        raise SpecError("InvalidSpec", "spec: one of template and templateFrom is required")
+        return _document(text, "Template", "spec.templateFrom")
+    if spec.get("template") is not None:
+        return _document(spec["template"], "Template", "spec.template")
+    raise SpecError("InvalidSpec", "spec: one of template and templateFrom is required")
 
+
+async def _files(reader: _Reader, spec: Mapping[str, Any]) -> dict[str, str]:
     files: dict[str, str] = {str(k): str(v) for k, v in (spec.get("files") or {}).items()}
     for i, item in enumerate(spec.get("filesFrom") or []):
         if item.get("configMapRef"):
@@ -166,7 +162,10 @@ async def resolve(client: KubeClient, namespace: str, name: str, spec: Mapping[s
                 files[str(item.get("path") or ref["key"])] = text
         else:
             raise SpecError("InvalidSpec", f"spec.filesFrom[{i}]: no ConfigMap named")
+    return files
 
+
+async def _parameters(reader: _Reader, spec: Mapping[str, Any]) -> dict[str, Any]:
     parameters: dict[str, Any] = dict(spec.get("parameters") or {})
     for i, item in enumerate(spec.get("parametersFrom") or []):
         for kind, plural in (("secretKeyRef", "secrets"), ("configMapKeyRef", "configmaps")):
@@ -184,7 +183,12 @@ async def resolve(client: KubeClient, namespace: str, name: str, spec: Mapping[s
                     break
             else:
                 raise SpecError("InvalidSpec", f"spec.parametersFrom[{i}]: no source named")
+    return parameters
 
+
+async def _environments(reader: _Reader, spec: Mapping[str, Any]
+                        ) -> tuple[list[dict[str, Any] | str], list[Environment]]:
+    """The environment documents, and each parsed (checked before anything is applied)."""
     environments: list[dict[str, Any] | str] = []
     parsed: list[Environment] = []
     for i, item in enumerate(spec.get("environment") or []):
@@ -202,6 +206,18 @@ async def resolve(client: KubeClient, namespace: str, name: str, spec: Mapping[s
         except KubeheatError as exc:
             raise SpecError("InvalidEnvironment", f"spec.environment[{i}]: {exc}") from None
         environments.append(doc)
+    return environments, parsed
+
+
+async def resolve(client: KubeClient, namespace: str, name: str, spec: Mapping[str, Any]
+                  ) -> Resolved:
+    """Read everything ``spec`` names and build the engine request (see the module)."""
+    redactor = Redactor()
+    reader = _Reader(client, namespace, redactor)
+    template = await _template(reader, spec)
+    files = await _files(reader, spec)
+    parameters = await _parameters(reader, spec)
+    environments, parsed = await _environments(reader, spec)
 
     # hidden parameters: their values never show (template errors surface in the plan)
     try:

@@ -313,7 +313,7 @@ class Cinder(Service):
         volume["status"] = "error"
         volume["updated_at"] = iso_now(precise=True)
 
-    def volume_action(self, req: Req) -> Resp:
+    def volume_action(self, req: Req) -> Resp:  # noqa: C901
         volume = self.volume(req)
         body = req.json(self.error)
         if not isinstance(body, dict) or len(body) != 1:

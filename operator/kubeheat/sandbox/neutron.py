@@ -401,7 +401,7 @@ class Neutron(Service):
 
     # -- subnets -----------------------------------------------------------------------------
 
-    def _create_subnets(self, body: dict[str, Any], project_id: str) -> Record:
+    def _create_subnets(self, body: dict[str, Any], project_id: str) -> Record:  # noqa: C901
         net_id = body.get("network_id")
         if not net_id:
             raise self.error(400, "Failed to parse request. Required attribute 'network_id' not"

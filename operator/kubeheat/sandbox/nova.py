@@ -357,7 +357,7 @@ class Nova(Service):
     def show_server(self, req: Req) -> Resp:
         return Resp(200, {"server": self.render_server(self.server(req), self.mv(req))})
 
-    def create_server(self, req: Req) -> Resp:
+    def create_server(self, req: Req) -> Resp:  # noqa: C901
         body = self.body_of(req, "server")
         hints = req.json(self.error).get("os:scheduler_hints") or req.json(self.error).get(
             "OS-SCH-HNT:scheduler_hints") or {}
@@ -626,7 +626,7 @@ class Nova(Service):
 
     # -- server actions ----------------------------------------------------------------------
 
-    def server_action(self, req: Req) -> Resp:
+    def server_action(self, req: Req) -> Resp:  # noqa: C901
         server = self.server(req)
         body = req.json(self.error)
         if not isinstance(body, dict) or len(body) != 1:
