@@ -10,14 +10,10 @@ stored config (a string, or a map for StructuredConfig).
 
 from __future__ import annotations
 
-import email
 import json
 import os
 from collections.abc import Mapping, Sequence
-from email.message import Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -41,6 +37,10 @@ from kubeheat.resources.config_records import (
     find_config,
     is_uuid_like,
 )
+
+if TYPE_CHECKING:
+    from email.message import Message
+    from email.mime.text import MIMEText
 from kubeheat.resources.heat._common import NativeResource, store
 from kubeheat.template import AllowedValuesConstraint
 
@@ -158,6 +158,9 @@ class CloudConfig(_ConfigBase):
 
 
 def _text_part(content: Any, subtype: str | None, filename: str | None) -> MIMEText:
+    # email is imported where a message is built: it costs more than all plugin modules
+    from email.mime.text import MIMEText
+
     text = content if isinstance(content, str) else json.dumps(content)
     if not subtype and filename:
         subtype = os.path.splitext(filename)[0]  # Heat's rule, kept as is
@@ -176,6 +179,9 @@ def _text_part(content: Any, subtype: str | None, filename: str | None) -> MIMET
 def _split_multipart(content: Any) -> list[MIMEText]:
     if not isinstance(content, str):
         return []
+    import email
+    from email.message import Message
+
     parsed = email.message_from_string(content)
     if not parsed.is_multipart():
         return []
@@ -191,6 +197,8 @@ def _split_multipart(content: Any) -> list[MIMEText]:
 def build_message(parts: Sequence[Mapping[str, Any]], native: NativeStore | None) -> str:
     """The multipart/mixed message of ``parts``; a part's config that is the id of a stored
     software config is replaced by that config (an unknown id is used as text)."""
+    from email.mime.multipart import MIMEMultipart
+
     subparts: list[Message] = []
     for item in parts:
         content: Any = item.get("config")
