@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from kubeheat.template import StaticResources, parse_environment
+from kubeheat.template.environment import is_template_reference
 from kubeheat.template.errors import (
     FunctionError,
     ReferenceError_,
@@ -17,7 +18,7 @@ from kubeheat.template.errors import (
     TemplateSectionError,
 )
 from kubeheat.template.functions.base import Dependency, dependencies
-from kubeheat.template.stack import StackDefinition, Template, is_provider_template
+from kubeheat.template.stack import StackDefinition, Template
 
 HOT = "heat_template_version: 2018-08-31\n"
 OLD_HOT = "heat_template_version: 2013-05-23\n"
@@ -269,7 +270,7 @@ Outputs:
     ("OS::Nova::Server", False),
 ])
 def test_is_provider_template(name: str, expected: bool) -> None:
-    assert is_provider_template(name) is expected
+    assert is_template_reference(name) is expected
 
 
 @pytest.mark.parametrize("type_name", ["nested.yml", "nested.json"])

@@ -23,6 +23,7 @@ from kubeheat.cli.files import collect_files
 from kubeheat.cli.inputs import CLI_MIN_PARTIAL, Inputs, given_redactor, redactor
 from kubeheat.cli.output import error, render, table
 from kubeheat.engine import (
+    REPLACED_SEP,
     Engine,
     EngineError,
     Event,
@@ -110,7 +111,7 @@ def _summary(state: StackState) -> dict[str, Any]:
         "resources": [{"name": r.name, "type": r.type, "status": r.state,
                        "physical_id": r.physical_id}
                       for r in sorted(state.resources.values(), key=lambda r: r.name)
-                      if "~" not in r.name],
+                      if REPLACED_SEP not in r.name],
     }
 
 

@@ -56,10 +56,13 @@ _MAX_CHAIN = 64
 
 
 def is_template_reference(name: str) -> bool:
-    """Whether ``name`` names a provider template rather than a resource type.
+    """Whether ``name`` names a provider template rather than a resource type: the one rule
+    of the whole code base (definitions, the engine's choice of plugin, the CLI's file
+    collection).
 
     Heat's rule is a name ending in ``.yaml`` or ``.template``; kubeheat also treats ``file://``
-    and ``http(s)://`` URLs as template references (so they can be refused clearly later).
+    and ``http(s)://`` URLs with any ending as template references, so they are refused clearly
+    (nothing is ever fetched) instead of being reported as unknown resource types.
     """
     return name.endswith(TEMPLATE_SUFFIXES) or bool(_TEMPLATE_URL.match(name))
 

@@ -58,17 +58,6 @@ from kubeheat.template.versions import ResourceKeyNames, VersionSpec
 DEFAULT_REGION = "ap-southeast-1"
 
 
-def is_provider_template(type_name: str) -> bool:
-    """Whether a resource type names a provider template rather than a resource type.
-
-    One rule for the whole code base (the registry, the CLI's file collection and this module):
-    Heat's, a name ending in ``.yaml`` or ``.template`` (URLs included). kubeheat also counts
-    ``file://`` and ``http(s)://`` URLs with any other ending, so that they are refused clearly
-    (nothing is ever fetched) instead of being reported as unknown resource types.
-    """
-    return is_template_reference(type_name)
-
-
 def _nested_environment(env: Environment | None, resource_name: str,
                         match: RegistryMatch | None) -> Environment | None:
     """The environment of the nested stack behind resource ``resource_name``, as Heat builds a
@@ -573,7 +562,7 @@ class StackDefinition:
             hooks = registry.hooks_for(name)
             provider = match.template
         else:
-            provider = rtype if is_provider_template(rtype) else None
+            provider = rtype if is_template_reference(rtype) else None
         return ResourceDefinition(
             name=name, type=rtype, properties=properties if isinstance(properties, dict) else {},
             metadata=metadata if isinstance(metadata, dict) else {}, depends_on=depends_on,
