@@ -19,7 +19,7 @@ from typing import Any
 from kubeheat.controller.crd import API_VERSION, KIND
 from kubeheat.controller.kube import KubeClient, KubeError
 from kubeheat.controller.status import timestamp
-from kubeheat.engine import Event
+from kubeheat.engine import Action, Event, Status
 from kubeheat.template import Redactor
 
 LOG = logging.getLogger("kubeheat.controller.events")
@@ -28,13 +28,13 @@ COMPONENT = "kubeheat-operator"
 REPORTING_COMPONENT = "kubeheat.io/operator"
 AGGREGATE_WINDOW = 600.0
 MAX_MESSAGE = 1000
-SKIPPED_ACTIONS = {"CHECK"}
+SKIPPED_ACTIONS = {Action.CHECK}
 
 
 def reason_for(action: str, status: str = "") -> str:
     """``CREATE`` -> ``Create``; failures get ``Failed`` (``CreateFailed``)."""
     word = "".join(part.capitalize() for part in action.split("_"))
-    return word + ("Failed" if status == "FAILED" else "")
+    return word + ("Failed" if status == Status.FAILED else "")
 
 
 class KubeEvents:
@@ -109,15 +109,15 @@ class EventCollector:
         self.last_failure: str | None = None
 
     def emit(self, event: Event) -> None:
-        if event.resource_status == "FAILED" and not event.is_stack_event:
+        if event.resource_status == Status.FAILED and not event.is_stack_event:
             self.last_failure = self.redact.text(
                 f"{event.resource_name}: {event.resource_status_reason}")
-        if event.resource_status != "IN_PROGRESS" and not event.is_stack_event:
+        if event.resource_status != Status.IN_PROGRESS and not event.is_stack_event:
             self.resource_results.append((event.resource_type, event.resource_action,
                                           event.resource_status))
         if event.resource_action in SKIPPED_ACTIONS:
             return
-        if event.resource_status == "IN_PROGRESS" and not event.is_stack_event:
+        if event.resource_status == Status.IN_PROGRESS and not event.is_stack_event:
             return
         self.pending.append(event)
 
@@ -137,16 +137,16 @@ class EventCollector:
                 if event.stack_name != self.stack_name:
                     continue    # nested stacks: their resources are reported by the parent
                 await post_done()
-                kind = "Warning" if event.resource_status == "FAILED" else "Normal"
+                kind = "Warning" if event.resource_status == Status.FAILED else "Normal"
                 text = self.redact.text(event.resource_status_reason)
                 await self.poster.post(
                     kind, reason_for(event.resource_action, event.resource_status),
                     f"Stack {event.resource_action}_{event.resource_status}: {text}")
-            elif event.resource_status == "FAILED":
+            elif event.resource_status == Status.FAILED:
                 await post_done()
                 text = self.redact.text(event.resource_status_reason)
                 await self.poster.post(
-                    "Warning", reason_for(event.resource_action, "FAILED"),
+                    "Warning", reason_for(event.resource_action, Status.FAILED),
                     f"{event.resource_name} ({event.resource_type}): "
                     f"{event.resource_action}_FAILED: {text}")
             else:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from kubeheat._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from kubeheat.engine.decide import PlanAction
     from kubeheat.engine.events import (
         Event,
         EventSink,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
         now,
     )
     from kubeheat.engine.native import FileNativeStore, MemoryNativeStore
-    from kubeheat.engine.plan import Plan, PlanAction, ResourcePlan
+    from kubeheat.engine.plan import Plan, ResourcePlan
     from kubeheat.engine.request import (
         CheckResult,
         EngineError,
@@ -58,7 +59,8 @@ _EXPORTS = {
         "new_id", "now",
     ),
     "kubeheat.engine.native": ("FileNativeStore", "MemoryNativeStore"),
-    "kubeheat.engine.plan": ("Plan", "PlanAction", "ResourcePlan"),
+    "kubeheat.engine.decide": ("PlanAction",),
+    "kubeheat.engine.plan": ("Plan", "ResourcePlan"),
     "kubeheat.engine.request": (
         "CheckResult", "EngineError", "ResourceCheck", "StackRequest", "StateSaveError",
         "failure_reason",

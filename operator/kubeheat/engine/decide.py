@@ -146,6 +146,7 @@ def _by_values(plugin: ResourcePlugin, rec: ResourceState, type_name: str,
                                   "changed by this operation")
     return Decision(P_NOOP)
 
+
 __all__ = [
     "NOT_OBSERVED",
     "PLAN_ACTIONS",

@@ -314,18 +314,5 @@ def _plan_removal(key: str, rec: ResourceState) -> ResourcePlan:
     return ResourcePlan(name=key, type=rec.type, action=P_DELETE, reason=reason,
                         physical_id=rec.physical_id, requires=tuple(rec.requires))
 
-__all__ = [
-    "NOT_OBSERVED",
-    "PLAN_ACTIONS",
-    "P_ADOPT",
-    "P_CREATE",
-    "P_DELETE",
-    "P_NOOP",
-    "P_REPLACE",
-    "P_UPDATE",
-    "Plan",
-    "PlanAction",
-    "ResourcePlan",
-    "plan",
-    "removal_order",
-]
+
+__all__ = ["Plan", "ResourcePlan", "plan", "removal_order"]
