@@ -8,6 +8,7 @@ import: argument definitions and parsing only, no template, engine or cloud code
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,6 +94,18 @@ def parse_parameters(args: argparse.Namespace) -> dict[str, Any]:
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f'--parameter-file {key}: cannot read "{path}": {exc}') from None
     return values
+
+
+def minutes(text: str) -> float:
+    """An argparse type: a timeout in minutes, a finite number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of minutes: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number of minutes above 0, not {text!r}")
+    return value
 
 
 def add_cloud_arguments(parser: argparse.ArgumentParser) -> None:

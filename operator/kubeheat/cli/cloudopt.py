@@ -25,6 +25,21 @@ if TYPE_CHECKING:
 SANDBOX_SECTION = "sandbox"
 
 
+def check_snapshot(snapshot: Any) -> None:
+    """Raise ``ValueError`` when ``snapshot`` (the state file's sandbox section, or a file
+    ``kubeheat sandbox serve --state`` wrote) is not what the sandbox writes: version 1, a
+    project, a user, and a store of records by kind and id."""
+    if not isinstance(snapshot, Mapping) or snapshot.get("version") != 1:
+        raise ValueError(f'"{SANDBOX_SECTION}" is not a sandbox snapshot')
+    for key in ("project", "user", "store"):
+        if not isinstance(snapshot.get(key), Mapping):
+            raise ValueError(f'"{SANDBOX_SECTION}.{key}" is not a map')
+    for kind, records in snapshot["store"].items():
+        if not isinstance(records, Mapping) or not all(
+                isinstance(r, Mapping) for r in records.values()):
+            raise ValueError(f'"{SANDBOX_SECTION}.store.{kind}" is not a map of records')
+
+
 class LazyCloud:
     """The cloud of one command, connected (or the sandbox started) on first use."""
 

@@ -16,10 +16,8 @@ from kubeheat.template import (
     hidden_values,
     merge_environments,
     parse_environment,
+    values_of,
 )
-
-#: the CLI masks a hidden value wherever it occurs, however short (see :class:`Redactor`)
-CLI_MIN_PARTIAL = 1
 
 
 @dataclass
@@ -49,14 +47,14 @@ def read_inputs(args: argparse.Namespace, inputs: Inputs) -> None:
 
 def redactor(inputs: Inputs) -> Redactor:
     """What masks the hidden values of ``inputs`` in what the CLI prints: every value given to
-    a hidden parameter (command line, environments, defaults), wherever it occurs."""
+    a hidden parameter (command line, environments, defaults) in every form its type gives it,
+    with the rules the controller uses too (see :class:`Redactor`)."""
     if inputs.template is None:
-        return Redactor(min_partial=CLI_MIN_PARTIAL)
+        return Redactor()
     envs = [*inputs.environments, *([inputs.environment] if inputs.environment else [])]
-    return Redactor(hidden_values(inputs.template, inputs.params, envs),
-                    min_partial=CLI_MIN_PARTIAL)
+    return Redactor(hidden_values(inputs.template, inputs.params, envs))
 
 
 def given_redactor(params: dict[str, Any]) -> Redactor:
     """Masks every parameter value given (when no template tells which ones are hidden)."""
-    return Redactor([str(v) for v in params.values() if v], min_partial=CLI_MIN_PARTIAL)
+    return Redactor(values_of(params, [params]))

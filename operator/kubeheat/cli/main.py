@@ -1,7 +1,7 @@
 """The ``kubeheat`` console script: argument parsing and dispatch to subcommands.
 
 Exit codes: 0 success, 1 the input is invalid or the operation failed (message on stderr),
-2 usage errors (argparse's own convention).
+2 usage errors (argparse's own convention), 130 interrupted (Ctrl-C: one line, no traceback).
 """
 
 from __future__ import annotations
@@ -56,7 +56,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = args.handler
-    code: int = handler(args)
+    try:
+        code: int = handler(args)
+    except KeyboardInterrupt:
+        # commands that leave something to clean up say so themselves (kubeheat.cli.stacks)
+        from kubeheat.cli.output import error
+
+        error("interrupted")
+        return 130
     return code
 
 

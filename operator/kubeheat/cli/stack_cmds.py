@@ -4,8 +4,10 @@
 A stack's record lives in a state file (``--state FILE``: the stack's state, its native
 resources and its events, written atomically after every step). Without ``--state`` a run keeps
 everything in memory, so it suits one-shot runs (``--delete``) and templates of Heat's own
-types. While ``kubeheat run`` works on a state file it holds ``FILE.lock``; ``kubeheat signal``
-then drops the signal into ``FILE.signals/`` and the running process delivers it.
+types. While ``kubeheat run`` (or ``delete``) works on a state file it holds ``FILE.lock``, and a
+second command that would change the file fails with "in use"; ``kubeheat signal`` then drops
+the signal into ``FILE.signals/`` and the running process delivers it. Ctrl-C stops a command
+with one line saying what to do next (exit status 130).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from kubeheat.cli.args import add_cloud_arguments, add_command, add_template_arguments
+from kubeheat.cli.args import add_cloud_arguments, add_command, add_template_arguments, minutes
 
 RUN_FORMATS = ("json", "table")
 
@@ -43,7 +45,8 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
     add_template_arguments(p)
     _stack_options(p)
     p.add_argument("--format", choices=RUN_FORMATS, default="table")
-    p.add_argument("--timeout", type=float, metavar="MINUTES", help="stack timeout in minutes")
+    p.add_argument("--timeout", type=minutes, metavar="MINUTES",
+                   help="stack timeout in minutes, above 0 (default: the engine's)")
     p.add_argument("--disable-rollback", action="store_true",
                    help="keep what was done when the operation fails instead of rolling back")
     p.add_argument("--delete", action="store_true",
@@ -64,6 +67,9 @@ def _delete_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--state", type=Path, required=True, metavar="FILE")
     add_cloud_arguments(p)
     p.add_argument("--format", choices=RUN_FORMATS, default="table")
+    p.add_argument("--timeout", type=minutes, metavar="MINUTES",
+                   help="stack timeout in minutes for the delete, above 0 (default: the "
+                        "stack's)")
     p.set_defaults(handler=delete_cmd)
 
 
@@ -124,21 +130,21 @@ def delete_cmd(args: argparse.Namespace) -> int:
 
 
 def events_cmd(args: argparse.Namespace) -> int:
-    from kubeheat.cli import stacks
+    from kubeheat.cli import records
 
-    return stacks.events_cmd(args)
+    return records.events_cmd(args)
 
 
 def output_show_cmd(args: argparse.Namespace) -> int:
-    from kubeheat.cli import stacks
+    from kubeheat.cli import records
 
-    return stacks.output_show_cmd(args)
+    return records.output_show_cmd(args)
 
 
 def output_list_cmd(args: argparse.Namespace) -> int:
-    from kubeheat.cli import stacks
+    from kubeheat.cli import records
 
-    return stacks.output_list_cmd(args)
+    return records.output_list_cmd(args)
 
 
 def signal_cmd(args: argparse.Namespace) -> int:

@@ -1,6 +1,11 @@
-"""The work of the stack commands (``run``, ``plan``, ``delete``, ``events``, ``output``,
-``signal``; their arguments are in :mod:`kubeheat.cli.stack_cmds`): the engine run in-process
-on a state file's stores, progress on stderr, the result on stdout, hidden values masked.
+"""The work of the stack commands (``run``, ``plan``, ``delete``, ``signal``; their arguments are
+in :mod:`kubeheat.cli.stack_cmds`, the reading commands in :mod:`kubeheat.cli.records`): the
+engine run in-process on a state file's stores (:mod:`kubeheat.cli.statefile`), progress on
+stderr, the result on stdout, hidden values masked.
+
+What is printed is masked by structure: outputs as data, reasons and messages as text, and
+identifiers (stack and resource ids, physical ids, times) only where they are a secret as a
+whole, so that masking never garbles them.
 """
 
 from __future__ import annotations
@@ -9,7 +14,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import sys
 import time
 import uuid
@@ -18,104 +22,62 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kubeheat.cli.args import UsageError, parse_parameters
-from kubeheat.cli.cloudopt import LazyCloud
 from kubeheat.cli.files import collect_files
-from kubeheat.cli.inputs import CLI_MIN_PARTIAL, Inputs, given_redactor, redactor
-from kubeheat.cli.output import error, render, table
+from kubeheat.cli.inputs import Inputs, given_redactor, redactor
+from kubeheat.cli.output import error, printable, render, table
+from kubeheat.cli.statefile import Session, StateInUse, StateLock, require_state
 from kubeheat.engine import (
     REPLACED_SEP,
     Engine,
     EngineError,
     Event,
-    FileNativeStore,
-    JsonFileStateStore,
     ListEventSink,
-    MemoryNativeStore,
-    MemoryStateStore,
     StackRequest,
     StackState,
-    StateStore,
     Status,
 )
 from kubeheat.template import KubeheatError, Redactor, Template, parse_environment, values_of
 
-EVENTS_SECTION = "events"
 SIGNAL_POLL_SECONDS = 0.2
 
 
 # -- shared helpers ---------------------------------------------------------------------------
-class Session:
-    """The stores one command works with."""
-
-    def __init__(self, state_path: Path | None, args: argparse.Namespace | None = None
-                 ) -> None:
-        self.path = state_path
-        self.file: JsonFileStateStore | None = None
-        store: StateStore
-        if state_path is not None:
-            self.file = JsonFileStateStore(state_path)
-            store = self.file
-            self.native: MemoryNativeStore = FileNativeStore(self.file)
-        else:
-            store = MemoryStateStore()
-            self.native = MemoryNativeStore()
-        self.store = store
-        self.events = ListEventSink()
-        self.saved_events = 0
-        self.cloud = LazyCloud(args or argparse.Namespace(), self.file)
-
-    @property
-    def root(self) -> str | None:
-        return self.file.root if self.file is not None else None
-
-    def engine(self, concurrency: int = 64) -> Engine:
-        return Engine(self.store, self.events, native=self.native, cloud=self.cloud,
-                      concurrency=concurrency)
-
-    def close(self) -> None:
-        self.persist_events()
-        self.cloud.close()
-        if self.file is not None:
-            self.file.close()
-
-    def persist_events(self) -> None:
-        if self.file is None or self.saved_events == len(self.events.events):
-            return
-        old = self.file.extra(EVENTS_SECTION) or []
-        new = [e.to_dict() for e in self.events.events[self.saved_events:]]
-        self.file.set_extra(EVENTS_SECTION, [*old, *new])
-        self.saved_events = len(self.events.events)
+@contextlib.contextmanager
+def _locked(path: Path | None) -> Iterator[None]:
+    """Hold the state file's lock (nothing without ``--state``)."""
+    if path is None:
+        yield
+        return
+    with StateLock(path):
+        yield
 
 
-def _require_state(path: Path, args: argparse.Namespace | None = None
-                   ) -> tuple[Session, str]:
-    if not path.exists():
-        raise UsageError(f"state file {path} does not exist")
-    try:
-        session = Session(path, args)
-    except (ValueError, OSError) as exc:
-        raise UsageError(str(exc)) from None
-    root = session.root
-    if root is None or session.store.load(root) is None:
-        raise UsageError(f"state file {path} holds no stack")
-    return session, root
+def interrupted(state: Path | None) -> int:
+    """Ctrl-C: one line saying what is left, exit status 130 (as a shell reports SIGINT)."""
+    if state is None:
+        error("interrupted (without --state nothing was recorded)")
+    else:
+        error(f"interrupted: {state} records what was done; run the command again to go on, "
+              f"or `kubeheat delete --state {state}` to remove the stack")
+    return 130
 
 
-def _summary(state: StackState) -> dict[str, Any]:
+def summary(state: StackState, redact: Redactor) -> dict[str, Any]:
+    """The result of a command on a stack, masked (see the module)."""
     return {
         "stack_name": state.name,
         "id": state.id,
         "stack_status": state.state,
-        "stack_status_reason": state.status_reason,
-        "outputs": dict(state.outputs),
+        "stack_status_reason": redact.text(state.status_reason),
+        "outputs": redact.data(dict(state.outputs)),
         "resources": [{"name": r.name, "type": r.type, "status": r.state,
-                       "physical_id": r.physical_id}
+                       "physical_id": redact.whole(r.physical_id)}
                       for r in sorted(state.resources.values(), key=lambda r: r.name)
                       if REPLACED_SEP not in r.name],
     }
 
 
-def _redactor(state: StackState) -> Redactor:
+def stack_redactor(state: StackState) -> Redactor:
     """What masks the stack's hidden values: given ones and the templates' defaults."""
     try:
         template = Template.load(state.template, files=state.files)
@@ -126,7 +88,7 @@ def _redactor(state: StackState) -> Redactor:
         with contextlib.suppress(KubeheatError):
             inputs.environments = [parse_environment(state.environment)]
         return redactor(inputs)
-    return Redactor(values_of(state.hidden, [state.parameters]), min_partial=CLI_MIN_PARTIAL)
+    return Redactor(values_of(state.hidden, [state.parameters]))
 
 
 def _print_summary(summary: dict[str, Any], fmt: str, out: TextIO) -> None:
@@ -135,9 +97,9 @@ def _print_summary(summary: dict[str, Any], fmt: str, out: TextIO) -> None:
         return
     rows = [[r["name"], r["type"], r["status"], r["physical_id"] or ""]
             for r in summary["resources"]]
-    out.write(f"{summary['stack_name']}: {summary['stack_status']}"
-              + (f" ({summary['stack_status_reason']})" if summary["stack_status_reason"] else "")
-              + "\n")
+    reason = summary["stack_status_reason"]
+    out.write(printable(f"{summary['stack_name']}: {summary['stack_status']}"
+                        + (f" ({reason})" if reason else ""), lines=False) + "\n")
     if rows:
         out.write(table(rows, ["Resource", "Type", "Status", "Physical ID"]))
     if summary["outputs"]:
@@ -158,8 +120,9 @@ class Progress:
     def __call__(self, event: Event) -> None:
         reason = self.redact.text(event.resource_status_reason)
         if not self.live:
-            self.stream.write(f"{event.event_time} [{event.resource_name}]: "
-                              f"{event.resource_action}_{event.resource_status}  {reason}\n")
+            line = (f"{event.event_time} [{event.resource_name}]: "
+                    f"{event.resource_action}_{event.resource_status}  {reason}")
+            self.stream.write(printable(line, lines=False) + "\n")
             self.stream.flush()
             return
         self.rows[event.resource_name] = [
@@ -183,50 +146,24 @@ class _ProgressSink(ListEventSink):
         self.progress(event)
 
 
-def _request(args: argparse.Namespace, params: dict[str, Any]) -> tuple[StackRequest, Template]:
-    bundle = collect_files(args.template, args.environment)
+def _request(args: argparse.Namespace, params: dict[str, Any]
+             ) -> tuple[StackRequest, Redactor]:
+    """The request of ``run``/``plan``, and what masks its hidden values."""
+    try:
+        bundle = collect_files(args.template, args.environment)
+    except KubeheatError as exc:
+        # no template to tell which values are hidden: every value given is masked
+        raise KubeheatError(given_redactor(params).text(str(exc))) from None
     # the document collect_files loaded and checked: not parsed or walked a second time
     document = bundle.template_document
-    template = Template(document, files=bundle.files)
+    inputs = Inputs(params, template=Template(document, files=bundle.files))
+    with contextlib.suppress(KubeheatError):
+        inputs.environments = [parse_environment(text, name=str(path)) for path, text in
+                               zip(args.environment, bundle.environment_texts, strict=True)]
     name = args.name or args.template.stem
     request = StackRequest(name=name, template=dict(document), files=dict(bundle.files),
                            environments=list(bundle.environment_texts), parameters=params)
-    return request, template
-
-
-@contextlib.contextmanager
-def _lock(path: Path | None) -> Iterator[None]:
-    """Hold ``FILE.lock`` (our pid) while a run works on a state file."""
-    if path is None:
-        yield
-        return
-    lock = path.with_name(path.name + ".lock")
-    if lock.exists() and _alive(_read_pid(lock)):
-        raise UsageError(f"{path} is in use by process {_read_pid(lock)}")
-    lock.write_text(str(os.getpid()), encoding="utf-8")
-    try:
-        yield
-    finally:
-        lock.unlink(missing_ok=True)
-
-
-def _read_pid(lock: Path) -> int:
-    try:
-        return int(lock.read_text(encoding="utf-8").strip() or 0)
-    except (OSError, ValueError):
-        return 0
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return request, redactor(inputs)
 
 
 def _inbox(path: Path) -> Path:
@@ -271,30 +208,28 @@ def _exit_code(state: StackState) -> int:
 def run_cmd(args: argparse.Namespace) -> int:
     try:
         params = parse_parameters(args)
-        session = Session(args.state, args)
-    except (UsageError, ValueError) as exc:
-        error(str(exc))
-        return 2
-    try:
-        request, template = _request(args, params)
-    except KubeheatError as exc:
-        error(given_redactor(params).text(str(exc)))
-        return 2
-    request.timeout_minutes = args.timeout
-    request.disable_rollback = args.disable_rollback
-    inputs = Inputs(params, template=template)
-    with contextlib.suppress(KubeheatError):
-        inputs.environments = [parse_environment(text, name=str(path)) for path, text in
-                               zip(args.environment, request.environments, strict=True)]
-    redact = redactor(inputs)
-    progress = Progress(sys.stderr, redact)
-    session.events = _ProgressSink(progress)
-    try:
-        with _lock(args.state):
-            state = asyncio.run(_run(session, request, args))
+        # the lock first: what the state file says is read once no other command can change it
+        with _locked(args.state):
+            return _run_locked(args, params)
     except UsageError as exc:
         error(str(exc))
         return 2
+    except KeyboardInterrupt:
+        return interrupted(args.state)
+
+
+def _run_locked(args: argparse.Namespace, params: dict[str, Any]) -> int:
+    try:
+        request, redact = _request(args, params)
+    except KubeheatError as exc:
+        error(str(exc))
+        return 2
+    request.timeout_minutes = args.timeout
+    request.disable_rollback = args.disable_rollback
+    session = Session(args.state, args)
+    session.events = _ProgressSink(Progress(sys.stderr, redact))
+    try:
+        state = asyncio.run(_run(session, request, args))
     except EngineError as exc:
         error(redact.text(str(exc)))
         return 1
@@ -303,8 +238,7 @@ def run_cmd(args: argparse.Namespace) -> int:
         return 2
     finally:
         session.close()
-    summary = redact.data(_summary(state))
-    _print_summary(summary, args.format, sys.stdout)
+    _print_summary(summary(state, redact), args.format, sys.stdout)
     return _exit_code(state)
 
 
@@ -342,125 +276,77 @@ def plan_cmd(args: argparse.Namespace) -> int:
         params = parse_parameters(args)
         if args.state is not None and not args.state.exists():
             raise UsageError(f"state file {args.state} does not exist")
-        session = Session(args.state, args)
-    except (UsageError, ValueError) as exc:
+        session = Session(args.state, args, readonly=True)
+    except UsageError as exc:
         error(str(exc))
         return 2
+    redact = given_redactor(params)
     try:
-        request, _ = _request(args, params)
+        request, redact = _request(args, params)
         engine = session.engine()
         try:
             result = asyncio.run(engine.plan(request, session.root))
         finally:
             engine.close()
-            session.close()
     except KubeheatError as exc:
-        error(given_redactor(params).text(str(exc)))
+        error(redact.text(str(exc)))
         return 2
+    except KeyboardInterrupt:
+        error("interrupted")
+        return 130
+    finally:
+        session.close()
     data = result.to_dict()
-    text = result.table()
-    print(render(data, args.format, text if text.endswith("\n") else text + "\n"), end="")
+    for entry in data.get("resources") or []:
+        entry["reason"] = redact.text(str(entry.get("reason") or ""))
+        entry["physical_id"] = redact.whole(entry.get("physical_id"))
+    text = redact.text(result.table())
+    print(render(data, args.format, printable(text if text.endswith("\n") else text + "\n")),
+          end="")
     return 0
 
 
 def delete_cmd(args: argparse.Namespace) -> int:
     try:
-        session, root = _require_state(args.state, args)
+        if not args.state.exists():
+            raise UsageError(f"state file {args.state} does not exist")
+        with StateLock(args.state):
+            return _delete_locked(args)
     except UsageError as exc:
         error(str(exc))
         return 2
-    before = session.store.load(root)
-    redact = _redactor(before) if before is not None else Redactor()
-    session.events = _ProgressSink(Progress(sys.stderr, redact))
+    except KeyboardInterrupt:
+        return interrupted(args.state)
 
-    async def go() -> StackState:
-        engine = session.engine()
-        try:
-            return await engine.delete(root)
-        finally:
-            engine.close()
 
+def _delete_locked(args: argparse.Namespace) -> int:
+    session, root = require_state(args.state, args)
+    redact = Redactor()
     try:
-        with _lock(args.state):
-            state = asyncio.run(go())
-    except (UsageError, KubeheatError) as exc:
-        error(str(exc))
+        before = session.store.load(root)
+        assert before is not None
+        redact = stack_redactor(before)
+        session.events = _ProgressSink(Progress(sys.stderr, redact))
+        if args.timeout is not None:
+            # the stack's timeout, which Heat applies to a delete too
+            before.timeout_minutes = args.timeout
+            session.store.save(before)
+
+        async def go() -> StackState:
+            engine = session.engine()
+            try:
+                return await engine.delete(root)
+            finally:
+                engine.close()
+
+        state = asyncio.run(go())
+    except KubeheatError as exc:
+        error(redact.text(str(exc)))
         return 1
     finally:
         session.close()
-    _print_summary(redact.data(_summary(state)), args.format, sys.stdout)
+    _print_summary(summary(state, redact), args.format, sys.stdout)
     return _exit_code(state)
-
-
-def events_cmd(args: argparse.Namespace) -> int:
-    try:
-        session, root = _require_state(args.state)
-    except UsageError as exc:
-        error(str(exc))
-        return 2
-    state = session.store.load(root)
-    redact = _redactor(state) if state is not None else Redactor()
-    assert session.file is not None
-    events = [e for e in session.file.extra(EVENTS_SECTION) or []
-              if args.resource in (None, e.get("resource_name"))]
-    events = redact.data(events)
-    rows = [[e["event_time"], e["resource_name"],
-             f"{e['resource_action']}_{e['resource_status']}", e["resource_status_reason"]]
-            for e in events]
-    print(render(events, args.format,
-                 table(rows, ["Time", "Resource", "Status", "Reason"])), end="")
-    return 0
-
-
-def _recorded(args: argparse.Namespace) -> StackState | None:
-    """The stack recorded in ``--state`` (None, with the error printed, when there is none)."""
-    try:
-        session, root = _require_state(args.state)
-    except UsageError as exc:
-        error(str(exc))
-        return None
-    return session.store.load(root)
-
-
-def output_show_cmd(args: argparse.Namespace) -> int:
-    state = _recorded(args)
-    if state is None:
-        return 2
-    outputs = _redactor(state).data(dict(state.outputs))
-    errors = dict(state.output_errors)
-    if args.name is not None:
-        if args.name not in outputs and args.name not in errors:
-            error(f"Output {args.name} not found.")
-            return 1
-        entry: dict[str, Any] = {"output_key": args.name, "output_value": outputs.get(args.name)}
-        if args.name in errors:
-            entry["output_error"] = errors[args.name]
-        print(render(entry, args.format, table([[args.name, json.dumps(
-            entry["output_value"], default=str)]], ["Output", "Value"])), end="")
-        return 0
-    rows = [[k, json.dumps(v, default=str)] for k, v in outputs.items()]
-    print(render(outputs, args.format, table(rows, ["Output", "Value"])), end="")
-    return 0
-
-
-def output_list_cmd(args: argparse.Namespace) -> int:
-    state = _recorded(args)
-    if state is None:
-        return 2
-    descriptions: dict[str, str] = {}
-    try:
-        tmpl = Template.load(state.template, files=state.files)
-        for name, snippet in tmpl.output_snippets.items():
-            if isinstance(snippet, dict):
-                descriptions[name] = str(snippet.get("description")
-                                         or snippet.get("Description") or "")
-    except KubeheatError:
-        pass
-    names = sorted(set(state.outputs) | set(state.output_errors))
-    data = [{"output_key": n, "description": descriptions.get(n, "")} for n in names]
-    rows = [[d["output_key"], d["description"]] for d in data]
-    print(render(data, args.format, table(rows, ["Output", "Description"])), end="")
-    return 0
 
 
 def signal_cmd(args: argparse.Namespace) -> int:
@@ -474,26 +360,31 @@ def signal_cmd(args: argparse.Namespace) -> int:
     try:
         if not args.state.exists():
             raise UsageError(f"state file {args.state} does not exist")
+        with StateLock(args.state):
+            return _signal_locked(args, details)
+    except StateInUse as exc:
+        return _queue_signal(args, details, exc.pid)
     except UsageError as exc:
         error(str(exc))
         return 2
-    lock = args.state.with_name(args.state.name + ".lock")
-    if lock.exists() and _alive(_read_pid(lock)):
-        inbox = _inbox(args.state)
-        inbox.mkdir(exist_ok=True)
-        item = inbox / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.json"
-        tmp = item.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"stack": args.stack, "resource": args.resource,
-                                   "details": details}), encoding="utf-8")
-        tmp.replace(item)
-        print(f"Signal queued for {args.stack}/{args.resource} (delivered by process "
-              f"{_read_pid(lock)})")
-        return 0
-    try:
-        session, root = _require_state(args.state, args)
-    except UsageError as exc:
-        error(str(exc))
-        return 2
+
+
+def _queue_signal(args: argparse.Namespace, details: Any, pid: int) -> int:
+    """Leave the signal for the command working on the stack (it holds the lock)."""
+    inbox = _inbox(args.state)
+    inbox.mkdir(exist_ok=True)
+    item = inbox / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.json"
+    tmp = item.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"stack": args.stack, "resource": args.resource,
+                               "details": details}), encoding="utf-8")
+    tmp.replace(item)
+    print(printable(f"Signal queued for {args.stack}/{args.resource} (delivered by "
+                    f"{f'process {pid}' if pid else 'the running command'})", lines=False))
+    return 0
+
+
+def _signal_locked(args: argparse.Namespace, details: Any) -> int:
+    session, root = require_state(args.state, args)
 
     async def go() -> None:
         engine = session.engine()
@@ -508,10 +399,10 @@ def signal_cmd(args: argparse.Namespace) -> int:
     try:
         asyncio.run(go())
     except KubeheatError as exc:
-        error(str(exc))
+        state = session.store.load(root)
+        error(stack_redactor(state).text(str(exc)) if state is not None else str(exc))
         return 1
     finally:
         session.close()
-    print(f"Signal sent to {args.stack}/{args.resource}")
+    print(printable(f"Signal sent to {args.stack}/{args.resource}", lines=False))
     return 0
-
