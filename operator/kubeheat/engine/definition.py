@@ -104,10 +104,13 @@ class Definitions:
 
     def __init__(self, plugins: Plugins, constraints: ConstraintRegistry,
                  run_sync: Callable[[Callable[[], StackDefinition]],
-                                    Awaitable[StackDefinition]]) -> None:
+                                    Awaitable[StackDefinition]], *,
+                 offload: bool = False) -> None:
         self.plugins = plugins
         self.constraints = constraints
         self.run_sync = run_sync
+        #: definitions are always built in the thread pool (not only for cloud checks)
+        self.offload = offload
         #: some constraints ask the cloud: checks that may use them run in the thread pool
         self.cloud_checks = any(c.needs_cloud for c in constraints)
         self._cloud_props: dict[type[ResourcePlugin], bool] = {}
@@ -175,14 +178,15 @@ class Definitions:
                       files: Mapping[str, str], constraints: ConstraintRegistry,
                       **kwargs: Any) -> StackDefinition:
         """:meth:`define` and :meth:`validate`; in the thread pool when some custom
-        constraint asks the cloud (its answers are cached in ``constraints``)."""
+        constraint asks the cloud (its answers are cached in ``constraints``) or the engine
+        offloads evaluation."""
         def work() -> StackDefinition:
             defn = self.define(state, template, params, env_docs, files,
                                constraints=constraints, **kwargs)
             self.validate(defn, constraints)
             return defn
 
-        if self.cloud_checks:
+        if self.cloud_checks or self.offload:
             return await self.run_sync(work)
         return work()
 

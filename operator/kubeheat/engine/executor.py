@@ -61,7 +61,8 @@ from kubeheat.engine.model import (
     now,
 )
 from kubeheat.engine.native import MemoryNativeStore
-from kubeheat.engine.operation import LiveMarks, Operation
+from kubeheat.engine.nested import root_id
+from kubeheat.engine.operation import LiveMarks, Operation, TreeSize
 from kubeheat.engine.plan import Plan, plan, removal_order
 from kubeheat.engine.plugins import Plugins
 from kubeheat.engine.recorder import Recorder
@@ -93,14 +94,24 @@ from kubeheat.template import (
     TemplateError,
 )
 
+#: the stack timeout of a request that gives none (Heat's ``stack_action_timeout``: 60 min)
+DEFAULT_TIMEOUT_MINUTES = 60.0
+
 
 class Engine:
-    """Runs stack operations against a state store and an event sink."""
+    """Runs stack operations against a state store and an event sink.
+
+    ``default_timeout_minutes`` bounds every operation whose request gives no timeout (None:
+    unbounded). ``offload_evaluation`` evaluates templates (definitions, validation, each
+    resource's properties) in the engine's thread pool, so a slow template never holds up the
+    event loop other stacks run on (the operator's choice; the CLI evaluates in line)."""
 
     def __init__(self, store: StateStore, events: EventSink, *,
                  registry: PluginRegistry | None = None, native: NativeStore | None = None,
                  cloud: Any = None, concurrency: int = 64, threads: int = 16,
-                 constraints: ConstraintRegistry = DEFAULT_CONSTRAINTS) -> None:
+                 constraints: ConstraintRegistry = DEFAULT_CONSTRAINTS,
+                 default_timeout_minutes: float | None = DEFAULT_TIMEOUT_MINUTES,
+                 offload_evaluation: bool = False) -> None:
         self.store = store
         self.events = events
         self.registry = registry if registry is not None else load_builtin_plugins()
@@ -117,7 +128,10 @@ class Engine:
         self.runtime = Runtime(self.recorder, self.plugins, self, native=self.native,
                                cloud=cloud, concurrency=concurrency, threads=threads)
         self.concurrency = self.runtime.concurrency
-        self.definitions = Definitions(self.plugins, constraints, self.runtime.run_sync)
+        self.default_timeout_minutes = default_timeout_minutes
+        self.offload_evaluation = offload_evaluation
+        self.definitions = Definitions(self.plugins, constraints, self.runtime.run_sync,
+                                       offload=offload_evaluation)
         self.actions = ResourceActions(self.runtime)
         self.refresher = Refresher(self.runtime)
         self.checker = Checker(self.runtime)
@@ -168,7 +182,17 @@ class Engine:
         return await self.update(existing.id, request)
 
     async def delete(self, stack_id: str) -> StackState:
-        """Delete every resource (reverse dependency order) and then the stack record."""
+        """Delete every resource (reverse dependency order) and then the stack record. An
+        operation in progress on the stack is cancelled first (without rollback), as Heat's
+        delete supersedes a create or update; a delete in progress is waited for."""
+        running = self._running.get(stack_id)
+        while running is not None:
+            if running.action == DELETE:
+                await running.finished.wait()
+                return running.state
+            running.cancel(rollback=False)
+            await running.finished.wait()
+            running = self._running.get(stack_id)
         state = self._require(stack_id)
         return await self._delete_stack(state)
 
@@ -181,6 +205,7 @@ class Engine:
             return await self.checker.check(op)
         finally:
             self._running.pop(state.id, None)
+            op.finished.set()
 
     async def signal(self, stack_id: str, resource_name: str, details: Any = None
                      ) -> StackState:
@@ -207,10 +232,7 @@ class Engine:
         op = self._running.get(stack_id)
         if op is None or op.action not in (UPDATE, CREATE):
             return False
-        op.cancel_requested = True
-        op.cancel_rollback = rollback
-        if op.walk is not None:
-            op.walk.stop(None)
+        op.cancel(rollback=rollback)
         return True
 
     async def plan(self, request: StackRequest, stack_id: str | None = None, *,
@@ -297,6 +319,12 @@ class Engine:
             raise EngineError(f"The Stack ({stack_id}) could not be found.", "EntityNotFound")
         return state
 
+    def _deadline(self, minutes: float | None) -> float | None:
+        """The monotonic deadline of an operation bounded by ``minutes`` (None: the engine's
+        default timeout)."""
+        minutes = minutes or self.default_timeout_minutes
+        return time.monotonic() + minutes * 60 if minutes else None
+
     def _signal_outputs(self, state: StackState) -> None:
         """Recompute and save the outputs of ``state`` (no operation running on it) and of
         its parent stacks; a stack whose definition cannot be rebuilt keeps its outputs."""
@@ -345,11 +373,18 @@ class Engine:
         state.disable_rollback = request.disable_rollback
         if state.created_time is None:
             state.created_time = now()
-        if deadline is None and request.timeout_minutes:
-            deadline = time.monotonic() + request.timeout_minutes * 60
+        if deadline is None:
+            deadline = self._deadline(request.timeout_minutes)
         op = Operation(state, action, deadline, depth, constraints=constraints)
         op.resolver = LiveResolver(self.runtime, state, op)
         op.resuming = resuming or (parent_op is not None and parent_op.resuming)
+        tree = parent_op.tree if parent_op is not None else None
+        if tree is None:
+            tree = TreeSize(root_id(state, self.load_cached),
+                            defn.template.limits.max_resources_per_stack)
+        if state.parent:
+            tree.set(state.id, len(defn.resources))
+        op.tree = tree
         op.definition = defn
         self._running[state.id] = op
         recorder = self.recorder
@@ -371,6 +406,7 @@ class Engine:
             return state
         finally:
             self._running.pop(state.id, None)
+            op.finished.set()
 
     async def _converge(self, op: Operation, defn: StackDefinition) -> str | None:
         """Bring every resource of ``defn`` to its definition, then delete the removed and
@@ -414,7 +450,7 @@ class Engine:
         state = op.state
         recorder = self.recorder
         op.cancel_requested = False
-        op.deadline = time.monotonic() + timeout * 60 if timeout else None
+        op.deadline = self._deadline(timeout)
         self._running[state.id] = op
         op.action = ROLLBACK
         recorder.stack_transition(state, ROLLBACK, IN_PROGRESS, f"Stack {ROLLBACK} started")
@@ -450,9 +486,12 @@ class Engine:
 
     async def _delete_stack(self, state: StackState, deadline: float | None = None
                             ) -> StackState:
-        if deadline is None and state.timeout_minutes:
-            deadline = time.monotonic() + state.timeout_minutes * 60
+        if deadline is None:
+            deadline = self._deadline(state.timeout_minutes)
         op = Operation(state, DELETE, deadline, constraints=self.constraints)
+        parent_op = self._running.get(state.parent) if state.parent else None
+        if parent_op is not None:
+            op.tree = parent_op.tree
         self._running[state.id] = op
         recorder = self.recorder
         try:
@@ -465,9 +504,12 @@ class Engine:
             recorder.stack_transition(state, DELETE, COMPLETE,
                                       f"Stack {DELETE} completed successfully")
             recorder.delete(state.id)
+            if op.tree is not None:
+                op.tree.forget(state.id)
             return state
         finally:
             self._running.pop(state.id, None)
+            op.finished.set()
 
     # -- one resource -----------------------------------------------------------------------
     async def _converge_resource(self, op: Operation, defn: StackDefinition, name: str) -> None:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from kubeheat.engine.model import FAILED, REPLACED_SEP, ResourceState, StackState, base_name
-from kubeheat.engine.operation import Operation
+from kubeheat.engine.operation import Operation, TreeSize
 from kubeheat.engine.recorder import Recorder
 from kubeheat.engine.request import StackRequest
 from kubeheat.resources import ResourceFailure
@@ -48,6 +48,19 @@ class StackRunner(Protocol):
     async def signal(self, stack_id: str, resource_name: str, details: Any = None
                      ) -> StackState:
         """Signal a resource of a stack."""
+
+
+def root_id(state: StackState, load: Callable[[str], StackState | None]) -> str:
+    """The id of the top-level stack above ``state`` (its own for a top-level stack)."""
+    seen = {state.id}
+    current = state
+    while current.parent and current.parent not in seen:
+        seen.add(current.parent)
+        found = load(current.parent)
+        if found is None:
+            return current.parent
+        current = found
+    return current.id
 
 
 class ChildResult:
@@ -136,6 +149,22 @@ class EngineNestedStacks:
         where = rdef.path if rdef is not None else ("resources", name)
         raise TemplateLimitError(f"Recursion depth exceeds {limit}.", where)
 
+    def _check_size(self, sid: str, template: Mapping[str, Any]) -> None:
+        """Heat's limit on the resources of a whole tree of nested stacks: the child's
+        resources, with every other stack's below the root, must not exceed it."""
+        tree = self.op.tree if self.op is not None else None
+        if tree is None:
+            defn = self.op.definition if self.op is not None else None
+            limits = defn.template.limits if defn is not None else DEFAULT_LIMITS
+            tree = TreeSize(root_id(self.parent, self.runner.load_cached),
+                            limits.max_resources_per_stack)
+        resources = template.get("resources", template.get("Resources"))
+        count = len(resources) if isinstance(resources, Mapping) else 0
+        if not tree.admit(sid, count, self.runner.load_cached):
+            name = base_name(self.key)
+            raise TemplateLimitError("Maximum resources per stack exceeded.",
+                                     ("resources", name))
+
     def _environment(self) -> list[dict[str, Any]]:
         env = dict(self.parent.environment)
         if not env:
@@ -153,6 +182,7 @@ class EngineNestedStacks:
         self._check_depth(depth)
         rec = self._record()
         sid = self.child_stack_id(child_id)
+        self._check_size(sid, template)
         if rec.nested.get(child_id) != sid:
             rec.nested[child_id] = sid
             self.recorder.save(self.parent, self.key)
@@ -174,6 +204,8 @@ class EngineNestedStacks:
         rec = self._record()
         sid = self.child_stack_id(child_id)
         state = await self.runner.delete_child(sid, self._deadline(None))
+        if self.op is not None and self.op.tree is not None:
+            self.op.tree.forget(sid)
         if state is not None and state.status == FAILED:
             raise ResourceFailure(state.status_reason)
         if child_id in rec.nested:
@@ -188,4 +220,4 @@ class EngineNestedStacks:
         await self.runner.signal(self.child_stack_id(child_id), resource, details)
 
 
-__all__ = ["ChildResult", "EngineNestedStacks", "StackRunner"]
+__all__ = ["ChildResult", "EngineNestedStacks", "StackRunner", "root_id"]

@@ -10,7 +10,7 @@ resource's own action (``live_attributes``) are read again (:mod:`kubeheat.engin
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from kubeheat.engine.model import REPLACED_SEP, Action, StackState, base_name
 from kubeheat.engine.walk import GraphWalk
@@ -52,6 +52,55 @@ class LiveMarks:
         return name not in self.read_at or self.stale(name)
 
 
+class TreeSize:
+    """The resources of the nested stacks below one top-level stack, held to Heat's
+    ``max_resources_per_stack``, which counts every resource of every nested stack of the tree
+    (the top-level stack's own resources are held to it on their own, by the template layer;
+    Heat 27 does not count them in the tree either). Nested stacks operated on report their
+    definition's size; the others are counted from their recorded states the first time a
+    child stack asks to grow (``load`` reads a state)."""
+
+    def __init__(self, root_id: str, limit: int) -> None:
+        self.root_id = root_id
+        self.limit = limit
+        self.counts: dict[str, int] = {}
+        self._loaded = False
+
+    def set(self, stack_id: str, resources: int) -> None:
+        self.counts[stack_id] = resources
+
+    def forget(self, stack_id: str) -> None:
+        self.counts.pop(stack_id, None)
+
+    def admit(self, stack_id: str, resources: int,
+              load: Callable[[str], StackState | None]) -> bool:
+        """Whether stack ``stack_id`` may hold ``resources`` resources (recorded if so)."""
+        if not self._loaded:
+            self._count_recorded(load)
+        total = sum(self.counts.values()) - self.counts.get(stack_id, 0) + resources
+        if self.limit >= 0 and total > self.limit:
+            return False
+        self.counts[stack_id] = resources
+        return True
+
+    def _count_recorded(self, load: Callable[[str], StackState | None]) -> None:
+        self._loaded = True
+        todo, seen = [self.root_id], set()
+        while todo:
+            stack_id = todo.pop()
+            if stack_id in seen:
+                continue
+            seen.add(stack_id)
+            state = load(stack_id)
+            if state is None:
+                continue
+            if stack_id != self.root_id:
+                self.counts.setdefault(stack_id, sum(
+                    1 for key in state.resources if REPLACED_SEP not in key))
+            for rec in state.resources.values():
+                todo.extend(rec.nested.values())
+
+
 class Operation:
     """One running stack operation (see the module)."""
 
@@ -77,11 +126,24 @@ class Operation:
         #: constraints of this operation (cloud answers cached for its duration)
         self.constraints = constraints
         self.marks = LiveMarks()
+        #: the size of the tree of nested stacks this operation belongs to (shared by the
+        #: operations on the stacks of one tree)
+        self.tree: TreeSize | None = None
+        #: set when the operation has ended (a delete waits for a cancelled operation)
+        self.finished = asyncio.Event()
         #: entries of replaced resources by logical name
         self.replaced: dict[str, list[str]] = {}
         for key in state.resources:
             if REPLACED_SEP in key:
                 self.replaced.setdefault(base_name(key), []).append(key)
+
+    def cancel(self, *, rollback: bool) -> None:
+        """Stop the operation: nothing more starts, what is in flight is cancelled, and it
+        ends FAILED (then rolls back when ``rollback``)."""
+        self.cancel_requested = True
+        self.cancel_rollback = rollback
+        if self.walk is not None:
+            self.walk.stop(None)
 
     def exclude_ids(self, name: str) -> frozenset[str]:
         """Physical ids of the replaced entries of ``name`` (they carry the same tags)."""
