@@ -249,6 +249,36 @@ def test_delete_timeout_ends_a_delete_that_never_ends(
     assert "timed out" in result["stack_status_reason"].lower()
 
 
+def test_a_run_without_timeout_gets_the_engines_default(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ``--timeout`` the CLI leaves the stack timeout to the engine (Heat's 60
+    minutes, here shortened to show that it applies)."""
+    from kubeheat.engine import Engine
+
+    engines: list[Engine] = []
+    original = Engine.__init__
+
+    def short(self: Engine, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        engines.append(self)
+        assert self.default_timeout_minutes == 60
+        self.default_timeout_minutes = 0.01
+
+    monkeypatch.setattr(Engine, "__init__", short)
+    tmpl = write(tmp_path, "tr.yaml", """\
+        heat_template_version: 2016-10-14
+        resources:
+          t: {type: OS::Heat::TestResource, properties: {wait_secs: 1000000000000}}
+        """)
+    started = time.monotonic()
+    code, out, err = kubeheat(capsys, "run", "-t", str(tmpl), "--format", "json")
+    assert engines and time.monotonic() - started < 60
+    assert code == 1, err
+    assert json.loads(out)["stack_status"] in ("CREATE_FAILED", "ROLLBACK_COMPLETE",
+                                               "ROLLBACK_FAILED")
+
+
 # -- L6: Ctrl-C --------------------------------------------------------------------------------
 def test_ctrl_c_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
     (tmp_path / "w.yaml").write_text(WAITER, encoding="utf-8")
