@@ -279,6 +279,37 @@ def test_a_run_without_timeout_gets_the_engines_default(
                                                "ROLLBACK_FAILED")
 
 
+# -- M6: validate knows the resource types ----------------------------------------------------
+def test_validate_rejects_an_unknown_resource_type(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    unk = write(tmp_path, "unk.yaml", """\
+        heat_template_version: 2016-10-14
+        resources:
+          w: {type: "OS::Foo::Bar"}
+        """)
+    code, _out, err = kubeheat(capsys, "validate", "-t", str(unk))
+    assert code == 1
+    assert "The Resource Type (OS::Foo::Bar) could not be found." in err
+    env = write(tmp_path, "env.yaml", "resource_registry:\n  OS::Foo::Bar: OS::Heat::None\n")
+    code, _out, err = kubeheat(capsys, "validate", "-t", str(unk), "-e", str(env))
+    assert code == 0, err
+    nested = write(tmp_path, "outer.yaml", """\
+        heat_template_version: 2016-10-14
+        resources:
+          inner: {type: unk.yaml}
+        """)
+    code, _out, err = kubeheat(capsys, "validate", "-t", str(nested))
+    assert code == 1 and "OS::Foo::Bar" in err
+
+
+def test_the_names_validate_knows_are_the_plugins() -> None:
+    from kubeheat.cli.type_names import RESOURCE_TYPE_NAMES
+    from kubeheat.resources import load_builtin_plugins
+
+    assert sorted(RESOURCE_TYPE_NAMES) == load_builtin_plugins().names(), \
+        "update kubeheat/cli/type_names.py to the names `kubeheat resource-types` lists"
+
+
 # -- L6: Ctrl-C --------------------------------------------------------------------------------
 def test_ctrl_c_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
     (tmp_path / "w.yaml").write_text(WAITER, encoding="utf-8")

@@ -7,7 +7,8 @@ has groups) and ``Environment`` (the user's environment after merging the ``-e``
 ``UncheckedConstraints``: the custom constraints that could not be checked here. Unlike Heat, the
 value of every hidden parameter (``hidden: true`` / ``NoEcho: true`` in the template or in a
 provider template it uses) is shown as ``******`` in ``Environment`` as everywhere else, and is
-masked in error messages too (they may quote values computed from parameters).
+masked in error messages too (they may quote values computed from parameters). As in Heat, a
+resource whose type is neither known nor a provider template fails validation (exit 1).
 """
 
 from __future__ import annotations
@@ -85,6 +86,26 @@ def validate_result(defn: StackDefinition, params: Mapping[str, Any] | None = No
     return result
 
 
+def check_resource_types(defn: StackDefinition) -> None:
+    """Raise Heat's ``The Resource Type (X) could not be found.`` for the first resource of
+    ``defn`` (or of a provider template it uses) whose type, after the environment's
+    resource registry, is neither a type the engine knows nor a provider template, as
+    ``plan``/``run`` (the engine's validation) and Heat's validate do."""
+    from kubeheat.cli.type_names import RESOURCE_TYPE_NAMES
+    from kubeheat.template import TemplateError, is_template_reference
+
+    for name, rdef in defn.resources.items():
+        impl = rdef.implementation or rdef.type
+        if not is_template_reference(impl) and (
+                impl in RESOURCE_TYPE_NAMES or rdef.type in RESOURCE_TYPE_NAMES):
+            continue
+        if name in defn.nested:
+            check_resource_types(defn.nested[name])
+            continue
+        raise TemplateError(f"The Resource Type ({rdef.type}) could not be found.",
+                            rdef.key_path("type"), code="ResourceTypeNotFound")
+
+
 def run(args: argparse.Namespace) -> int:
     # the template layer is imported here, not at the top: ``kubeheat --help`` builds the
     # parser of every command and must stay cheap
@@ -100,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         read_inputs(args, inputs)
         assert inputs.template is not None
         defn = inputs.template.define(inputs.params, inputs.environment, strict=False)
+        check_resource_types(defn)
     except KubeheatError as exc:
         # Messages may quote values computed from parameters: mask the hidden ones.
         error(redactor(inputs).text(str(exc)))
