@@ -46,7 +46,8 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
     _stack_options(p)
     p.add_argument("--format", choices=RUN_FORMATS, default="table")
     p.add_argument("--timeout", type=minutes, metavar="MINUTES",
-                   help="stack timeout in minutes, above 0 (default: the engine's)")
+                   help="stack timeout in minutes, above 0 (default: the engine's 60, as "
+                        "Heat's stack_action_timeout)")
     p.add_argument("--disable-rollback", action="store_true",
                    help="keep what was done when the operation fails instead of rolling back")
     p.add_argument("--delete", action="store_true",
@@ -69,7 +70,7 @@ def _delete_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=RUN_FORMATS, default="table")
     p.add_argument("--timeout", type=minutes, metavar="MINUTES",
                    help="stack timeout in minutes for the delete, above 0 (default: the "
-                        "stack's)")
+                        "stack's, else the engine's 60)")
     p.set_defaults(handler=delete_cmd)
 
 
