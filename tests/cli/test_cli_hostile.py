@@ -90,16 +90,22 @@ def test_hidden_json_leaves_never_show_in_errors(tmp_path: Path,
                               'creds={"user": "admin", "password": "TopSECRETpw"}')
     assert code != 0 and "is not an integer" in err
     assert "TopSECRETpw" not in out + err and "admin" not in out + err
-    rep = write(tmp_path, "rep.yaml", """\
-        heat_template_version: 2016-10-14
-        parameters:
-          creds: {type: json, hidden: true}
-        outputs:
-          o: {value: {repeat: {for_each: {'%x%': {get_param: creds}}, template: '%x%'}}}
-        """)
-    code, out, err = kubeheat(capsys, "run", "-t", str(rep), "-P",
-                              'creds={"user": "admin", "password": "TopSECRETpw"}')
-    assert "TopSECRETpw" not in out + err, err
+    for length, message in (
+            ("{repeat: {for_each: {'%x%': [{get_param: creds}]}, template: '%x%'}}",
+             "can only substitute strings, not dict ******"),
+            ("{list_join: [',', [{get_param: creds}]]}",
+             "Value '******' is not an integer")):
+        rep = write(tmp_path, "rep.yaml", f"""\
+            heat_template_version: 2016-10-14
+            parameters:
+              creds: {{type: json, hidden: true}}
+            resources:
+              r: {{type: OS::Heat::RandomString, properties: {{length: {length}}}}}
+            """)
+        code, out, err = kubeheat(capsys, "run", "-t", str(rep), "-P",
+                                  'creds={"user": "admin", "password": "TopSECRETpw"}')
+        assert code == 2 and message in err, err
+        assert "TopSECRETpw" not in out + err and "admin" not in out + err
 
 
 def test_hidden_json_and_list_leaves_are_masked_in_outputs_and_records(
