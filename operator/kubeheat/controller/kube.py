@@ -99,7 +99,8 @@ class KubeClient:
         return self._session
 
     async def request(self, method: str, path: str, body: Any = None, *,
-                      content_type: str = "application/json") -> Any:
+                      content_type: str = "application/json", accept: str | None = None
+                      ) -> Any:
         resource = path.split("?")[0].rstrip("/").split("/")
         kind = resource[-1] if len(resource) % 2 == 0 else resource[-2]
         if resource[-1] == "status":
@@ -107,6 +108,8 @@ class KubeClient:
         API_REQUESTS[(method, kind)] += 1
         data = None if body is None else json.dumps(body, separators=(",", ":"))
         headers = {"Content-Type": content_type} if data is not None else {}
+        if accept:
+            headers["Accept"] = accept
         try:
             async with self._sess().request(method, self.server + path, data=data,
                                             headers=headers) as resp:
@@ -186,6 +189,16 @@ class KubeClient:
             return dict(await self.request("GET", path))
         except NotFound:
             return None
+
+    async def list_metadata(self, group: str, version: str, plural: str, namespace: str
+                            ) -> list[dict[str, Any]]:
+        """The metadata of every object of a custom resource in ``namespace`` (only the
+        metadata travels: no spec, no status)."""
+        path = f"/apis/{group}/{version}/namespaces/{namespace}/{plural}"
+        found = await self.request("GET", path, accept=(
+            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,"
+            "application/json"))
+        return [dict(item.get("metadata") or {}) for item in (found or {}).get("items") or ()]
 
 
 def secret_data(secret: Mapping[str, Any]) -> dict[str, str]:
