@@ -64,3 +64,27 @@ def test_run_with_a_backtracking_pattern_ends_with_the_parameter_error(tmp_path:
     assert code == 2                             # as for any invalid parameter value
     assert "parameters.p: Parameter 'p' is invalid: allowed_pattern" in err
     assert "took too long to match" in err
+
+
+YAQL_YAML = """\
+heat_template_version: 2016-10-14
+parameters:
+  d: {type: string}
+resources:
+  r:
+    type: OS::Heat::Value
+    properties:
+      value: {yaql: {expression: "regex('(a|aa)+$').matches($.data)", data: {get_param: d}}}
+"""
+
+
+def test_validate_and_run_end_on_a_backtracking_yaql_regex(tmp_path: Path) -> None:
+    tpl = tmp_path / "y.yaml"
+    tpl.write_text(YAQL_YAML, encoding="utf-8")
+    code, _, err = kubeheat("validate", "-t", str(tpl), "-P", f"d={EVIL_VALUE}")
+    assert code == 0, err                 # validate does not evaluate properties (as Heat)
+    code, _, err = kubeheat("run", "-t", str(tpl), "--state", str(tmp_path / "s.json"),
+                            "--timeout", "1", "-P", f"d={EVIL_VALUE}")
+    assert code == 2                      # refused before anything is created
+    assert ('resources.r.properties.value.yaql: Evaluating the yaql expression failed: the '
+            'pattern "(a|aa)+$" took too long to match') in err

@@ -121,3 +121,101 @@ def test_matching_releases_the_gil() -> None:
     worker.join(60)
     assert ticks == 20 and seen_alive          # this thread ran 20 times during the match
     assert outcome == ["timed out"]
+
+
+# -- H4: yaql's regex functions ----------------------------------------------------------------
+def yaql_output(expression: str, data: Any) -> Any:
+    doc = {"heat_template_version": "2016-10-14",
+           "outputs": {"o": {"value": {"yaql": {"expression": expression, "data": data}}}}}
+    return Template.load(doc).define().output_value("o")
+
+
+def stock_yaql(expression: str, data: Any) -> Any:
+    """``expression`` evaluated by yaql with its own regex library (Python's re)."""
+    import yaql
+
+    from kubeheat.template.functions.hot import Yaql, _yaql_output
+
+    engine = Yaql.engine()
+    value = engine(expression).evaluate({"data": data}, yaql.create_context())
+    return _yaql_output(value)
+
+
+SAME_AS_YAQL = [
+    ("regex('a.c').matches($.data)", "xabc"),
+    ("regex('A.c', ignoreCase => true).matches($.data)", "abc"),
+    ("regex('^b', multiLine => true).matches($.data)", "a\nb"),
+    ("regex('a.b', dotAll => true).matches($.data)", "a\nb"),
+    ("regex('a.b').matches($.data)", "a\nb"),
+    ("$.data.matches('a.c')", "zabc"),
+    ("$.data =~ 'a.c'", "abc"),
+    ("$.data =~ regex('a.c')", "abd"),
+    ("$.data !~ 'a.c'", "abc"),
+    ("$.data !~ regex('a.c')", "abd"),
+    ("regex('a.c').search($.data)", "cabcadc"),
+    ("regex('a.c').search($.data, $)", "cabc"),
+    ("regex('a.c').search($.data, $.start)", "cabc"),
+    ("regex('(a)(.)c').search($.data, [$1, $2, $3])", "cabc"),
+    ("regex('a.c').search($.data)", "zzz"),
+    ("regex('a.c').searchAll($.data)", "abcadc"),
+    ("regex('a.c').searchAll($.data, $.end)", "abcadc"),
+    ("regex('a.').split($.data)", "abcadc"),
+    ("regex('a.').split($.data, maxSplit => 1)", "abcadc"),
+    ("$.data.split(regex('a.'))", "abcadc"),
+    ("$.data.split(',')", "a,b"),
+    ("regex('a.').replace($.data, 'xx')", "abcadc"),
+    ("regex('a.').replace($.data, 'xx', count => 1)", "abcadc"),
+    ("regex('(a)').replace($.data, '<\\\\1>')", "xax"),
+    ("$.data.replace(regex('a.'), 'xx')", "abcadc"),
+    ("$.data.replace('a', 'xx')", "abcadc"),
+    ("regex('a.c').replaceBy($.data, switch($.value = 'abc' => x, $.value = 'adc' => y))",
+     "abcadc"),
+    ("$.data.replaceBy(regex('a.c'), $.value + '!', count => 1)", "abcadc"),
+    ("escapeRegex($.data)", "a.b*"),
+    ("isRegex(regex('a'))", None),
+    ("isRegex($.data)", "a"),
+    ("regex('a') = regex('a')", None),
+    ("$.data.where($.matches('^a')).len()", ["ab", "ba", "ac"]),
+]
+
+
+@pytest.mark.parametrize(("expression", "data"), SAME_AS_YAQL, ids=[c[0] for c in SAME_AS_YAQL])
+def test_bounded_regex_functions_give_yaqls_results(expression: str, data: Any) -> None:
+    assert yaql_output(expression, data) == stock_yaql(expression, data)
+
+
+@pytest.mark.parametrize("expression", [
+    f"regex('{EVIL}').matches($.data)",
+    f"$.data.matches('{EVIL}')",
+    f"$.data =~ '{EVIL}'",
+    f"$.data !~ regex('{EVIL}')",
+    f"regex('{EVIL}').search($.data)",
+    f"regex('{EVIL}').searchAll($.data)",
+    f"regex('{EVIL}').split($.data)",
+    f"$.data.split(regex('{EVIL}'))",
+    f"regex('{EVIL}').replace($.data, 'x')",
+    f"regex('{EVIL}').replaceBy($.data, $.value)",
+])
+def test_a_backtracking_yaql_regex_is_refused_with_its_path(expression: str) -> None:
+    with pytest.raises(TemplateError) as info:
+        yaql_output(expression, EVIL_VALUE)
+    assert str(info.value) == (
+        f'outputs.o.value.yaql: Evaluating the yaql expression failed: the pattern "{EVIL}" '
+        f"took too long to match (more than {MATCH_TIMEOUT:g} s); simplify the pattern")
+
+
+def test_the_reviews_yaql_case_gives_yaqls_answer() -> None:
+    assert yaql_output("regex('(a+)+$').matches($.data)", EVIL_VALUE) is False
+
+
+def test_an_invalid_yaql_regex_is_named() -> None:
+    with pytest.raises(TemplateError) as info:
+        yaql_output("regex('(').matches($.data)", "a")
+    assert str(info.value) == (
+        "outputs.o.value.yaql: Evaluating the yaql expression failed: invalid regular "
+        "expression: missing ), unterminated subpattern at position 0")
+
+
+def test_a_named_group_is_published_by_name() -> None:
+    # yaql's own library fails on any named group (ValueError)
+    assert yaql_output("regex('(?P<n>a)b').search($.data, $n.start)", "zab") == 1

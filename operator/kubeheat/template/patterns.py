@@ -10,8 +10,7 @@ threads and a slow match ends in :class:`PatternTimeout` after :data:`MATCH_TIME
 The syntax accepted is Python's :mod:`re` (Heat's): a pattern is first compiled with :mod:`re`,
 whose error message is the one reported, then with ``regex`` (its default ``VERSION0``
 behaves as :mod:`re`). Patterns are cached; ``regex`` is imported on first use (it would add
-some 30 ms to every
-``kubeheat validate``'s start-up).
+some 30 ms to every ``kubeheat validate``'s start-up).
 """
 
 from __future__ import annotations
@@ -77,7 +76,7 @@ class BoundedPattern:
         self._compiled = _compiled(pattern, flags)
 
     def __repr__(self) -> str:
-        return f"regex({self.pattern!r})"
+        return repr(re.compile(self.pattern, self.flags))     # as re shows it (yaql's errors)
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, BoundedPattern) and other.pattern == self.pattern
