@@ -181,11 +181,25 @@ def test_a_slow_evaluation_neither_freezes_the_operator_nor_delays_sigterm(
     _evaluation_off_the_loop(cluster, ns, other_ns, op, SLOW_EVALUATION)
 
 
-@pytest.mark.skip(reason="Python's re holds the GIL for a whole match: this needs the bounded "
-                         "allowed_pattern matching of branch helper/h4")
 def test_the_redos_stack_neither_freezes_the_operator_nor_delays_sigterm(
         cluster: Cluster, ns: Namespace, other_ns: Namespace,
         own_operator: Callable[..., Operator]) -> None:
+    """H4, the review's redos.yaml (with helper/h4's bounded matching): it stalls with an
+    error naming the parameter, the other namespace's Stack is reconciled, SIGTERM ends the
+    operator."""
     op = own_operator("--concurrency", "2")
-    _evaluation_off_the_loop(cluster, ns, other_ns, op, REDOS,
-                             parameters={"name": "a" * 36 + "!"})
+    cluster.apply(stack_manifest("redos", REDOS, parameters={"name": "a" * 36 + "!"}),
+                  ns.name)
+    cluster.apply(stack_manifest("quick", TRIVIAL), other_ns.name)
+    cluster.wait_condition("quick", other_ns.name, "Ready")
+    stalled = cluster.wait_condition("redos", ns.name, "Stalled")
+    message = next(c["message"] for c in stalled["status"]["conditions"]
+                   if c["type"] == "Stalled")
+    assert message.startswith("parameters.name: "), message
+    assert op.proc is not None
+    op.proc.terminate()
+    try:
+        op.proc.wait(EXIT_WAIT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the operator did not exit within {EXIT_WAIT:.0f}s of SIGTERM:\n"
+                    f"{op.log.read_text()[-3000:]}", pytrace=False)
