@@ -150,6 +150,29 @@ def test_deleting_a_stack_whose_create_never_ends(
     assert started == []
 
 
+def test_the_default_stack_timeout_bounds_operator_operations(
+        cluster: Cluster, ns: Namespace, own_operator: Callable[..., Operator]) -> None:
+    """H8, M7: a create without spec.timeoutMinutes is bounded by --default-stack-timeout
+    (Heat's stack_action_timeout, 60 minutes by default; 3 seconds here), and a Stack's own
+    spec.timeoutMinutes overrides it."""
+    own_operator("--concurrency", "2", "--namespace-concurrency", "2",
+                 "--default-stack-timeout", "0.05")
+    cluster.apply(stack_manifest("bounded", SLOW, disableRollback=True), ns.name)
+    cluster.apply(stack_manifest("own", SLOW, disableRollback=True, timeoutMinutes=60),
+                  ns.name)
+
+    def timed_out() -> dict[str, Any] | None:
+        st = status(cluster, "bounded", ns.name)
+        return st if st.get("stackStatus") == "CREATE_FAILED" else None
+
+    st = wait_until(timed_out, "the bounded Stack to time out")
+    assert "Timed out" in st["stackStatusReason"], st
+    assert status(cluster, "own", ns.name).get("stackStatus") == "CREATE_IN_PROGRESS"
+    cluster.kubectl("delete", "stack", "bounded", "own", "-n", ns.name, "--wait=false")
+    cluster.wait_gone("stack", "bounded", ns.name)
+    cluster.wait_gone("stack", "own", ns.name)
+
+
 def _evaluation_off_the_loop(cluster: Cluster, ns: Namespace, other_ns: Namespace,
                              op: Operator, slow: dict[str, Any], **spec: Any) -> None:
     # the operator is idle: it starts evaluating "slow" at once, and that takes minutes
