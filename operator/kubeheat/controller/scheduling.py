@@ -19,13 +19,14 @@ Deletes take no slot: a delete must never wait behind slow creates. Each delete 
 the stack timeout, and it has only one Stack's resources to remove.
 
 Deletes end. kopf handles one object's events one at a time, so the delete handler of a Stack
-only runs once its create or update handler returns. :class:`DeletionWatch` therefore polls
-the metadata of the Stacks that are queued or reconciling (one metadata-only list per
-namespace every ``Options.deletion_poll_interval`` seconds, only while some Stack there is
-queued or running). :meth:`Admission.admit` gives up a reconcile still waiting for its lock or
-slot once its Stack is being deleted, and :meth:`Ticket.guard` cancels the engine operation in
-progress (no rollback, as Heat's delete supersedes a create), so the handler returns and kopf
-runs the delete, with either deletion policy.
+only runs once its create or update handler returns. :class:`DeletionWatch` therefore watches
+the Stacks' metadata in each namespace where some Stack is queued or reconciling (one
+metadata-only list, then a metadata-only watch, for as long as one is; after an error it starts
+again ``Options.deletion_poll_interval`` seconds later). :meth:`Admission.admit` gives up a
+reconcile still waiting for its lock or slot once its Stack is being deleted, and
+:meth:`Ticket.guard` cancels the engine operation in progress (no rollback, as Heat's delete
+supersedes a create), so the handler returns and kopf runs the delete, with either deletion
+policy.
 """
 
 from __future__ import annotations
@@ -171,12 +172,18 @@ class DeletionWatch:
         self._path = (group, version, plural)
         self._watched: dict[str, dict[str, list[asyncio.Event]]] = {}
         self._pollers: dict[str, asyncio.Task[None]] = {}
+        #: the uids seen being deleted by a namespace's running poller (a reconcile that
+        #: registers after the poller saw its deletion is told at once)
+        self._seen: dict[str, set[str]] = {}
 
     @contextlib.contextmanager
     def watch(self, namespace: str, uid: str) -> Iterator[asyncio.Event]:
         event = asyncio.Event()
         self._watched.setdefault(namespace, {}).setdefault(uid, []).append(event)
+        if uid in self._seen.get(namespace, ()):
+            event.set()
         if namespace not in self._pollers or self._pollers[namespace].done():
+            self._seen[namespace] = set()
             self._pollers[namespace] = asyncio.create_task(
                 self._poll(namespace), name=f"kubeheat-deletions-{namespace}")
         try:
@@ -189,6 +196,7 @@ class DeletionWatch:
                 self._watched.get(namespace, {}).pop(uid, None)
             if not self._watched.get(namespace):
                 self._watched.pop(namespace, None)
+                self._seen.pop(namespace, None)
                 poller = self._pollers.pop(namespace, None)
                 if poller is not None:
                     poller.cancel()
@@ -199,19 +207,44 @@ class DeletionWatch:
         self._pollers.clear()
 
     async def _poll(self, namespace: str) -> None:
+        """List the namespace's Stacks (metadata only), then watch them, for as long as one
+        of them is watched; start again after an error (``interval`` seconds later)."""
         group, version, plural = self._path
+        version_seen = ""
         while self._watched.get(namespace):
-            await asyncio.sleep(self.interval)
             try:
-                items = await self._client().list_metadata(group, version, plural, namespace)
-            except Exception as exc:
-                LOG.debug("listing the Stacks of %s failed: %s", namespace, exc)
-                continue
-            deleting = {str(m.get("uid")): bool(m.get("deletionTimestamp")) for m in items}
-            for uid, events in list(self._watched.get(namespace, {}).items()):
-                if deleting.get(uid, True):     # being deleted, or gone
-                    for event in events:
-                        event.set()
+                client = self._client()
+                if not version_seen:
+                    items, version_seen = await client.list_metadata(group, version, plural,
+                                                                     namespace)
+                    listed = {str(m.get("uid")): m for m in items}
+                    for uid, meta in listed.items():
+                        if meta.get("deletionTimestamp"):
+                            self._deleting(namespace, uid)
+                    for uid in list(self._watched.get(namespace, {})):
+                        if uid not in listed:
+                            self._deleting(namespace, uid)    # gone already
+                events = 0
+                async for kind, meta in client.watch_metadata(group, version, plural,
+                                                              namespace, version_seen):
+                    events += 1
+                    if kind == "ERROR":              # too old a version (410): list again
+                        version_seen = ""
+                        break
+                    version_seen = str(meta.get("resourceVersion") or version_seen)
+                    if kind == "DELETED" or meta.get("deletionTimestamp"):
+                        self._deleting(namespace, str(meta.get("uid")))
+                if events:
+                    continue                         # the watch timed out: watch on
+            except Exception as exc:  # not logged in yet, the API down: go on
+                LOG.debug("watching the Stacks of %s failed: %s", namespace, exc)
+                version_seen = ""
+            await asyncio.sleep(self.interval)
+
+    def _deleting(self, namespace: str, uid: str) -> None:
+        self._seen.setdefault(namespace, set()).add(uid)
+        for event in self._watched.get(namespace, {}).get(uid, ()):
+            event.set()
 
 
 @dataclass
