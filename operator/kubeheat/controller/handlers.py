@@ -82,7 +82,7 @@ class Options:
     namespace_concurrency: int | None = None
     #: the timeout of an operation whose Stack sets no spec.timeoutMinutes (None: unbounded)
     default_timeout_minutes: float | None = 60.0
-    deletion_poll_interval: float = 2.0
+    deletion_poll_interval: float = 2.0       # the deletion watch's pause after an error
     #: resource actions in flight at once within one stack
     resource_concurrency: int = 32
     #: seconds between two writes of a Stack's state Secret and status
