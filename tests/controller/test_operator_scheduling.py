@@ -93,6 +93,8 @@ def test_slow_stacks_in_one_namespace_do_not_starve_another(
         own_operator: Callable[..., Operator]) -> None:
     """H8: 2 slots, a share of 1 each (the default: a quarter, at least 1)."""
     own_operator("--concurrency", "2")
+    cluster.apply(stack_manifest("early", TRIVIAL), ns.name)
+    cluster.wait_condition("early", ns.name, "Ready")
     slow = [f"slow-{i}" for i in range(3)]
     for name in slow:
         cluster.apply(stack_manifest(name, SLOW), ns.name)
@@ -105,9 +107,12 @@ def test_slow_stacks_in_one_namespace_do_not_starve_another(
     assert [ready(st) for st in states].count("True") == 0
     # the namespace holds its share (one slot): one create runs, the others wait their turn
     assert [st.get("stackStatus") for st in states].count("CREATE_IN_PROGRESS") == 1
-    # deleting a Stack does not wait for a slot either
+    # deleting a Stack does not wait for a slot either, even in the namespace whose share the
+    # slow Stacks hold
     cluster.kubectl("delete", "stack", "quick", "-n", other_ns.name, "--wait=false")
+    cluster.kubectl("delete", "stack", "early", "-n", ns.name, "--wait=false")
     cluster.wait_gone("stack", "quick", other_ns.name)
+    cluster.wait_gone("stack", "early", ns.name)
     assert all(status(cluster, n, ns.name).get("stackStatus") != "CREATE_COMPLETE"
                for n in slow)
     # the slow Stacks go too: the running create is cancelled, the queued ones never start
