@@ -14,6 +14,12 @@ class Limits:
     The others are kubeheat's own guards against hostile documents: the number of nodes a YAML
     document may expand to once its aliases are followed, how deep data may nest, and how large a
     single parameter value may be.
+
+    ``max_expanded_bytes`` bounds the text (every string, keys included) a document expands to
+    once its aliases are followed: 16 times ``max_template_size`` (8 MiB). A document without
+    aliases holds at most 512 KiB, so this leaves room for honest reuse (a 32 KiB script aliased
+    into 250 servers), while a template that multiplies one large string by aliases, and with it
+    the stored state and every walk of the template, is refused before anything is evaluated.
     """
 
     max_template_size: int = 524288
@@ -21,6 +27,7 @@ class Limits:
     max_nested_depth: int = 5
     max_parameter_value_size: int = 524288
     max_expanded_nodes: int = 1_000_000
+    max_expanded_bytes: int = 16 * 524288
     max_data_depth: int = 128
 
 
