@@ -20,6 +20,12 @@ class Limits:
     aliases holds at most 512 KiB, so this leaves room for honest reuse (a 32 KiB script aliased
     into 250 servers), while a template that multiplies one large string by aliases, and with it
     the stored state and every walk of the template, is refused before anything is evaluated.
+
+    ``max_evaluated_bytes`` bounds what one stack evaluates in one operation: the JSON of every
+    resource's properties and metadata and of every output, together. 16 MiB is the most one
+    function result may be (``list_join``, ``repeat``), so no value a single function can build
+    is refused, while a template multiplying such results cannot make a state or a status of
+    gigabytes.
     """
 
     max_template_size: int = 524288
@@ -28,6 +34,7 @@ class Limits:
     max_parameter_value_size: int = 524288
     max_expanded_nodes: int = 1_000_000
     max_expanded_bytes: int = 16 * 524288
+    max_evaluated_bytes: int = 16 * 1024 * 1024
     max_data_depth: int = 128
 
 
