@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kubeheat.template.errors import Path, TemplateLimitError
+
+#: Heat's wording when a tree of nested stacks would hold more than max_resources_per_stack
+TOO_MANY_RESOURCES = "Maximum resources per stack exceeded."
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -39,3 +44,23 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+class ResourceCount:
+    """A running total of the resources of the nested stacks below one stack, held to
+    ``max_resources_per_stack`` while a tree is defined or validated, before any of it is built
+    (the stack's own resources are not counted: they are held to the limit on their own, as in
+    Heat, whose ``total_resources`` counts the nested stacks of a root).
+
+    Provider templates add their resources as each is defined, depth first; the group types
+    (ResourceGroup, AutoScalingGroup, ResourceChain) add their member count when it is known
+    before they run. The path given to :meth:`add` names where the limit was crossed."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.total = 0
+
+    def add(self, resources: int, path: Path = ()) -> None:
+        self.total += resources
+        if 0 <= self.limit < self.total:
+            raise TemplateLimitError(TOO_MANY_RESOURCES, path)
