@@ -35,6 +35,7 @@ from kubeheat.template import (
     is_static,
     merge_environments,
     parse_environment,
+    static_child_resources,
 )
 
 
@@ -209,7 +210,11 @@ class Definitions:
             cls = self.plugins.class_for(rdef.type, rdef.implementation)
             if cls is None:
                 if name in defn.nested:
-                    self.validate(defn.nested[name], constraints)
+                    try:
+                        self.validate(defn.nested[name], constraints)
+                    except TemplateError as exc:   # located inside the provider template
+                        raise exc.at(*rdef.key_path("type"),
+                                     rdef.provider_template or rdef.type) from None
                     continue
                 raise TemplateError(f"The Resource Type ({rdef.type}) could not be found.",
                                     rdef.key_path("type"), code="ResourceTypeNotFound")
@@ -234,6 +239,9 @@ class Definitions:
             check_properties(cls, values, rdef.key_path("properties"),
                              constraints=constraints or self.constraints, strict=False,
                              deferred=deferred)
+            members = static_child_resources(defn, rdef, cls.type_name)
+            if members is not None:   # a group: its child stack counts in the tree
+                defn.tree.add(members, rdef.path)
         _validate_attributes(defn, classes)
 
 

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kubeheat.template.errors import Path, TemplateLimitError
+
+#: Heat's wording when a tree of nested stacks would hold more than max_resources_per_stack
+TOO_MANY_RESOURCES = "Maximum resources per stack exceeded."
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -14,6 +19,18 @@ class Limits:
     The others are kubeheat's own guards against hostile documents: the number of nodes a YAML
     document may expand to once its aliases are followed, how deep data may nest, and how large a
     single parameter value may be.
+
+    ``max_expanded_bytes`` bounds the text (every string, keys included) a document expands to
+    once its aliases are followed: 16 times ``max_template_size`` (8 MiB). A document without
+    aliases holds at most 512 KiB, so this leaves room for honest reuse (a 32 KiB script aliased
+    into 250 servers), while a template that multiplies one large string by aliases, and with it
+    the stored state and every walk of the template, is refused before anything is evaluated.
+
+    ``max_evaluated_bytes`` bounds what one stack evaluates in one operation: the JSON of every
+    resource's properties and metadata and of every output, together. 16 MiB is the most one
+    function result may be (``list_join``, ``repeat``), so no value a single function can build
+    is refused, while a template multiplying such results cannot make a state or a status of
+    gigabytes.
     """
 
     max_template_size: int = 524288
@@ -21,7 +38,29 @@ class Limits:
     max_nested_depth: int = 5
     max_parameter_value_size: int = 524288
     max_expanded_nodes: int = 1_000_000
+    max_expanded_bytes: int = 16 * 524288
+    max_evaluated_bytes: int = 16 * 1024 * 1024
     max_data_depth: int = 128
 
 
 DEFAULT_LIMITS = Limits()
+
+
+class ResourceCount:
+    """A running total of the resources of the nested stacks below one stack, held to
+    ``max_resources_per_stack`` while a tree is defined or validated, before any of it is built
+    (the stack's own resources are not counted: they are held to the limit on their own, as in
+    Heat, whose ``total_resources`` counts the nested stacks of a root).
+
+    Provider templates add their resources as each is defined, depth first; the group types
+    (ResourceGroup, AutoScalingGroup, ResourceChain) add their member count when it is known
+    before they run. The path given to :meth:`add` names where the limit was crossed."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.total = 0
+
+    def add(self, resources: int, path: Path = ()) -> None:
+        self.total += resources
+        if 0 <= self.limit < self.total:
+            raise TemplateLimitError(TOO_MANY_RESOURCES, path)

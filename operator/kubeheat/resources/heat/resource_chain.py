@@ -32,6 +32,7 @@ from kubeheat.resources.heat._nested import (
     invalid_attribute,
     member_attribute,
     member_template,
+    reserve_child,
     run_child,
     select_path,
 )
@@ -85,6 +86,7 @@ class ResourceChain(NestedStackResource):
     dynamic_attributes: ClassVar[bool] = True
 
     async def _apply(self, ctx: ResourceContext, props: Mapping[str, Any]) -> dict[str, Any]:
+        reserve_child(ctx, self.type_name, props)
         types = list(props.get("resources") or [])
         template = chain_template(types, props.get("resource_properties"),
                                   bool(props.get("concurrent")))

@@ -54,6 +54,7 @@ from kubeheat.resources.heat._nested import (
     member_template,
     pause_check,
     policy_values,
+    reserve_child,
     run_child,
     select_path,
 )
@@ -273,6 +274,7 @@ class ResourceGroup(NestedStackResource):
 
     # -- handlers -------------------------------------------------------------------------------
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
+        reserve_child(ctx, self.type_name, props)
         data: dict[str, Any] = {
             "name_blacklist": self.updated_blacklist(ctx, props, created=False),
             "members": [], "definitions": {}}
@@ -289,6 +291,7 @@ class ResourceGroup(NestedStackResource):
 
     async def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any],
                      changed: frozenset[str]) -> dict[str, Any] | None:
+        reserve_child(ctx, self.type_name, new)
         data = copy.deepcopy(ctx.data)
         data["name_blacklist"] = self.updated_blacklist(ctx, new, created=True)
         data["members"] = self.known_members(ctx)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
@@ -99,7 +100,7 @@ __all__ = [
 #: kubeheat's guard (Heat has none): the largest string, in characters, that ``str_replace`` or
 #: ``list_join`` may build, and the largest total size ``repeat`` may expand to.
 MAX_RESULT_SIZE = 16 * 1024 * 1024
-#: kubeheat's guard: the most items one ``repeat`` may produce.
+#: kubeheat's guard: the most items one ``repeat`` or ``str_split`` may produce.
 MAX_RESULT_ITEMS = 100_000
 
 
@@ -687,15 +688,22 @@ class StrSplit(HotFunction):
         self.check_delimiter(delim)
         if not isinstance(string, str):
             raise self.fail(f'"{self.name}" can only split a string, not {_type(string)}')
-        parts = string.split(delim)
+        count = (string.count(delim) + 1 if delim is not None
+                 else sum(1 for _ in re.finditer(r"\S+", string)))
         if len(args) < 3:
-            return parts
+            if count > MAX_RESULT_ITEMS:
+                raise self.too_large(count, MAX_RESULT_ITEMS, "items")
+            return string.split(delim)
         index = self.index(args[2])
-        try:
-            return parts[index]
-        except IndexError:
+        if not -count <= index < count:
             raise self.fail(f'Incorrect index to "{self.name}" should be between 0 and '
-                            f"{len(parts) - 1}") from None
+                            f"{count - 1}")
+        # only the parts up to the one asked for are made
+        if delim is None:
+            return string.split()[index]
+        if index >= 0:
+            return string.split(delim, index + 1)[index]
+        return string.rsplit(delim, -index)[index]
 
 
 class Digest(HotFunction):
