@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, NamedTuple
 
 from kubeheat.template.errors import KubeheatError, ParameterError, Path
+from kubeheat.template.patterns import PatternError, PatternTimeout, compile_pattern, full_match
 
 #: The value kinds constraints distinguish (Heat's schema types STRING, NUMBER, BOOLEAN, LIST,
 #: MAP). A HOT ``comma_delimited_list`` is a list, ``json`` a map.
@@ -321,8 +322,14 @@ class AllowedPatternConstraint(Constraint):
     def _is_valid(self, value: Any) -> bool:
         if not isinstance(value, str):
             return False
-        found = re.match(self.pattern, value)
-        return found is not None and found.end() == len(value)
+        try:
+            return full_match(self.pattern, value)
+        except PatternError:
+            return False
+        except PatternTimeout as exc:
+            # not a verdict on the value: the template's description would be misleading
+            text = str(PatternTimeout(exc.pattern, self.key))
+            raise ConstraintViolation(text, redacted=text) from None
 
     def _message(self, value: Any, hide: bool) -> str:
         shown = MASK if hide else show(value)
@@ -490,8 +497,8 @@ def make_allowed_pattern(pattern: Any, description: str | None,
     if not isinstance(pattern, str):
         raise schema_error("AllowedPattern must be a string", path)
     try:
-        re.compile(pattern)
-    except re.error as exc:
+        compile_pattern(pattern)
+    except PatternError as exc:
         raise schema_error(f'Invalid AllowedPattern "{pattern}": {exc}', path) from None
     return AllowedPatternConstraint(pattern=pattern, description=description)
 

@@ -52,6 +52,7 @@ from kubeheat.template.functions.cfn import (
     Ref,
     Select,
 )
+from kubeheat.template.patterns import PatternError, PatternTimeout
 from kubeheat.template.scope import walk_path
 
 __all__ = [
@@ -1209,11 +1210,15 @@ class Yaql(HotFunction):
         if cls._engine is None:
             import yaql
 
+            from kubeheat.template.functions import yaql_regex
+
             cls._engine = yaql.YaqlFactory().create({
                 "yaql.limitIterators": cls.LIMIT_ITERATORS,
                 "yaql.memoryQuota": cls.MEMORY_QUOTA,
             })
-            cls._root_context = yaql.create_context()
+            # yaql's regex library matches with Python's re, unbounded: ours instead (H4)
+            cls._root_context = yaql.create_context(regex=False)
+            yaql_regex.register(cls._root_context)
         return cls._engine
 
     def check_args(self) -> None:
@@ -1251,6 +1256,11 @@ class Yaql(HotFunction):
         except RecursionError:
             raise TemplateLimitError(f'"{self.name}" expression nests too deeply',
                                      self.path) from None
+        except PatternTimeout as exc:
+            raise self.fail(f"Evaluating the yaql expression failed: {exc}") from None
+        except PatternError as exc:
+            raise self.fail("Evaluating the yaql expression failed: invalid regular "
+                            f"expression: {exc}") from None
         except Exception as exc:  # yaql lets expression errors (ZeroDivisionError ...) through
             raise self.fail(f"Evaluating the yaql expression failed: {type(exc).__name__}: "
                             f"{exc}") from None

@@ -1,0 +1,139 @@
+"""Regular expressions from templates, matched within a time bound (review H4).
+
+A template author's pattern (``allowed_pattern``, CFN ``AllowedPattern``, yaql's ``regex``
+functions) can backtrack exponentially: ``(a|aa)+$`` against forty ``a`` and a ``!`` would run
+for hours with Python's :mod:`re`, which holds the GIL and cannot be interrupted. These patterns
+are therefore compiled with the ``regex`` package, whose matching takes a timeout and releases
+the GIL (``concurrent=True``), so a stack's evaluation cannot freeze the operator's other
+threads and a slow match ends in :class:`PatternTimeout` after :data:`MATCH_TIMEOUT` seconds.
+
+The syntax accepted is Python's :mod:`re` (Heat's): a pattern is first compiled with :mod:`re`,
+whose error message is the one reported, then with ``regex`` (its default ``VERSION0``
+behaves as :mod:`re`). Patterns are cached; ``regex`` is imported on first use (it would add
+some 30 ms to every ``kubeheat validate``'s start-up).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from kubeheat.template.errors import KubeheatError
+
+#: seconds one match (a whole search, split or substitution) may take before it is refused
+MATCH_TIMEOUT = 1.0
+
+#: the flags a caller may pass, as :mod:`re`'s constants (the two modules' values are equal)
+IGNORECASE = int(re.IGNORECASE)
+MULTILINE = int(re.MULTILINE)
+DOTALL = int(re.DOTALL)
+UNICODE = int(re.UNICODE)
+
+
+class PatternTimeout(KubeheatError):
+    """A match took longer than :data:`MATCH_TIMEOUT`; ``pattern`` is the regex, ``subject``
+    what the message calls it."""
+
+    def __init__(self, pattern: str, subject: str = "the pattern") -> None:
+        super().__init__(f'{subject} "{pattern}" took too long to match '
+                         f"(more than {MATCH_TIMEOUT:g} s); simplify the pattern")
+        self.pattern = pattern
+
+
+class PatternError(KubeheatError):
+    """The pattern does not compile; the message is :mod:`re`'s."""
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(pattern: str, flags: int) -> Any:
+    try:
+        re.compile(pattern, flags)
+    except re.error as exc:
+        raise PatternError(str(exc)) from None
+    except (OverflowError, RecursionError, ValueError) as exc:
+        raise PatternError(f"{type(exc).__name__}: {exc}") from None
+    import regex
+
+    try:
+        return regex.compile(pattern, flags | regex.VERSION0)
+    except (regex.error, OverflowError, RecursionError, ValueError) as exc:
+        raise PatternError(str(exc)) from None
+
+
+class BoundedPattern:
+    """A compiled pattern whose every operation is bounded by :data:`MATCH_TIMEOUT`.
+
+    The methods mirror :class:`re.Pattern`'s (same arguments, same results).
+    """
+
+    __slots__ = ("_compiled", "flags", "pattern")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern = pattern
+        self.flags = flags
+        self._compiled = _compiled(pattern, flags)
+
+    def __repr__(self) -> str:
+        return repr(re.compile(self.pattern, self.flags))     # as re shows it (yaql's errors)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, BoundedPattern) and other.pattern == self.pattern
+                and other.flags == self.flags)
+
+    def __hash__(self) -> int:
+        return hash((self.pattern, self.flags))
+
+    def _bounded(self, call: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return call(*args, concurrent=True, timeout=MATCH_TIMEOUT)
+        except TimeoutError:
+            raise PatternTimeout(self.pattern) from None
+
+    def match(self, string: str) -> Any:
+        return self._bounded(self._compiled.match, string)
+
+    def search(self, string: str) -> Any:
+        return self._bounded(self._compiled.search, string)
+
+    def finditer(self, string: str) -> Iterator[Any]:
+        # consumed here, so that the timeout covers the whole scan
+        return iter(self._bounded(_all_matches, self._compiled, string))
+
+    def split(self, string: str, maxsplit: int = 0) -> list[Any]:
+        return list(self._bounded(self._compiled.split, string, maxsplit))
+
+    def sub(self, repl: str | Callable[[Any], str], string: str, count: int = 0) -> str:
+        return str(self._bounded(self._compiled.sub, repl, string, count))
+
+
+def _all_matches(compiled: Any, string: str, *, concurrent: bool, timeout: float) -> list[Any]:
+    return list(compiled.finditer(string, concurrent=concurrent, timeout=timeout))
+
+
+def compile_pattern(pattern: str, flags: int = 0) -> BoundedPattern:
+    """``pattern`` compiled (raises :class:`PatternError` with :mod:`re`'s message)."""
+    return BoundedPattern(pattern, flags)
+
+
+def full_match(pattern: str, value: str) -> bool:
+    """Heat's ``allowed_pattern`` test: a match anchored at the start that ends at the end of
+    ``value`` (``re.match`` and an end check, not ``fullmatch``, which differs with
+    alternations). Raises :class:`PatternTimeout` when the match takes too long."""
+    found = compile_pattern(pattern).match(value)
+    return found is not None and found.end() == len(value)
+
+
+__all__ = [
+    "DOTALL",
+    "IGNORECASE",
+    "MATCH_TIMEOUT",
+    "MULTILINE",
+    "UNICODE",
+    "BoundedPattern",
+    "PatternError",
+    "PatternTimeout",
+    "compile_pattern",
+    "full_match",
+]

@@ -1,0 +1,90 @@
+"""The CLI on templates that cost CPU time (review H4, L4, L7): ``validate`` and ``run`` end
+promptly with exit 1 and an error naming the parameter or the template, never hang.
+
+Each command runs as a separate process bounded by a timeout (a hang fails the test instead of
+freezing the suite: Python's re holds the GIL, so an in-process bound could not fire)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+RE_YAML = """\
+heat_template_version: 2016-10-14
+parameters:
+  p: {type: string, constraints: [{allowed_pattern: "(a|aa)+$"}]}
+resources: {}
+"""
+#: the review's own re.yaml (H4)
+REVIEW_RE_YAML = RE_YAML.replace("(a|aa)+$", "(a+)+$")
+EVIL_VALUE = "a" * 40 + "!"
+
+
+def kubeheat(*argv: str, timeout: float = 120) -> tuple[int, str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    proc = subprocess.Popen([sys.executable, "-m", "kubeheat.cli.main", *argv],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, out, err
+
+
+def test_validate_refuses_a_backtracking_allowed_pattern(tmp_path: Path) -> None:
+    tpl = tmp_path / "re.yaml"
+    tpl.write_text(RE_YAML, encoding="utf-8")
+    code, out, err = kubeheat("validate", "-t", str(tpl), "-P", f"p={EVIL_VALUE}")
+    assert code == 1
+    assert err.strip() == ("ERROR: parameters.p: Parameter 'p' is invalid: allowed_pattern "
+                           '"(a|aa)+$" took too long to match (more than 1 s); simplify the '
+                           "pattern")
+    assert out == ""
+
+
+def test_validate_answers_the_reviews_re_yaml(tmp_path: Path) -> None:
+    tpl = tmp_path / "re.yaml"
+    tpl.write_text(REVIEW_RE_YAML, encoding="utf-8")
+    code, _, err = kubeheat("validate", "-t", str(tpl), "-P", f"p={EVIL_VALUE}")
+    assert code == 1
+    assert err.strip() == (f"ERROR: parameters.p: Parameter 'p' is invalid: \"{EVIL_VALUE}\" "
+                           'does not match pattern "(a+)+$"')
+
+
+def test_run_with_a_backtracking_pattern_ends_with_the_parameter_error(tmp_path: Path) -> None:
+    tpl = tmp_path / "re.yaml"
+    tpl.write_text(RE_YAML, encoding="utf-8")
+    state = tmp_path / "s.json"
+    code, _, err = kubeheat("run", "-t", str(tpl), "--state", str(state), "--timeout", "1",
+                            "-P", f"p={EVIL_VALUE}")
+    assert code == 2                             # as for any invalid parameter value
+    assert "parameters.p: Parameter 'p' is invalid: allowed_pattern" in err
+    assert "took too long to match" in err
+
+
+YAQL_YAML = """\
+heat_template_version: 2016-10-14
+parameters:
+  d: {type: string}
+resources:
+  r:
+    type: OS::Heat::Value
+    properties:
+      value: {yaql: {expression: "regex('(a|aa)+$').matches($.data)", data: {get_param: d}}}
+"""
+
+
+def test_validate_and_run_end_on_a_backtracking_yaql_regex(tmp_path: Path) -> None:
+    tpl = tmp_path / "y.yaml"
+    tpl.write_text(YAQL_YAML, encoding="utf-8")
+    code, _, err = kubeheat("validate", "-t", str(tpl), "-P", f"d={EVIL_VALUE}")
+    assert code == 0, err                 # validate does not evaluate properties (as Heat)
+    code, _, err = kubeheat("run", "-t", str(tpl), "--state", str(tmp_path / "s.json"),
+                            "--timeout", "1", "-P", f"d={EVIL_VALUE}")
+    assert code == 2                      # refused before anything is created
+    assert ('resources.r.properties.value.yaql: Evaluating the yaql expression failed: the '
+            'pattern "(a|aa)+$" took too long to match') in err

@@ -1,0 +1,221 @@
+"""Template evaluation bounded in CPU time (review H4, L4, L7): a backtracking regex in
+``allowed_pattern`` or yaql ends in a clear error instead of running for hours and holding the
+GIL, ``str_replace`` is linear in its params, and deep json values and templates are refused
+with an error naming where they are.
+
+No test measures speed: each asserts an outcome (the error, its path) or an order of events
+(another thread ran while a match was in progress)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from kubeheat.template.errors import TemplateError
+from kubeheat.template.patterns import MATCH_TIMEOUT, PatternTimeout, compile_pattern, full_match
+from kubeheat.template.stack import StackDefinition, Template
+
+HOT = "heat_template_version: 2016-10-14\n"
+AWS = "AWSTemplateFormatVersion: '2010-09-09'\n"
+#: backtracks exponentially in Python's re and in the regex package alike
+EVIL = "(a|aa)+$"
+EVIL_VALUE = "a" * 40 + "!"
+
+
+def define(source: str, params: dict[str, Any] | None = None) -> StackDefinition:
+    return Template.load(source).define(params)
+
+
+def error(source: str, params: dict[str, Any] | None = None) -> TemplateError:
+    with pytest.raises(TemplateError) as info:
+        define(source, params)
+    return info.value
+
+
+# -- H4: allowed_pattern -----------------------------------------------------------------------
+def test_a_backtracking_allowed_pattern_is_refused_with_the_parameter_path() -> None:
+    source = HOT + ("parameters:\n  p: {type: string, constraints: "
+                    f'[{{allowed_pattern: "{EVIL}"}}]}}\n')
+    exc = error(source, {"p": EVIL_VALUE})
+    assert str(exc) == (
+        f"parameters.p: Parameter 'p' is invalid: allowed_pattern \"{EVIL}\" took too long to "
+        f"match (more than {MATCH_TIMEOUT:g} s); simplify the pattern")
+
+
+def test_the_review_pattern_gives_heats_verdict() -> None:
+    source = HOT + 'parameters:\n  p: {type: string, constraints: [{allowed_pattern: "(a+)+$"}]}\n'
+    exc = error(source, {"p": EVIL_VALUE})
+    assert str(exc) == (f"parameters.p: Parameter 'p' is invalid: \"{EVIL_VALUE}\" does not "
+                        'match pattern "(a+)+$"')
+    define(source, {"p": "a" * 40})
+
+
+def test_the_timeout_wins_over_the_templates_description_and_hides_nothing() -> None:
+    source = HOT + ("parameters:\n  p:\n    type: string\n    hidden: true\n    constraints:\n"
+                    f'      - {{allowed_pattern: "{EVIL}", description: only letters a}}\n')
+    message = str(error(source, {"p": EVIL_VALUE}))
+    assert "took too long to match" in message
+    assert EVIL_VALUE not in message
+
+
+def test_a_cfn_allowed_pattern_is_bounded_too() -> None:
+    source = AWS + f'Parameters:\n  P: {{Type: String, AllowedPattern: "{EVIL}"}}\n'
+    exc = error(source, {"P": EVIL_VALUE})
+    assert str(exc).startswith("parameters.P: Parameter 'P' is invalid: ")
+    assert "took too long to match" in str(exc)
+
+
+def test_a_backtracking_default_is_refused_as_an_invalid_schema() -> None:
+    source = HOT + ("parameters:\n  p: {type: string, "
+                    f'default: "{EVIL_VALUE}", constraints: [{{allowed_pattern: "{EVIL}"}}]}}\n')
+    exc = error(source)
+    assert str(exc).startswith("parameters.p: ")
+    assert "took too long to match" in str(exc)
+
+
+@pytest.mark.parametrize(("pattern", "value", "matches"), [
+    ("a|ab", "ab", False),          # match + end check, as Heat: not fullmatch
+    ("a|ab", "a", True),
+    ("[0-9]*", "", True),
+    ("[a-z]+", "abc1", False),
+    ("(?i)ABC", "abc", True),
+    ("\\d+", "\u0661\u0662", True),  # Unicode digits, as Python's re
+    ("x$", "x\n", False),           # $ may match before a final newline; the end check refuses
+])
+def test_full_match_keeps_heats_semantics(pattern: str, value: str, matches: bool) -> None:
+    assert full_match(pattern, value) is matches
+
+
+def test_an_invalid_pattern_keeps_pythons_message() -> None:
+    source = HOT + 'parameters:\n  p: {type: string, constraints: [{allowed_pattern: "(a"}]}\n'
+    assert str(error(source)) == (
+        "parameters.p.constraints[0].allowed_pattern: Invalid AllowedPattern \"(a\": missing ), "
+        "unterminated subpattern at position 0")
+
+
+def test_matching_releases_the_gil() -> None:
+    """While one thread is stuck in a backtracking match, another keeps running (Python's re
+    would hold the GIL for the whole match, so the counter could not move)."""
+    pattern = compile_pattern(EVIL)
+    outcome: list[str] = []
+    started = threading.Event()
+
+    def stuck() -> None:
+        started.set()
+        try:
+            pattern.match(EVIL_VALUE)
+            outcome.append("matched")
+        except PatternTimeout:
+            outcome.append("timed out")
+
+    worker = threading.Thread(target=stuck)
+    worker.start()
+    started.wait(30)
+    ticks = 0
+    while worker.is_alive() and ticks < 20:
+        threading.Event().wait(0.005)
+        ticks += 1
+    seen_alive = worker.is_alive()
+    worker.join(60)
+    assert ticks == 20 and seen_alive          # this thread ran 20 times during the match
+    assert outcome == ["timed out"]
+
+
+# -- H4: yaql's regex functions ----------------------------------------------------------------
+def yaql_output(expression: str, data: Any) -> Any:
+    doc = {"heat_template_version": "2016-10-14",
+           "outputs": {"o": {"value": {"yaql": {"expression": expression, "data": data}}}}}
+    return Template.load(doc).define().output_value("o")
+
+
+def stock_yaql(expression: str, data: Any) -> Any:
+    """``expression`` evaluated by yaql with its own regex library (Python's re)."""
+    import yaql
+
+    from kubeheat.template.functions.hot import Yaql, _yaql_output
+
+    engine = Yaql.engine()
+    value = engine(expression).evaluate({"data": data}, yaql.create_context())
+    return _yaql_output(value)
+
+
+SAME_AS_YAQL = [
+    ("regex('a.c').matches($.data)", "xabc"),
+    ("regex('A.c', ignoreCase => true).matches($.data)", "abc"),
+    ("regex('^b', multiLine => true).matches($.data)", "a\nb"),
+    ("regex('a.b', dotAll => true).matches($.data)", "a\nb"),
+    ("regex('a.b').matches($.data)", "a\nb"),
+    ("$.data.matches('a.c')", "zabc"),
+    ("$.data =~ 'a.c'", "abc"),
+    ("$.data =~ regex('a.c')", "abd"),
+    ("$.data !~ 'a.c'", "abc"),
+    ("$.data !~ regex('a.c')", "abd"),
+    ("regex('a.c').search($.data)", "cabcadc"),
+    ("regex('a.c').search($.data, $)", "cabc"),
+    ("regex('a.c').search($.data, $.start)", "cabc"),
+    ("regex('(a)(.)c').search($.data, [$1, $2, $3])", "cabc"),
+    ("regex('a.c').search($.data)", "zzz"),
+    ("regex('a.c').searchAll($.data)", "abcadc"),
+    ("regex('a.c').searchAll($.data, $.end)", "abcadc"),
+    ("regex('a.').split($.data)", "abcadc"),
+    ("regex('a.').split($.data, maxSplit => 1)", "abcadc"),
+    ("$.data.split(regex('a.'))", "abcadc"),
+    ("$.data.split(',')", "a,b"),
+    ("regex('a.').replace($.data, 'xx')", "abcadc"),
+    ("regex('a.').replace($.data, 'xx', count => 1)", "abcadc"),
+    ("regex('(a)').replace($.data, '<\\\\1>')", "xax"),
+    ("$.data.replace(regex('a.'), 'xx')", "abcadc"),
+    ("$.data.replace('a', 'xx')", "abcadc"),
+    ("regex('a.c').replaceBy($.data, switch($.value = 'abc' => x, $.value = 'adc' => y))",
+     "abcadc"),
+    ("$.data.replaceBy(regex('a.c'), $.value + '!', count => 1)", "abcadc"),
+    ("escapeRegex($.data)", "a.b*"),
+    ("isRegex(regex('a'))", None),
+    ("isRegex($.data)", "a"),
+    ("regex('a') = regex('a')", None),
+    ("$.data.where($.matches('^a')).len()", ["ab", "ba", "ac"]),
+]
+
+
+@pytest.mark.parametrize(("expression", "data"), SAME_AS_YAQL, ids=[c[0] for c in SAME_AS_YAQL])
+def test_bounded_regex_functions_give_yaqls_results(expression: str, data: Any) -> None:
+    assert yaql_output(expression, data) == stock_yaql(expression, data)
+
+
+@pytest.mark.parametrize("expression", [
+    f"regex('{EVIL}').matches($.data)",
+    f"$.data.matches('{EVIL}')",
+    f"$.data =~ '{EVIL}'",
+    f"$.data !~ regex('{EVIL}')",
+    f"regex('{EVIL}').search($.data)",
+    f"regex('{EVIL}').searchAll($.data)",
+    f"regex('{EVIL}').split($.data)",
+    f"$.data.split(regex('{EVIL}'))",
+    f"regex('{EVIL}').replace($.data, 'x')",
+    f"regex('{EVIL}').replaceBy($.data, $.value)",
+])
+def test_a_backtracking_yaql_regex_is_refused_with_its_path(expression: str) -> None:
+    with pytest.raises(TemplateError) as info:
+        yaql_output(expression, EVIL_VALUE)
+    assert str(info.value) == (
+        f'outputs.o.value.yaql: Evaluating the yaql expression failed: the pattern "{EVIL}" '
+        f"took too long to match (more than {MATCH_TIMEOUT:g} s); simplify the pattern")
+
+
+def test_the_reviews_yaql_case_gives_yaqls_answer() -> None:
+    assert yaql_output("regex('(a+)+$').matches($.data)", EVIL_VALUE) is False
+
+
+def test_an_invalid_yaql_regex_is_named() -> None:
+    with pytest.raises(TemplateError) as info:
+        yaql_output("regex('(').matches($.data)", "a")
+    assert str(info.value) == (
+        "outputs.o.value.yaql: Evaluating the yaql expression failed: invalid regular "
+        "expression: missing ), unterminated subpattern at position 0")
+
+
+def test_a_named_group_is_published_by_name() -> None:
+    # yaql's own library fails on any named group (ValueError)
+    assert yaql_output("regex('(?P<n>a)b').search($.data, $n.start)", "zab") == 1
