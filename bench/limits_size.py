@@ -8,8 +8,8 @@ file; cum.yaml: 4.96 GB RSS; count 10000000: 7.98 GB after 60 s; fan.yaml: valid
 Templates: ``alias.yaml`` (a 100 KB string referenced 1000 times), ``cum.yaml`` (the review's
 generator), ``rg.yaml`` (ResourceGroup ``count: 10000000``), ``rg-param.yaml`` (the same count
 from a parameter), ``fan.yaml`` (10 provider resources per level, 5 levels) and, as the
-baseline, ``tiny.yaml`` (one OS::Heat::None); ``evaluated.yaml`` (four outputs of 10 MB, each
-within every per-function limit: the stack's total is refused) and ``split.yaml``
+baseline, ``tiny.yaml`` (one OS::Heat::None); ``evaluated.yaml`` (eight outputs of 10 MB, each
+within every per-function limit: the stack's 64 MiB total is refused) and ``split.yaml``
 (``str_split`` of a 16 MB ``list_join`` into 3.2 million items).
 
 Usage: ``python -P bench/limits_size.py [--only NAME,...]``
@@ -79,7 +79,7 @@ def write_templates(folder: Path) -> dict[str, Path]:
     (folder / "evaluated.yaml").write_text(
         HOT + f"parameters:\n  s: {{type: string, default: {'A' * 250_000}}}\n"
         "resources:\n  n: {type: OS::Heat::None}\noutputs:\n"
-        + "".join(f"  o{i}: {{value: {ten_mb}}}\n" for i in range(4)))
+        + "".join(f"  o{i}: {{value: {ten_mb}}}\n" for i in range(8)))
     split = ("{str_split: [',', {list_join: ['', {repeat: {template: {get_param: s}, "
              "for_each: {'%i%': " + json.dumps([str(i) for i in range(40)]) + "}}}]}]}")
     (folder / "split.yaml").write_text(
