@@ -14,34 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubeheat.template import Path, TemplateLimitError
-
-
-def json_size(value: Any, limit: int) -> int:
-    """The bytes of ``value``'s compact JSON form (non-ASCII text counted as UTF-8); stops
-    counting once past ``limit`` (then the result is only known to exceed it)."""
-    total = 0
-    todo = [value]
-    while todo:
-        item = todo.pop()
-        if isinstance(item, str):
-            total += 2 + (len(item) if item.isascii() else len(item.encode("utf-8")))
-        elif isinstance(item, dict):
-            total += 2 * len(item) + 1 if item else 2      # braces, colons and commas
-            todo.extend(item.keys())
-            todo.extend(item.values())
-        elif isinstance(item, list | tuple):
-            total += 1 + max(len(item), 1)      # brackets and commas
-            todo.extend(item)
-        elif item is None or item is True:
-            total += 4
-        elif item is False:
-            total += 5
-        else:
-            total += len(str(item))
-        if total > limit:
-            return total
-    return total
+from kubeheat.template import Path, TemplateLimitError, json_size
 
 
 class EvaluatedSize:

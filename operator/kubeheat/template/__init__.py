@@ -64,7 +64,13 @@ if TYPE_CHECKING:
     )
     from kubeheat.template.graph import DependencyGraph
     from kubeheat.template.group_sizes import child_resources, static_child_resources
-    from kubeheat.template.limits import DEFAULT_LIMITS, TOO_MANY_RESOURCES, Limits, ResourceCount
+    from kubeheat.template.limits import (
+        DEFAULT_LIMITS,
+        TOO_MANY_RESOURCES,
+        Limits,
+        ResourceCount,
+        json_size,
+    )
     from kubeheat.template.loader import load_mapping
     from kubeheat.template.parameters import (
         Parameters,
@@ -111,7 +117,7 @@ _EXPORTS = {
     "kubeheat.template.graph": ("DependencyGraph",),
     "kubeheat.template.group_sizes": ("child_resources", "static_child_resources"),
     "kubeheat.template.limits": ("DEFAULT_LIMITS", "Limits", "ResourceCount",
-                                 "TOO_MANY_RESOURCES"),
+                                 "TOO_MANY_RESOURCES", "json_size"),
     "kubeheat.template.loader": ("load_mapping",),
     "kubeheat.template.parameters": (
         "ParameterSchema", "Parameters", "format_parameter_groups", "format_validate_parameters",
@@ -184,6 +190,7 @@ __all__ = [
     "hidden_values",
     "is_static",
     "is_template_reference",
+    "json_size",
     "load_mapping",
     "merge_environments",
     "parse_environment",

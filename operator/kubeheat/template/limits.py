@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from kubeheat.template.errors import Path, TemplateLimitError
 
@@ -27,10 +28,13 @@ class Limits:
     the stored state and every walk of the template, is refused before anything is evaluated.
 
     ``max_evaluated_bytes`` bounds what one stack evaluates in one operation: the JSON of every
-    resource's properties and metadata and of every output, together. 16 MiB is the most one
-    function result may be (``list_join``, ``repeat``), so no value a single function can build
-    is refused, while a template multiplying such results cannot make a state or a status of
-    gigabytes.
+    resource's properties and metadata and of every output, together. 64 MiB: a stack may hold
+    ``max_resources_per_stack`` (1000) servers, each with up to 64 KiB of ``user_data`` (Nova's
+    limit), and one function result may be 16 MiB (``list_join``, ``repeat``), so such stacks
+    pass, while a template multiplying results cannot make a state or a status of gigabytes.
+    The template of a nested stack, which its parent builds (a group repeats one member
+    definition up to 1000 times), is held to this bound instead of ``max_expanded_bytes``:
+    what it holds is what its resources will evaluate to.
     """
 
     max_template_size: int = 524288
@@ -39,7 +43,7 @@ class Limits:
     max_parameter_value_size: int = 524288
     max_expanded_nodes: int = 1_000_000
     max_expanded_bytes: int = 16 * 524288
-    max_evaluated_bytes: int = 16 * 1024 * 1024
+    max_evaluated_bytes: int = 64 * 1024 * 1024
     max_data_depth: int = 128
 
 
@@ -64,3 +68,30 @@ class ResourceCount:
         self.total += resources
         if 0 <= self.limit < self.total:
             raise TemplateLimitError(TOO_MANY_RESOURCES, path)
+
+
+def json_size(value: Any, limit: int) -> int:
+    """The bytes of ``value``'s compact JSON form (non-ASCII text counted as UTF-8); stops
+    counting once past ``limit`` (then the result is only known to exceed it)."""
+    total = 0
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            total += 2 + (len(item) if item.isascii() else len(item.encode("utf-8")))
+        elif isinstance(item, dict):
+            total += 2 * len(item) + 1 if item else 2      # braces, colons and commas
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, list | tuple):
+            total += 1 + max(len(item), 1)      # brackets and commas
+            todo.extend(item)
+        elif item is None or item is True:
+            total += 4
+        elif item is False:
+            total += 5
+        else:
+            total += len(str(item))
+        if total > limit:
+            return total
+    return total

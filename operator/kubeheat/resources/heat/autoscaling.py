@@ -61,6 +61,7 @@ from kubeheat.resources.heat._nested import (
     ROLLING_UPDATE_SCHEMA,
     Members,
     NestedStackResource,
+    check_members_size,
     child_result,
     clean_definition,
     invalid_attribute,
@@ -245,6 +246,7 @@ class AutoScalingGroup(NestedStackResource):
         """Grow or shrink to ``capacity``: the oldest members go first, existing members keep
         their definitions, new ones get the current one."""
         reserve_child(ctx, self.type_name, props, capacity)
+        check_members_size(ctx, props.get("resource"), capacity)
         definition = clean_definition(props.get("resource") or {})
         members = member_definitions(self._old(data), capacity, 0, short_id,
                                      lambda _name: definition)
