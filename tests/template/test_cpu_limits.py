@@ -283,6 +283,16 @@ def test_many_keys_use_one_scan_with_the_same_result() -> None:
     assert str_replace(template, params) == heats_str_replace(template, params)[0]
 
 
+def test_scanned_keys_mixed_with_long_and_prefix_keys() -> None:
+    """Short keys no other key extends are scanned; long ones and prefixes of others are
+    searched one by one: all in Heat's order."""
+    params = {f"<{i}>": f"[{i}]" for i in range(40)}
+    params |= {"<1": "P", "<": "Q", "<3><4>" * 20: "LONG", "4><5><6": "MID", ">": "G"}
+    template = ("<1><2><3><4>" + "<3><4>" * 21 + "<5><6><7><1<<"
+                + "".join(f"<{i}>" for i in range(40)))
+    assert str_replace(template, params) == heats_str_replace(template, params)[0]
+
+
 @pytest.mark.parametrize("depth", [30, 120])      # within the scanner's depth, and beyond it
 def test_keys_nested_as_prefixes(depth: int) -> None:
     params = {"a" * n: str(n) for n in range(1, depth)}    # each key a prefix of the next

@@ -6,31 +6,28 @@ replaced, and the text a value inserts is never searched again. Heat implements 
 the template by one key after the other, which costs the number of keys times the number of
 pieces (8000 params took 25 s).
 
-Here every occurrence of every key is found in one scan of the template: a regex built from the
-keys' trie reports, at each position, the longest key starting there, and the keys that are
-prefixes of it start there too. Then, in Heat's key order, each occurrence is taken unless it
-overlaps one already taken (a mask of the template's characters says which are), and the result
-is assembled once. Same result as Heat's splitting, in time proportional to the template, the
-keys and their occurrences.
+Here the occurrences are found in one scan of the template: a regex built from the keys' trie
+reports, at each position, the key starting there (the keys that are prefixes of others, and
+long ones, are few and are searched one by one). Then, in Heat's
+key order, each occurrence is taken unless it overlaps one already taken (a mask of the
+template's characters says which are), and the result is assembled once. Same result as Heat's
+splitting, in time proportional to the template and the keys, and memory to the template.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-#: a trie deeper than this many branching points (keys that are prefixes of prefixes of ...)
-#: would make a regex too deeply nested to compile: such keys are searched one by one instead
-MAX_TRIE_DEPTH = 40
 #: up to this many keys, searching them one by one is faster than building the scanner
 FEW_KEYS = 16
+#: keys longer than this are searched one by one (the scan costs, at each position, the length
+#: of the key prefix found there)
+MAX_SCANNED_KEY = 64
 
 _END = ""   # the trie's end-of-key mark (never a character)
-
-
-class _TooDeep(Exception):
-    pass
 
 
 def _trie(keys: Sequence[str]) -> dict[str, Any]:
@@ -43,65 +40,102 @@ def _trie(keys: Sequence[str]) -> dict[str, Any]:
     return root
 
 
-def _pattern(node: dict[str, Any], depth: int) -> str:
-    """A regex matching, from ``node``, the longest key that continues there."""
-    if depth > MAX_TRIE_DEPTH:
-        raise _TooDeep
+def _pattern(node: dict[str, Any]) -> str:
+    """A regex matching, from ``node``, the key that continues there (in a trie where no key
+    is a prefix of another, so at most one can)."""
     literal: list[str] = []
     while len(node) == 1 and _END not in node:      # a chain: one literal, no group
         (char, node), = node.items()
         literal.append(char)
     head = re.escape("".join(literal))
-    branches = [re.escape(char) + _pattern(child, depth + 1)
-                for char, child in node.items() if char != _END]
-    if not branches:
-        return head
-    group = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    if _END in node:                                # a key ends here: the rest is optional
-        return head + ("(?:" + group + ")?" if len(branches) == 1 else group + "?")
-    return head + group
+    branches = [re.escape(char) + _pattern(child) for char, child in node.items() if char != _END]
+    if len(branches) > 1:
+        return head + "(?:" + "|".join(branches) + ")"
+    return head + "".join(branches)
 
 
-def _prefix_keys(trie: dict[str, Any], key: str) -> list[str]:
-    """The keys that are ``key`` or a prefix of it."""
-    found: list[str] = []
+def _scan(template: str, keys: Sequence[str]) -> dict[str, array[int]] | None:
+    """Every start of every key that is short and that no other key extends (none of those
+    overlaps another at its start, so one regex finds them all in one pass). ``None`` when a
+    scan would not pay."""
+    full = _trie(keys)
+    scanned = [key for key in keys if len(key) <= MAX_SCANNED_KEY and len(_node(full, key)) == 1]
+    if len(scanned) <= FEW_KEYS:
+        return None
+    try:
+        scanner = re.compile("(?=(" + _pattern(_trie(scanned)) + "))", re.DOTALL)
+    except (RecursionError, re.error, OverflowError):
+        return None
+    starts: dict[str, array[int]] = {key: array("q") for key in scanned}
+    for match in scanner.finditer(template):
+        starts[match.group(1)].append(match.start())
+    return starts
+
+
+def _node(trie: dict[str, Any], key: str) -> dict[str, Any]:
     node = trie
     for char in key:
         node = node[char]
-        if _END in node:
-            found.append(node[_END])
-    return found
+    return node
 
 
-def _occurrences(template: str, keys: Sequence[str]) -> dict[str, list[int]]:
-    """Every start of every key in ``template`` (overlapping ones too), in increasing order."""
-    trie = _trie(keys)
-    try:
-        if len(keys) <= FEW_KEYS:
-            raise _TooDeep
-        scanner = re.compile("(?=(" + _pattern(trie, 0) + "))", re.DOTALL)
-    except (_TooDeep, RecursionError, re.error, OverflowError):
-        return _occurrences_one_by_one(template, keys)
-    starts: dict[str, list[int]] = {}
-    prefixes: dict[str, list[str]] = {}
-    for match in scanner.finditer(template):
-        longest = match.group(1)
-        if longest not in prefixes:
-            prefixes[longest] = _prefix_keys(trie, longest)
-        at = match.start()
-        for key in prefixes[longest]:
-            starts.setdefault(key, []).append(at)
-    return starts
+class _Placer:
+    """Takes occurrences in Heat's order: one not overlapping a taken one, leftmost first."""
 
+    def __init__(self, template: str) -> None:
+        self.template = template
+        self.taken = bytearray(len(template))
+        self.replaced: list[tuple[int, str]] = []
 
-def _occurrences_one_by_one(template: str, keys: Sequence[str]) -> dict[str, list[int]]:
-    starts: dict[str, list[int]] = {}
-    for key in keys:
-        at = template.find(key)
+    def clash(self, at: int, end: int) -> int:
+        """The first taken position in ``[at, end)``, or -1."""
+        return self.taken.find(1, at, end)
+
+    def take(self, at: int, key: str) -> None:
+        self.taken[at:at + len(key)] = b"\x01" * len(key)
+        self.replaced.append((at, key))
+
+    def place_listed(self, key: str, starts: Iterable[int]) -> int:
+        """Take ``key`` at the listed ``starts`` (increasing) where it fits; how many taken."""
+        width, count, free_from = len(key), 0, 0
+        for at in starts:
+            if at < free_from:
+                continue
+            clash = self.clash(at, at + width)
+            if clash >= 0:
+                free_from = clash + 1            # every start up to the clash overlaps it
+                continue
+            self.take(at, key)
+            count += 1
+            free_from = at + width
+        return count
+
+    def place_found(self, key: str) -> int:
+        """Search ``key`` in the template and take it where it fits; how many taken."""
+        width, count, at = len(key), 0, self.template.find(key)
         while at >= 0:
-            starts.setdefault(key, []).append(at)
-            at = template.find(key, at + 1)
-    return starts
+            clash = self.clash(at, at + width)
+            if clash >= 0:
+                free = self.taken.find(0, clash)    # past the taken run holding the clash
+                if free < 0:
+                    break
+                at = self.template.find(key, free)
+                continue
+            self.take(at, key)
+            count += 1
+            at = self.template.find(key, at + width)
+        return count
+
+    def result(self, values: Mapping[str, str]) -> str:
+        self.replaced.sort()
+        out: list[str] = []
+        done = 0
+        for at, key in self.replaced:
+            out.append(self.template[done:at])
+            out.append(values[key])
+            done = at + len(key)
+        out.append(self.template[done:])
+        return "".join(out)
 
 
 def substitute(template: str, keys: Sequence[str], values: Mapping[str, str], max_size: int,
@@ -109,33 +143,19 @@ def substitute(template: str, keys: Sequence[str], values: Mapping[str, str], ma
     """``template`` with ``keys`` (in Heat's order) replaced by their ``values``, and the keys
     found. Raises ``too_large(size)`` once a key makes the result pass ``max_size`` (nothing is
     built before all keys are placed)."""
-    starts = _occurrences(template, keys)
-    taken = bytearray(len(template))
-    replaced: list[tuple[int, str]] = []
+    scanned = _scan(template, keys)
+    placer = _Placer(template)
+    found: set[str] = set()
     size = len(template)
     for key in keys:
-        width = len(key)
-        grow = len(values[key]) - width
-        free_from = 0
-        for at in starts.get(key, ()):
-            end = at + width
-            if at < free_from or taken.find(1, at, end) >= 0:
-                continue
-            taken[at:end] = b"\x01" * width
-            free_from = end
-            replaced.append((at, key))
-            size += grow
-        if size > max_size:        # checked per key: the message gives the key's whole size
-            raise too_large(size)
-    replaced.sort()
-    out: list[str] = []
-    done = 0
-    for at, key in replaced:
-        out.append(template[done:at])
-        out.append(values[key])
-        done = at + len(key)
-    out.append(template[done:])
-    return "".join(out), {key for _, key in replaced}
+        listed = None if scanned is None else scanned.get(key)
+        count = placer.place_found(key) if listed is None else placer.place_listed(key, listed)
+        if count:
+            found.add(key)
+            size += count * (len(values[key]) - len(key))
+            if size > max_size:    # checked per key: the message gives the key's whole size
+                raise too_large(size)
+    return placer.result(values), found
 
 
-__all__ = ["MAX_TRIE_DEPTH", "substitute"]
+__all__ = ["FEW_KEYS", "MAX_SCANNED_KEY", "substitute"]
