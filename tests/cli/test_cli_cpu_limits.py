@@ -125,3 +125,34 @@ def test_run_with_thirty_thousand_str_replace_params_ends(tmp_path: Path) -> Non
     outputs = json.loads(out)["outputs"]
     assert outputs["tail"] == f"{29999:x}"
     assert outputs["middle"] == f"{12345:x}"
+
+
+JSON_YAML = """\
+heat_template_version: 2016-10-14
+parameters:
+  j: {type: json}
+resources:
+  r: {type: OS::Heat::None}
+outputs:
+  o: {value: {get_param: j}}
+"""
+
+
+def test_a_json_parameter_file_nested_900_deep_is_refused_before_anything_runs(
+        tmp_path: Path) -> None:
+    """Before: CREATE_IN_PROGRESS was recorded, then saving the stack failed with 'maximum
+    recursion depth exceeded'."""
+    tpl = tmp_path / "j.yaml"
+    tpl.write_text(JSON_YAML, encoding="utf-8")
+    deep = tmp_path / "jd900.txt"
+    deep.write_text("[" * 900 + "]" * 900, encoding="utf-8")
+    expected = ("ERROR: parameters.j: Parameter 'j' is invalid: the value nests deeper than 128 "
+                "levels")
+    code, _, err = kubeheat("validate", "-t", str(tpl), "--parameter-file", f"j={deep}")
+    assert (code, err.strip()) == (1, expected)
+    state = tmp_path / "s.json"
+    code, out, err = kubeheat("run", "-t", str(tpl), "--state", str(state),
+                              "--parameter-file", f"j={deep}")
+    assert (code, err.strip()) == (2, expected)
+    assert "recursion" not in out + err
+    assert not state.exists() or json.loads(state.read_text())["stacks"] == {}

@@ -345,3 +345,41 @@ def check_equals_heats_splitting(template: str, params: dict[str, str]) -> None:
             str_replace(template, params, "str_replace_strict")
     else:
         assert str_replace(template, params, "str_replace_strict") == expected
+
+
+# -- L4: json parameter values nest no deeper than templates -----------------------------------
+JSON_PARAM = HOT + "parameters:\n  j: {type: json}\noutputs:\n  o: {value: {get_param: j}}\n"
+
+
+def nested(levels: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("given", ["text", "data"])
+def test_a_json_value_nesting_deeper_than_templates_may_is_refused(given: str) -> None:
+    value: Any = nested(900)
+    if given == "text":
+        value = "[" * 900 + "]" * 900
+    exc = error(JSON_PARAM, {"j": value})
+    assert str(exc) == ("parameters.j: Parameter 'j' is invalid: the value nests deeper than "
+                        "128 levels")
+
+
+def test_a_json_value_too_deep_for_the_json_parser_is_refused() -> None:
+    exc = error(JSON_PARAM, {"j": "[" * 100_000 + "]" * 100_000})
+    assert str(exc) == ("parameters.j: Parameter 'j' is invalid: Value must be valid JSON: the "
+                        "value nests too deeply to be parsed")
+
+
+def test_a_json_value_at_the_depth_limit_is_accepted() -> None:
+    assert define(JSON_PARAM, {"j": "[" * 128 + "]" * 128}).output_value("o") == nested(128)
+    assert str(error(JSON_PARAM, {"j": nested(129)})).endswith("nests deeper than 128 levels")
+
+
+def test_a_deep_value_for_a_string_parameter_is_refused_too() -> None:
+    source = HOT + "parameters:\n  s: {type: string}\n"
+    assert str(error(source, {"s": nested(900)})) == (
+        "parameters.s: Parameter 's' is invalid: the value nests deeper than 128 levels")
