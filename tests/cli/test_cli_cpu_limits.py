@@ -156,3 +156,13 @@ def test_a_json_parameter_file_nested_900_deep_is_refused_before_anything_runs(
     assert (code, err.strip()) == (2, expected)
     assert "recursion" not in out + err
     assert not state.exists() or json.loads(state.read_text())["stacks"] == {}
+
+
+def test_validate_of_a_json_template_nested_100000_deep(tmp_path: Path) -> None:
+    """Before: '... is not valid YAML at line 1 ...', JSON's RecursionError falling through to
+    the YAML parser."""
+    tpl = tmp_path / "deepj.json"
+    tpl.write_text('{"heat_template_version": "2016-10-14", "description": '
+                   + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    code, _, err = kubeheat("validate", "-t", str(tpl))
+    assert (code, err.strip()) == (1, f"ERROR: Template {tpl} nests too deeply to be parsed")

@@ -383,3 +383,22 @@ def test_a_deep_value_for_a_string_parameter_is_refused_too() -> None:
     source = HOT + "parameters:\n  s: {type: string}\n"
     assert str(error(source, {"s": nested(900)})) == (
         "parameters.s: Parameter 's' is invalid: the value nests deeper than 128 levels")
+
+
+# -- L7: a document nested too deeply to parse says so -----------------------------------------
+@pytest.mark.parametrize("source", [
+    '{"heat_template_version": "2016-10-14", "description": ' + "[" * 100_000 + "]" * 100_000
+    + "}",
+    HOT + "description: " + "[" * 100_000 + "]" * 100_000 + "\n",
+], ids=["json", "yaml"])
+def test_a_template_nested_too_deeply_to_parse_says_so(source: str) -> None:
+    from kubeheat.template.errors import TemplateLimitError
+
+    with pytest.raises(TemplateLimitError) as info:
+        Template.load(source)
+    assert str(info.value) == "Template nests too deeply to be parsed"
+
+
+def test_a_json_template_a_little_too_deep_gives_the_depth_limit() -> None:
+    source = '{"heat_template_version": "2016-10-14", "description": ' + "[" * 200 + "]" * 200 + "}"
+    assert str(error(source)) == "Template nests deeper than 128 levels"
