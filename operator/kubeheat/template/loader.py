@@ -133,12 +133,17 @@ def load_document(text: str | bytes, *, limits: Limits = DEFAULT_LIMITS,
     if stripped.startswith("{"):
         try:
             data = json.loads(text)
-        except (ValueError, RecursionError):
+        except RecursionError:
+            # YAML could not parse it either (it would nest as deep): say why (review L7)
+            raise TemplateLimitError(f"{what} nests too deeply to be parsed") from None
+        except ValueError:
             data = _NOT_JSON
     if data is _NOT_JSON:
         try:
             data = yaml.load(text, Loader=_Loader)
         except yaml.YAMLError as exc:
+            if "maximum nesting depth" in str(getattr(exc, "problem", "")):   # libyaml's guard
+                raise TemplateLimitError(f"{what} nests too deeply to be parsed") from None
             raise _yaml_error(exc, what) from None
         except RecursionError:
             raise TemplateLimitError(f"{what} nests too deeply to be parsed") from None

@@ -52,6 +52,7 @@ from kubeheat.template.functions.cfn import (
     Ref,
     Select,
 )
+from kubeheat.template.functions.substitute import substitute
 from kubeheat.template.patterns import PatternError, PatternTimeout
 from kubeheat.template.scope import walk_path
 
@@ -591,30 +592,8 @@ class Replace(HotFunction):
     def substitute(self, template: str, keys: list[str], values: Mapping[str, str]
                    ) -> tuple[str, set[str]]:
         """Replace ``keys`` in order; text inserted by a replacement is never searched again."""
-        pieces: list[tuple[bool, str]] = [(True, template)]  # (still searchable, text)
-        found: set[str] = set()
-        size = len(template)
-        for key in keys:
-            if key not in template:
-                continue  # pieces are substrings of the template: nothing to find
-            value = values[key]
-            out: list[tuple[bool, str]] = []
-            for searchable, text in pieces:
-                parts = text.split(key) if searchable else [text]
-                if len(parts) == 1:
-                    out.append((searchable, text))
-                    continue
-                found.add(key)
-                size += (len(parts) - 1) * (len(value) - len(key))
-                if size > MAX_RESULT_SIZE:
-                    raise self.too_large(size, MAX_RESULT_SIZE, "characters")
-                for i, part in enumerate(parts):
-                    if i:
-                        out.append((False, value))
-                    if part:
-                        out.append((True, part))
-            pieces = out
-        return "".join(text for _, text in pieces), found
+        return substitute(template, keys, values, MAX_RESULT_SIZE,
+                          lambda size: self.too_large(size, MAX_RESULT_SIZE, "characters"))
 
 
 class ReplaceJson(Replace):
