@@ -64,7 +64,7 @@ if TYPE_CHECKING:
     )
     from kubeheat.template.graph import DependencyGraph
     from kubeheat.template.limits import DEFAULT_LIMITS, Limits
-    from kubeheat.template.loader import load_mapping
+    from kubeheat.template.loader import check_structure, load_mapping
     from kubeheat.template.parameters import (
         Parameters,
         ParameterSchema,
@@ -109,7 +109,7 @@ _EXPORTS = {
     ),
     "kubeheat.template.graph": ("DependencyGraph",),
     "kubeheat.template.limits": ("DEFAULT_LIMITS", "Limits"),
-    "kubeheat.template.loader": ("load_mapping",),
+    "kubeheat.template.loader": ("check_structure", "load_mapping"),
     "kubeheat.template.parameters": (
         "ParameterSchema", "Parameters", "format_parameter_groups", "format_validate_parameters",
     ),
@@ -169,6 +169,7 @@ __all__ = [
     "TemplateVersionError",
     "VersionSpec",
     "all_versions",
+    "check_structure",
     "dependencies",
     "find_version",
     "format_parameter_groups",
