@@ -46,6 +46,7 @@ from kubeheat.controller.status import (
     summary,
     timestamp,
 )
+from kubeheat.controller.statusfit import fit_fields, send_status
 from kubeheat.controller.store import SecretStateStore, StateTooLarge
 from kubeheat.engine import (
     Action,
@@ -240,7 +241,7 @@ class Controller:
         uid = str(body["metadata"]["uid"])
         last = self._last_status.setdefault(uid, copy.deepcopy(dict(body.get("status") or {})))
         patch: dict[str, Any] = {}
-        for key, value in fields.items():
+        for key, value in fit_fields(fields).items():
             if last.get(key) == value:
                 continue
             if key in ("outputs", "outputErrors") and isinstance(last.get(key), dict) \
@@ -250,14 +251,10 @@ class Controller:
                 patch[key] = value
         if not patch:
             return
-        meta = body["metadata"]
-        try:
-            await self.kube.patch_status(GROUP, VERSION, PLURAL, str(meta["namespace"]),
-                                         str(meta["name"]), patch)
-        except KubeError as exc:
-            LOG.warning("patching the status of %s failed: %s", _key(body), exc)
+        applied = await send_status(self.kube, body, patch, last)   # review M3: sizes
+        if applied is None:
             return
-        last.update(copy.deepcopy(patch))
+        last.update(copy.deepcopy(dict(applied)))
         for key in ("outputs", "outputErrors"):
             if isinstance(last.get(key), dict):
                 last[key] = {k: v for k, v in last[key].items() if v is not None}
@@ -301,6 +298,9 @@ class Controller:
             try:
                 operation, outcome = await self._reconcile(body, spec, status, generation,
                                                            requested, retry, cause)
+            except StateTooLarge as exc:     # review M2: Stalled and a Warning, no traceback
+                await self.stalled(body, "StateTooLarge", str(exc))
+                raise kopf.PermanentError(f"StateTooLarge: {exc}") from None
             finally:
                 self.metrics.reconcile_duration.labels(operation, outcome).observe(
                     time.monotonic() - began)
