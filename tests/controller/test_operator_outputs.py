@@ -109,13 +109,13 @@ def test_an_accepting_object_gets_the_outputs_without_being_owned(cluster: Clust
                    "metadata": {"name": "shared", "annotations": {ANNOTATION: "acc"},
                                 "labels": {"team": "x"}},
                    "data": {"old": "value"}}, ns.name)
-    cluster.apply(_stack("acc", {"x": "hello", "n": 3},
+    cluster.apply(_stack("acc", {"x": "hello", "num": 3},
                          outputsTo={"configMapName": "shared", "secretName": "acc-out"}),
                   ns.name)
     cluster.wait_condition("acc", ns.name, "Ready")
     shared = cluster.get("configmap", "shared", ns.name)
     assert shared is not None
-    assert shared["data"] == {"x": "hello", "n": "3"}
+    assert shared["data"] == {"x": "hello", "num": "3"}
     assert not shared["metadata"].get("ownerReferences")
     assert shared["metadata"]["labels"] == {"team": "x"}
     assert shared["metadata"]["annotations"][ANNOTATION] == "acc"
