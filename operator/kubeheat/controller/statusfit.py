@@ -62,8 +62,8 @@ def fit_outputs(outputs: Mapping[str, Any], errors: Mapping[str, str]
 def too_large(exc: KubeError) -> bool:
     """Whether the apiserver refused a request for its size."""
     text = exc.message.lower()
-    return exc.status == 413 or (exc.status in (422, 500) and any(
-        words in text for words in ("too long", "too large", "request entity too large")))
+    return exc.status == 413 or (exc.status >= 400 and any(
+        words in text for words in ("too long", "too large")))
 
 
 def fallback(last: Mapping[str, Any], generation: int | None, exc: KubeError
