@@ -57,9 +57,10 @@ def test_outputs_never_take_over_another_object(cluster: Cluster, ns: Namespace)
                    "data": {"template.yaml": "heat_template_version: 2016-10-14\n"}}, ns.name)
     before = {"secret": _same(cluster.get("secret", "cloud", ns.name)),
               "configmap": _same(cluster.get("configmap", "web-app-template", ns.name))}
-    cluster.apply(_stack("hijack", {"clouds.yaml": "clouds: {}"},
-                         outputsTo={"secretName": "cloud",
-                                    "configMapName": "web-app-template"}), ns.name)
+    hijack = _stack("hijack", {"clouds.yaml": "clouds: {}"},
+                    outputsTo={"secretName": "cloud", "configMapName": "web-app-template"})
+    hijack["spec"]["template"]["resources"] = {"r": {"type": "OS::Heat::None"}}
+    cluster.apply(hijack, ns.name)
     obj = cluster.wait_condition("hijack", ns.name, "Stalled")
     stalled = next(c for c in obj["status"]["conditions"] if c["type"] == "Stalled")
     assert stalled["reason"] == "OutputsTargetConflict", stalled
@@ -70,6 +71,9 @@ def test_outputs_never_take_over_another_object(cluster: Cluster, ns: Namespace)
     events = wait_until(lambda: _warnings(cluster, ns.name, "hijack", "OutputsTargetConflict"),
                         "the OutputsTargetConflict Warning")
     assert f"{ns.name}/cloud" in events[0]["message"]
+    # refused before anything was applied: no stack was created, no state recorded
+    assert "stackStatus" not in obj["status"]
+    assert cluster.get("secret", "hijack.kubeheat-state", ns.name) is None
     after = {"secret": _same(cluster.get("secret", "cloud", ns.name)),
              "configmap": _same(cluster.get("configmap", "web-app-template", ns.name))}
     assert after == before

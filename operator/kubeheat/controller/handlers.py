@@ -339,6 +339,7 @@ class Controller:
                 message = redact.text(f"{exc}")
                 await self.stalled(body, "InvalidTemplate", message, run.events.poster)
                 raise kopf.PermanentError(f"InvalidTemplate: {message}") from None
+            await self._write_outputs(body, spec, run, None, retry)   # may it write them?
             operation = "create" if state is None or state.create_unfinished else "update"
             last_plan = {"generation": generation, "time": timestamp(),
                          "operation": operation.upper(), "summary": plan.counts(),
@@ -398,7 +399,7 @@ class Controller:
         self.metrics.set_stack_status(_key(body), state.state)
 
     async def _write_outputs(self, body: kopf.Body, spec: Mapping[str, Any],
-                             run: _StackRun, state: StackState, retry: int) -> None:
+                             run: _StackRun, state: StackState | None, retry: int) -> None:
         try:
             await write_outputs(self.kube, body, spec, state, run.redactor)
         except OutputsError as exc:     # review H2/M4: Stalled, retried, never Ready

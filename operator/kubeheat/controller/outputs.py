@@ -10,8 +10,9 @@ A Stack may only write an object that
   stay as they are (the Stack does not take it over).
 
 Anything else (another Stack's template or state, the namespace's credentials) is left untouched
-and :class:`OutputsError` says why (reason ``OutputsTargetConflict``). Both targets are checked
-before either is written, so a conflict writes nothing. A write the API server refuses raises
+and :class:`OutputsError` says why (reason ``OutputsTargetConflict``). The targets are checked
+before the stack is applied, and both again before either is written, so a conflict writes
+nothing, in the cloud or in Kubernetes. A write the API server refuses raises
 :class:`OutputsError` with reason ``OutputsWriteFailed``.
 """
 
@@ -55,9 +56,11 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
 
-def _targets(spec: Mapping[str, Any], state: StackState, redact: Redactor) -> list[_Target]:
+def _targets(spec: Mapping[str, Any], state: StackState | None, redact: Redactor
+             ) -> list[_Target]:
     target = spec.get("outputsTo") or {}
-    values = {k: v for k, v in state.outputs.items() if v is not None}
+    values = {k: v for k, v in (state.outputs if state is not None else {}).items()
+              if v is not None}
     out: list[_Target] = []
     if target.get("secretName"):
         out.append(_Target("spec.outputsTo.secretName", "secrets", "Secret",
@@ -131,9 +134,10 @@ def _body(t: _Target, existing: Mapping[str, Any] | None, how: str, body: Mappin
 
 
 async def write_outputs(kube: KubeClient, body: Mapping[str, Any], spec: Mapping[str, Any],
-                        state: StackState, redact: Redactor) -> None:
+                        state: StackState | None, redact: Redactor) -> None:
     """Write the outputs where ``spec.outputsTo`` says (see the module); raises
-    :class:`OutputsError`."""
+    :class:`OutputsError`. With ``state`` None, only check that the targets may be written
+    (before anything is applied)."""
     targets = _targets(spec, state, redact)
     if not targets:
         return
@@ -151,6 +155,8 @@ async def write_outputs(kube: KubeClient, body: Mapping[str, Any], spec: Mapping
     found = [await read(t) for t in targets]
     for t, existing in zip(targets, found, strict=True):   # every target, before any write
         _check(t, existing, namespace, stack, uid)
+    if state is None:
+        return
     for t, existing in zip(targets, found, strict=True):
         for attempt in range(ATTEMPTS):
             how = _check(t, existing, namespace, stack, uid)
