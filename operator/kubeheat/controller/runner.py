@@ -13,6 +13,7 @@ from typing import Any
 import kopf
 
 from kubeheat.controller.handlers import Controller, Options
+from kubeheat.controller.limits import run_deep
 
 #: things that look like credentials in log text, masked whatever logs them
 _SECRETISH = re.compile(r"(?i)((?:password|secret|token|authorization)[\"']?\s*[:=]\s*[\"']?)"
@@ -103,7 +104,8 @@ def run(config: OperatorConfig) -> int:
         config.options.concurrency,
         f"peering {config.peering} priority {config.priority}" if not config.standalone
         else "standalone")
-    kopf.run(registry=registry, standalone=config.standalone, priority=config.priority,
-             peering_name=config.peering, liveness_endpoint=liveness, clusterwide=clusterwide,
-             namespaces=[] if clusterwide else list(config.namespaces))
+    run_deep(lambda stop: kopf.run(   # review H3: any depth the apiserver serves decodes
+        registry=registry, standalone=config.standalone, priority=config.priority,
+        peering_name=config.peering, liveness_endpoint=liveness, clusterwide=clusterwide,
+        namespaces=[] if clusterwide else list(config.namespaces), stop_flag=stop))
     return 0

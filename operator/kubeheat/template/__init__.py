@@ -71,7 +71,7 @@ if TYPE_CHECKING:
         ResourceCount,
         json_size,
     )
-    from kubeheat.template.loader import load_mapping
+    from kubeheat.template.loader import check_structure, load_mapping
     from kubeheat.template.parameters import (
         Parameters,
         ParameterSchema,
@@ -118,7 +118,7 @@ _EXPORTS = {
     "kubeheat.template.group_sizes": ("child_resources", "static_child_resources"),
     "kubeheat.template.limits": ("DEFAULT_LIMITS", "Limits", "ResourceCount",
                                  "TOO_MANY_RESOURCES", "json_size"),
-    "kubeheat.template.loader": ("load_mapping",),
+    "kubeheat.template.loader": ("check_structure", "load_mapping"),
     "kubeheat.template.parameters": (
         "ParameterSchema", "Parameters", "format_parameter_groups", "format_validate_parameters",
     ),
@@ -180,6 +180,7 @@ __all__ = [
     "TemplateVersionError",
     "VersionSpec",
     "all_versions",
+    "check_structure",
     "child_resources",
     "dependencies",
     "find_version",
