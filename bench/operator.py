@@ -166,7 +166,9 @@ def bench(count: int, concurrency: int, timeout: float, keep: bool) -> dict[str,
             with log_path.open("wb") as log:
                 operator = subprocess.Popen(
                     [sys.executable, "-m", "kubeheat.cli.main", "operator", "-A",
-                     "--concurrency", str(concurrency), "--metrics-port", "0",
+                     "--concurrency", str(concurrency),
+                     # one namespace here: its share is every slot (the default is a quarter)
+                     "--namespace-concurrency", str(concurrency), "--metrics-port", "0",
                      "--health-port", "0", "--log-level", "warning"],
                     env={**os.environ, "KUBECONFIG": str(kubeconfig)},
                     stdout=log, stderr=subprocess.STDOUT)

@@ -142,6 +142,8 @@ class Operator:
     health_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    #: more ``kubeheat operator`` options (e.g. a small ``--concurrency``)
+    extra_args: tuple[str, ...] = ()
 
     def start(self) -> None:
         assert self.proc is None or self.proc.poll() is not None
@@ -155,7 +157,7 @@ class Operator:
                  "--log-format", "json", "--log-level", "info",
                  "--metrics-port", str(self.metrics_port),
                  "--health-port", str(self.health_port), "--bind", "127.0.0.1",
-                 "--state-write-interval", "0.2"],
+                 "--state-write-interval", "0.2", *self.extra_args],
                 stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=REPO)
         wait_until(self.healthy, "the operator's health endpoint", 30,
                    last_seen=lambda: self.log.read_text()[-3000:])

@@ -173,6 +173,8 @@ def test_helm_lint(values: list[str]) -> None:
         ("logFormat=xml", "logFormat"),
         ("logLevel=trace", "logLevel"),
         ("concurrency=0", "concurrency"),
+        ("namespaceConcurrency=0", "namespaceConcurrency"),
+        ("defaultStackTimeout=-1", "defaultStackTimeout"),
         ("replicaCount=-1", "replicaCount"),
         ("watchNamespaces={Not_A_Namespace}", "watchNamespaces"),
         ("imagee.tag=1", "imagee"),
@@ -239,6 +241,7 @@ def test_operator_image_command_and_args() -> None:
     assert args.standalone is True and args.peering is None
     assert (args.log_format, args.log_level) == ("json", "info")
     assert (args.concurrency, args.resource_concurrency) == (16, 32)
+    assert (args.namespace_concurrency, args.default_stack_timeout) == (None, 60.0)
     assert only(docs, "StatefulSet")["spec"]["replicas"] == 1
 
 
@@ -273,6 +276,8 @@ def test_values_reach_the_pod() -> None:
         "logLevel=debug",
         "concurrency=4",
         "resourceConcurrency=8",
+        "namespaceConcurrency=2",
+        "defaultStackTimeout=90",
         "metrics.port=9100",
         "health.port=9101",
         "nodeSelector.disktype=ssd",
@@ -294,6 +299,7 @@ def test_values_reach_the_pod() -> None:
     args = operator_args(c["args"])
     assert (args.log_format, args.log_level) == ("text", "debug")
     assert (args.concurrency, args.resource_concurrency) == (4, 8)
+    assert (args.namespace_concurrency, args.default_stack_timeout) == (2, 90.0)
     assert (args.metrics_port, args.health_port) == (9100, 9101)
     assert args.state_write_interval == 1.0
     assert {p["name"]: p["containerPort"] for p in c["ports"]} == {"metrics": 9100, "health": 9101}

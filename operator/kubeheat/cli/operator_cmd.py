@@ -26,6 +26,13 @@ def _arguments(p: argparse.ArgumentParser) -> None:
                        help="watch every namespace (the default)")
     p.add_argument("--concurrency", type=int, default=16, metavar="N",
                    help="Stacks reconciled at once (default 16)")
+    p.add_argument("--namespace-concurrency", type=int, default=None, metavar="N",
+                   help="slots one namespace may hold, so that slow Stacks in one namespace "
+                        "leave the others room (default: a quarter of --concurrency, at "
+                        "least 1)")
+    p.add_argument("--default-stack-timeout", type=float, default=60.0, metavar="MINUTES",
+                   help="timeout of a Stack operation when spec.timeoutMinutes is not set "
+                        "(Heat's stack_action_timeout; default 60; 0: none)")
     p.add_argument("--resource-concurrency", type=int, default=32, metavar="N",
                    help="resource actions in flight within one Stack (default 32)")
     p.add_argument("--state-write-interval", type=float, default=0.3, metavar="SECONDS",
@@ -82,12 +89,22 @@ def operator_cmd(args: argparse.Namespace) -> int:
     if args.concurrency < 1 or args.resource_concurrency < 1:
         print("kubeheat operator: --concurrency must be at least 1", file=sys.stderr)
         return 2
+    if args.namespace_concurrency is not None and args.namespace_concurrency < 1:
+        print("kubeheat operator: --namespace-concurrency must be at least 1",
+              file=sys.stderr)
+        return 2
+    if not args.default_stack_timeout >= 0:
+        print("kubeheat operator: --default-stack-timeout must be 0 or more minutes",
+              file=sys.stderr)
+        return 2
     if args.peering and args.priority == 0:
         print("kubeheat operator: note: replicas of equal --priority all pause; give each "
               "one its own", file=sys.stderr)
     config = OperatorConfig(
         namespaces=list(args.namespace), all_namespaces=args.all_namespaces,
         options=Options(concurrency=args.concurrency,
+                        namespace_concurrency=args.namespace_concurrency,
+                        default_timeout_minutes=args.default_stack_timeout or None,
                         resource_concurrency=args.resource_concurrency,
                         state_write_interval=args.state_write_interval),
         log_level=args.log_level, log_format=args.log_format,

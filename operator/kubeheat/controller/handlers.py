@@ -18,7 +18,7 @@ import copy
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -26,16 +26,24 @@ import kopf
 
 from kubeheat.cloud import CloudConfigError, CloudSession, connect
 from kubeheat.controller.crd import GROUP, PLURAL, VERSION
+from kubeheat.controller.diffbase import RECONCILE_ANNOTATION, DigestDiffBaseStorage
 from kubeheat.controller.events import EventCollector, KubeEvents
 from kubeheat.controller.kube import KubeClient, KubeError
 from kubeheat.controller.limits import drift_interval
 from kubeheat.controller.metrics import Metrics
 from kubeheat.controller.outputs import OutputsError, write_outputs
+from kubeheat.controller.scheduling import (
+    Admission,
+    DeletionWatch,
+    FairSlots,
+    StackDeleted,
+    Ticket,
+    default_namespace_share,
+)
 from kubeheat.controller.spec import (
     Resolved,
     SpecError,
     resolve,
-    spec_digest,
 )
 from kubeheat.controller.status import (
     DRIFTED,
@@ -62,7 +70,6 @@ from kubeheat.template import KubeheatError, Redactor, values_of
 LOG = logging.getLogger("kubeheat.controller")
 
 FINALIZER = "kubeheat.io/stack-cleanup"
-RECONCILE_ANNOTATION = "kubeheat.io/reconcile-requested-at"
 MAX_BACKOFF = 300.0
 DRIFT_IGNORE_POLL = 30.0
 
@@ -72,6 +79,11 @@ class Options:
     """What ``kubeheat operator`` was told."""
 
     concurrency: int = 16
+    #: slots one namespace may hold (None: a quarter of ``concurrency``; see scheduling)
+    namespace_concurrency: int | None = None
+    #: the timeout of an operation whose Stack sets no spec.timeoutMinutes (None: unbounded)
+    default_timeout_minutes: float | None = 60.0
+    deletion_poll_interval: float = 2.0       # the deletion watch's pause after an error
     #: resource actions in flight at once within one stack
     resource_concurrency: int = 32
     #: seconds between two writes of a Stack's state Secret and status
@@ -81,44 +93,6 @@ class Options:
 
 def backoff(retry: int) -> float:
     return float(min(MAX_BACKOFF, 5 * 2 ** min(retry, 10)))
-
-
-class DigestDiffBaseStorage(kopf.DiffBaseStorage):
-    """kopf's "last handled" essence kept as a digest in ``status.kopf.digest``.
-
-    The essence is the spec and the reconcile-request annotation only, so labels and other
-    annotations never trigger an update. ``fetch`` returns the current essence when its digest
-    matches the stored one (nothing changed) and a different marker otherwise (an update)."""
-
-    FIELD = ("status", "kopf", "digest")
-
-    def build(self, *, body: kopf.Body,
-              extra_fields: Iterable[Any] | None = None) -> kopf.BodyEssence:
-        essence: dict[str, Any] = {"spec": copy.deepcopy(dict(body.get("spec") or {}))}
-        annotations = body.get("metadata", {}).get("annotations") or {}
-        if RECONCILE_ANNOTATION in annotations:
-            essence["metadata"] = {"annotations": {
-                RECONCILE_ANNOTATION: annotations[RECONCILE_ANNOTATION]}}
-        return cast(kopf.BodyEssence, essence)
-
-    @staticmethod
-    def digest(essence: Mapping[str, Any]) -> str:
-        return spec_digest(essence)
-
-    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
-        stored = (body.get("status") or {}).get("kopf", {}).get("digest")
-        if not stored:
-            return None
-        current = self.build(body=body)
-        if self.digest(current) == stored:
-            return current
-        return cast(kopf.BodyEssence, {"digest": stored})
-
-    def store(self, *, body: kopf.Body, patch: kopf.Patch,
-              essence: kopf.BodyEssence) -> None:
-        raw = cast(dict[str, Any], patch)
-        raw.setdefault("status", {}).setdefault("kopf", {})["digest"] = self.digest(
-            cast(Mapping[str, Any], essence))
 
 
 @dataclass
@@ -139,13 +113,20 @@ class Controller:
     metrics: Metrics = field(init=False)
     client: KubeClient | None = None
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
-    _slots: asyncio.Semaphore | None = None
+    admission: Admission = field(init=False)
     _sessions: dict[tuple[str, str, str], tuple[str, CloudSession]] = field(
         default_factory=dict)
     _last_status: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.metrics = Metrics(lambda: [s for _, s in self._sessions.values()])
+        opts = self.options
+        share = opts.namespace_concurrency or default_namespace_share(opts.concurrency)
+        self.admission = Admission(
+            FairSlots(opts.concurrency, share, queued=self.metrics.queue_depth,
+                      running=self.metrics.in_flight),
+            DeletionWatch(lambda: self.kube, opts.deletion_poll_interval, GROUP, VERSION,
+                          PLURAL))
 
     # -- plumbing --------------------------------------------------------------------------
     @property
@@ -159,22 +140,6 @@ class Controller:
         if lock is None:
             lock = self._locks[uid] = asyncio.Lock()
         return lock
-
-    @contextlib.asynccontextmanager
-    async def _slot(self) -> AsyncIterator[None]:
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(max(1, self.options.concurrency))
-        self.metrics.queue_depth.inc()
-        try:
-            await self._slots.acquire()
-        finally:
-            self.metrics.queue_depth.dec()
-        self.metrics.in_flight.inc()
-        try:
-            yield
-        finally:
-            self.metrics.in_flight.dec()
-            self._slots.release()
 
     def _cloud(self, namespace: str, resolved: Resolved) -> CloudSession | None:
         if resolved.cloud is None or resolved.clouds_yaml is None:
@@ -200,7 +165,9 @@ class Controller:
     def _engine(self, store: SecretStateStore, events: EventCollector,
                 cloud: CloudSession | None) -> Engine:
         return Engine(store, events, native=store.native, cloud=cloud,
-                      concurrency=self.options.resource_concurrency, threads=8)
+                      concurrency=self.options.resource_concurrency, threads=8,
+                      default_timeout_minutes=self.options.default_timeout_minutes,
+                      offload_evaluation=True)
 
     async def _open(self, body: kopf.Body, resolved: Resolved | None, redactor: Redactor
                     ) -> _StackRun:
@@ -291,13 +258,18 @@ class Controller:
             await self.patch_status(body, {"conditions": merge_conditions(
                 list(current or []), [cond])})
             return
-        async with self._lock(str(meta["uid"])), self._slot():
+        uid = str(meta["uid"])
+        async with self.admission.admit(str(meta["namespace"]), uid, self._lock(uid)) as ticket:
+            if ticket.deleted:
+                return      # deleted while queued: kopf runs the delete next
             began = time.monotonic()
             outcome = "error"
             operation = "apply"
             try:
                 operation, outcome = await self._reconcile(body, spec, status, generation,
-                                                           requested, retry, cause)
+                                                           requested, retry, ticket)
+            except StackDeleted:
+                outcome = "cancelled"
             except StateTooLarge as exc:     # review M2: Stalled and a Warning, no traceback
                 await self.stalled(body, "StateTooLarge", str(exc))
                 raise kopf.PermanentError(f"StateTooLarge: {exc}") from None
@@ -307,7 +279,8 @@ class Controller:
 
     async def _reconcile(self, body: kopf.Body, spec: Mapping[str, Any],
                          status: Mapping[str, Any], generation: int | None,
-                         requested: str | None, retry: int, cause: str) -> tuple[str, str]:
+                         requested: str | None, retry: int, ticket: Ticket
+                         ) -> tuple[str, str]:
         meta = body["metadata"]
         namespace, name = str(meta["namespace"]), str(meta["name"])
         try:
@@ -334,7 +307,8 @@ class Controller:
                 await self._report_done(body, run, state, requested)
                 return "noop", "success"
             try:
-                plan = await engine.plan(resolved.request, store.root, observe=False)
+                plan = await ticket.guard(engine.plan(resolved.request, store.root,
+                                                      observe=False))
             except KubeheatError as exc:
                 message = redact.text(f"{exc}")
                 await self.stalled(body, "InvalidTemplate", message, run.events.poster)
@@ -355,7 +329,9 @@ class Controller:
                 await run.events.poster.post("Normal", "ReconcileRequested",
                                              f"reconcile requested at {requested}")
             try:
-                result = await engine.apply(resolved.request, store.root)
+                result = await ticket.guard(engine.apply(resolved.request, store.root),
+                                            lambda: engine.cancel(store.root or "",
+                                                                  rollback=False))
             except StateSaveError as exc:
                 if isinstance(store.error, StateTooLarge):
                     await self.stalled(body, "StateTooLarge", str(store.error),
@@ -371,6 +347,8 @@ class Controller:
                 await self.stalled(body, "InvalidTemplate", message, run.events.poster)
                 raise kopf.PermanentError(f"InvalidTemplate: {message}") from None
             await store.flush()
+            if ticket.deleted:
+                return operation, "cancelled"     # kopf runs the delete next
             if result.is_good:
                 await self._write_outputs(body, spec, run, result, retry)
                 store.set_meta(digest=resolved.digest, generation=generation)
@@ -444,7 +422,8 @@ class Controller:
         if status.get("observedGeneration") != meta.get("generation") or \
                 _ready_of(status) is not True:
             return None      # busy, failed or stalled: the reconcile owns the stack now
-        async with self._lock(str(meta["uid"])), self._slot():
+        async with self._lock(str(meta["uid"])), \
+                self.admission.slots.hold(str(meta["namespace"])):
             resolved = await resolve(self.kube, str(meta["namespace"]), str(meta["name"]),
                                      body_now.get("spec") or {})
             run = await self._open(body_now, resolved, resolved.redactor)
@@ -511,7 +490,7 @@ class Controller:
         meta = body["metadata"]
         spec = body.get("spec") or {}
         namespace, name = str(meta["namespace"]), str(meta["name"])
-        async with self._lock(str(meta["uid"])), self._slot():
+        async with self._lock(str(meta["uid"])):       # no slot: see scheduling
             began = time.monotonic()
             outcome = "error"
             try:
@@ -617,6 +596,7 @@ class Controller:
 
         @kopf.on.cleanup(registry=registry)
         async def cleanup(**_: Any) -> None:
+            self.admission.deletions.close()
             if self.client is not None:
                 await self.client.close()
             for _digest, session in self._sessions.values():

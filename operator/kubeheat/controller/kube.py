@@ -13,7 +13,7 @@ import json
 import ssl
 import tempfile
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +99,8 @@ class KubeClient:
         return self._session
 
     async def request(self, method: str, path: str, body: Any = None, *,
-                      content_type: str = "application/json") -> Any:
+                      content_type: str = "application/json", accept: str | None = None
+                      ) -> Any:
         resource = path.split("?")[0].rstrip("/").split("/")
         kind = resource[-1] if len(resource) % 2 == 0 else resource[-2]
         if resource[-1] == "status":
@@ -107,6 +108,8 @@ class KubeClient:
         API_REQUESTS[(method, kind)] += 1
         data = None if body is None else json.dumps(body, separators=(",", ":"))
         headers = {"Content-Type": content_type} if data is not None else {}
+        if accept:
+            headers["Accept"] = accept
         try:
             async with self._sess().request(method, self.server + path, data=data,
                                             headers=headers) as resp:
@@ -186,6 +189,50 @@ class KubeClient:
             return dict(await self.request("GET", path))
         except NotFound:
             return None
+
+    async def list_metadata(self, group: str, version: str, plural: str, namespace: str
+                            ) -> tuple[list[dict[str, Any]], str]:
+        """The metadata of every object of a custom resource in ``namespace`` (only the
+        metadata travels: no spec, no status), and the list's resourceVersion."""
+        path = f"/apis/{group}/{version}/namespaces/{namespace}/{plural}"
+        found = await self.request("GET", path, accept=_METADATA_LIST) or {}
+        items = [dict(item.get("metadata") or {}) for item in found.get("items") or ()]
+        return items, str((found.get("metadata") or {}).get("resourceVersion") or "")
+
+    async def watch_metadata(self, group: str, version: str, plural: str, namespace: str,
+                             resource_version: str, timeout: int = 120
+                             ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """The changes after ``resource_version`` of the objects' metadata, as (event type,
+        metadata; for ``ERROR`` the Status) pairs, until the API server ends the watch
+        (after ``timeout`` seconds at most)."""
+        path = (f"/apis/{group}/{version}/namespaces/{namespace}/{plural}?watch=1"
+                f"&allowWatchBookmarks=true&timeoutSeconds={timeout}"
+                f"&resourceVersion={resource_version}")
+        API_REQUESTS[("WATCH", plural)] += 1
+        try:
+            async with self._sess().get(
+                    self.server + path, headers={"Accept": _METADATA_ONE},
+                    timeout=aiohttp.ClientTimeout(total=None, sock_read=timeout + 30)) as resp:
+                if resp.status >= 400:
+                    raise KubeError(resp.status, (await resp.text())[:500])
+                buffer = b""
+                async for chunk in resp.content.iter_any():
+                    buffer += chunk
+                    *lines, buffer = buffer.split(b"\n")
+                    for line in lines:
+                        if line.strip():
+                            event = json.loads(line)
+                            obj = event.get("object") or {}
+                            kind = str(event.get("type"))
+                            yield kind, dict(obj if kind == "ERROR" else
+                                             obj.get("metadata") or {})
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise KubeError(0, f"{type(exc).__name__}: {exc}") from None
+
+
+_METADATA_LIST = ("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,"
+                  "application/json")
+_METADATA_ONE = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
 
 
 def secret_data(secret: Mapping[str, Any]) -> dict[str, str]:

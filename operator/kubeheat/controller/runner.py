@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +17,7 @@ import kopf
 
 from kubeheat.controller.handlers import Controller, Options
 from kubeheat.controller.limits import run_deep
+from kubeheat.controller.scheduling import default_namespace_share
 
 #: things that look like credentials in log text, masked whatever logs them
 _SECRETISH = re.compile(r"(?i)((?:password|secret|token|authorization)[\"']?\s*[:=]\s*[\"']?)"
@@ -99,13 +103,36 @@ def run(config: OperatorConfig) -> int:
                 if config.health_port is not None else None)
     clusterwide = config.all_namespaces or not config.namespaces
     logging.getLogger("kubeheat.controller").info(
-        "kubeheat operator starting: %s, concurrency %d, %s",
+        "kubeheat operator starting: %s, concurrency %d (%d a namespace), default stack "
+        "timeout %s, %s",
         "all namespaces" if clusterwide else "namespaces " + ", ".join(config.namespaces),
-        config.options.concurrency,
+        config.options.concurrency, config.options.namespace_concurrency
+        or default_namespace_share(config.options.concurrency),
+        f"{config.options.default_timeout_minutes:g} min"
+        if config.options.default_timeout_minutes else "none",
         f"peering {config.peering} priority {config.priority}" if not config.standalone
         else "standalone")
     run_deep(lambda stop: kopf.run(   # review H3: any depth the apiserver serves decodes
         registry=registry, standalone=config.standalone, priority=config.priority,
         peering_name=config.peering, liveness_endpoint=liveness, clusterwide=clusterwide,
         namespaces=[] if clusterwide else list(config.namespaces), stop_flag=stop))
+    _exit_now_if_busy()
     return 0
+
+
+def _exit_now_if_busy() -> None:
+    """kopf has stopped. A template evaluation still running in an engine thread cannot be
+    interrupted, and Python would wait for it at exit (its pool's threads are joined), so
+    the process ends here at once instead: there is nothing left to save, the state of every
+    operation is written as it goes, and a restarted operator resumes."""
+    busy = [t.name for t in threading.enumerate()
+            if t is not threading.current_thread() and not t.daemon and t.is_alive()]
+    if not busy:
+        return
+    logging.getLogger("kubeheat.controller").warning(
+        "kubeheat operator stopped; not waiting for %d busy thread(s): %s", len(busy),
+        ", ".join(sorted(busy)[:5]))
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
