@@ -1,10 +1,10 @@
-"""Benchmark: the review's blow-up templates (H6, H7) through ``kubeheat validate`` and ``kubeheat
-run``, each in its own interpreter. Prints JSON: for each template and command the exit code,
-wall seconds and the peak RSS of that process (``resource.getrusage``), the last line it wrote
-to stderr (the error, or the final stack status) and the state file's size. Before the limits
-these took gigabytes (alias.yaml: a 200 MB state file; cum.yaml: 4.96 GB RSS; count 10000000:
-7.98 GB after 60 s; fan.yaml: validate 37.6 s, 811 MB); now each is refused in about the time
-and memory of a trivial template.
+"""Benchmark: the review's blow-up templates (H6, H7) through ``kubeheat validate`` and
+``kubeheat run``, each in its own interpreter. Prints JSON: for each template and command the
+exit code, wall seconds and the peak RSS of that process (``resource.getrusage``), the last
+line it wrote to stderr (the error, or the final stack status) and the state file's size.
+Before the limits these took gigabytes (alias.yaml: a 200 MB state file; cum.yaml: 4.96 GB
+RSS; count 10000000: 7.98 GB after 60 s; fan.yaml: validate 37.6 s, 811 MB); now each is
+refused in about the time and memory of a trivial template.
 
 Templates: ``alias.yaml`` (a 100 KB string referenced 1000 times), ``cum.yaml`` (the review's
 generator), ``rg.yaml`` (ResourceGroup ``count: 10000000``), ``rg-param.yaml`` (the same count
