@@ -44,6 +44,8 @@ bench: venv
 	$(BIN)/python -P bench/parse_validate.py
 	$(BIN)/python -P bench/engine.py
 	$(BIN)/python -P bench/startup.py
+	$(BIN)/python -P bench/limits_size.py
+	$(BIN)/python -P bench/limits_cpu.py
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

@@ -28,7 +28,7 @@ def test_every_command_is_listed() -> None:
     assert {path[0] for path in COMPLETE if path} == {
         "validate", "template", "resource-types", "run", "plan", "delete", "events", "output",
         "signal", "sandbox", "docs", "operator"}
-    assert len(COMPLETE) == 23
+    assert len(COMPLETE) == 24
 
 
 @pytest.mark.parametrize("path", sorted(COMPLETE), ids=lambda p: " ".join(p) or "kubeheat")

@@ -235,7 +235,8 @@ def test_missing_credentials_stall_and_keep_the_finalizer(cluster: Cluster, ns: 
 
 
 def test_drift_detected_then_corrected(cluster: Cluster, ns: Namespace) -> None:
-    obj = app_stack(ns, "drifty", drift={"policy": "Detect", "interval": "2s"})
+    # 30s: the shortest interval the CRD and the operator accept (review M1)
+    obj = app_stack(ns, "drifty", drift={"policy": "Detect", "interval": "30s"})
     ids = resource_ids(obj)
     ns.sandbox.vanish("ports", ids["port"])
     session = connect(ns.sandbox.clouds, "sandbox")
@@ -249,14 +250,14 @@ def test_drift_detected_then_corrected(cluster: Cluster, ns: Namespace) -> None:
             port_range_min=8080, port_range_max=8080)
     finally:
         session.close()
-    drifted = cluster.wait_condition("drifty", ns.name, "Drifted")
+    drifted = cluster.wait_condition("drifty", ns.name, "Drifted", timeout=90)
     found = {r["name"]: r for r in drifted["status"]["drift"]["resources"]}
     assert found["port"]["missing"] is True
     assert "sg" in found and "rules" in found["sg"]["properties"]
     assert any(e["reason"] == "DriftDetected" for e in cluster.events(ns.name, "drifty"))
     cluster.kubectl("patch", "stack", "drifty", "-n", ns.name, "--type=merge", "-p",
-                    json.dumps({"spec": {"drift": {"policy": "Correct", "interval": "2s"}}}))
-    fixed = cluster.wait_condition("drifty", ns.name, "Drifted", "False", timeout=90)
+                    json.dumps({"spec": {"drift": {"policy": "Correct", "interval": "30s"}}}))
+    fixed = cluster.wait_condition("drifty", ns.name, "Drifted", "False", timeout=120)
     ports = [p for p in ns.sandbox.resources("ports")
              if fixed["status"]["stackID"] in json.dumps(p, default=str)]
     assert len(ports) == 1

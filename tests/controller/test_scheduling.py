@@ -109,3 +109,20 @@ def test_a_ticket_cancels_the_work_once_the_stack_is_deleted() -> None:
         with pytest.raises(StackDeleted):
             await task2
     run(main())
+
+
+def test_the_runner_knows_the_engine_threads_by_name() -> None:
+    """At stop the runner does not wait for an engine thread still evaluating a template; it
+    finds them by name, since started from the operator's daemon thread they are daemons too
+    (and joined at exit all the same)."""
+    import threading
+
+    from kubeheat.controller.runner import ENGINE_THREADS
+    from kubeheat.engine import Engine, ListEventSink, MemoryStateStore
+
+    engine = Engine(MemoryStateStore(), ListEventSink())
+    try:
+        name = asyncio.run(engine.runtime.run_sync(lambda: threading.current_thread().name))
+    finally:
+        engine.close()
+    assert name.startswith(ENGINE_THREADS)

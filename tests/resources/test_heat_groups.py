@@ -103,6 +103,10 @@ class FakeNested:
         self.templates: list[dict[str, Any]] = []
         self.timeouts: list[float | None] = []
         self.signals: list[tuple[str, str, Any]] = []
+        self.reserved: list[tuple[str, int]] = []
+
+    def reserve(self, child_id: str, resources: int) -> None:
+        self.reserved.append((child_id, resources))
 
     async def create_or_update(self, child_id: str, template: Mapping[str, Any],
                                parameters: Mapping[str, Any], *,

@@ -32,6 +32,7 @@ from kubeheat.template.errors import (
     Path,
     ReferenceError_,
     TemplateError,
+    TemplateLimitError,
     TemplateSectionError,
 )
 from kubeheat.template.functions import cfn
@@ -43,6 +44,7 @@ from kubeheat.template.functions.base import (
     parse,
     resolve,
 )
+from kubeheat.template.functions.hot import MAX_RESULT_ITEMS
 
 AWS = cfn_versions.AWS_2010_09_09
 HEAT = cfn_versions.HEAT_2012_12_12
@@ -476,6 +478,15 @@ def test_split_errors() -> None:
         fails({"Fn::Split": args}, FunctionError,
               'Outputs.o.Value.Fn::Split: Incorrect arguments to "Fn::Split" should be: '
               '"Fn::Split" : [ ",", "str1,str2"]')
+
+
+def test_split_result_is_capped_like_str_split() -> None:
+    """Review H6: a split makes at most MAX_RESULT_ITEMS items, as repeat and str_split."""
+    assert cfn.MAX_SPLIT_ITEMS == MAX_RESULT_ITEMS
+    fails({"Fn::Split": [",", "," * MAX_RESULT_ITEMS]}, TemplateLimitError,
+          'Outputs.o.Value.Fn::Split: "Fn::Split" would produce 100001 items; the limit is '
+          "100000")
+    assert len(ev({"Fn::Split": [",", "," * (MAX_RESULT_ITEMS - 1)]})) == MAX_RESULT_ITEMS
 
 
 # ------------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import threading
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kubeheat.template.errors import TemplateError
 from kubeheat.template.patterns import MATCH_TIMEOUT, PatternTimeout, compile_pattern, full_match
@@ -219,3 +221,184 @@ def test_an_invalid_yaql_regex_is_named() -> None:
 def test_a_named_group_is_published_by_name() -> None:
     # yaql's own library fails on any named group (ValueError)
     assert yaql_output("regex('(?P<n>a)b').search($.data, $n.start)", "zab") == 1
+
+
+# -- H4: str_replace in linear time, with Heat's semantics -------------------------------------
+def heats_str_replace(template: str, params: dict[str, str]) -> tuple[str, set[str]]:
+    """The reference: Heat's rule written as it states it, splitting the template by one key
+    after the other (longest first, equal lengths alphabetically), each remaining piece of the
+    template searched by the keys after, inserted values never searched (quadratic)."""
+    found: set[str] = set()
+    pieces: list[tuple[bool, str]] = [(True, template)]     # (a piece of the template, text)
+    for key in sorted(sorted(params), key=len, reverse=True):
+        out: list[tuple[bool, str]] = []
+        for searchable, text in pieces:
+            if not searchable:
+                out.append((False, text))
+                continue
+            parts = text.split(key)
+            if len(parts) > 1:
+                found.add(key)
+            for i, part in enumerate(parts):
+                if i:
+                    out.append((False, params[key]))
+                out.append((True, part))
+        pieces = out
+    return "".join(text for _, text in pieces), found
+
+
+def str_replace(template: str, params: dict[str, Any], fn: str = "str_replace") -> Any:
+    doc = {"heat_template_version": "2018-08-31",
+           "outputs": {"o": {"value": {fn: {"template": template, "params": params}}}}}
+    return Template.load(doc).define().output_value("o")
+
+
+@pytest.mark.parametrize(("template", "params", "expected"), [
+    # a longer key wins over a shorter one that starts earlier and overlaps it
+    ("abcd", {"bcd": "X", "ab": "Y"}, "aX"),
+    # equal lengths: the alphabetically first wins
+    ("abc", {"bc": "X", "ab": "Y"}, "Yc"),
+    ("abc", {"ab": "Y", "bc": "X"}, "Yc"),
+    # a value holding another key is not searched again
+    ("$a $b", {"$a": "$b", "$b": "B"}, "$b B"),
+    ("%long% %l%", {"%long%": "%l%", "%l%": "short"}, "%l% short"),
+    # non-overlapping, leftmost first
+    ("aaaaa", {"aa": "X"}, "XXa"),
+    # a shorter key is found between and around the longer one's occurrences
+    ("xaby-xy", {"xaby": "1", "x": "2", "y": "3"}, "1-23"),
+    # a shorter key spanning a replaced occurrence is not found
+    ("abcab", {"bca": "X", "ab": "Y"}, "aXb"),
+    # non-string values
+    ("n=N b=B l=L m=M z=Z", {"N": 1, "B": True, "L": [1, "a"], "M": {"k": None}, "Z": None},
+     'n=1 b=True l=[1, "a"] m={"k": null} z='),
+])
+def test_str_replace_keeps_heats_order_and_never_rescans(template: str, params: dict[str, Any],
+                                                         expected: str) -> None:
+    assert str_replace(template, params) == expected
+
+
+def test_many_keys_use_one_scan_with_the_same_result() -> None:
+    params = {f"%p{i}%": f"<{i}%p{i + 1}%>" for i in range(1000)}
+    template = " ".join(params) + " %p1%%p10%%p100%"
+    assert str_replace(template, params) == heats_str_replace(template, params)[0]
+
+
+def test_scanned_keys_mixed_with_long_and_prefix_keys() -> None:
+    """Short keys no other key extends are scanned; long ones and prefixes of others are
+    searched one by one: all in Heat's order."""
+    params = {f"<{i}>": f"[{i}]" for i in range(40)}
+    params |= {"<1": "P", "<": "Q", "<3><4>" * 20: "LONG", "4><5><6": "MID", ">": "G"}
+    template = ("<1><2><3><4>" + "<3><4>" * 21 + "<5><6><7><1<<"
+                + "".join(f"<{i}>" for i in range(40)))
+    assert str_replace(template, params) == heats_str_replace(template, params)[0]
+
+
+@pytest.mark.parametrize("depth", [30, 120])      # within the scanner's depth, and beyond it
+def test_keys_nested_as_prefixes(depth: int) -> None:
+    params = {"a" * n: str(n) for n in range(1, depth)}    # each key a prefix of the next
+    template = "a" * 500 + "b" + "a" * 7 + "ba"
+    assert str_replace(template, params) == heats_str_replace(template, params)[0]
+
+
+@pytest.mark.parametrize("fn", ["str_replace_strict", "str_replace_vstrict"])
+def test_strict_variants_name_the_missing_keys_in_heats_order(fn: str) -> None:
+    params = {f"k{i}": "v" for i in range(40)} | {"long_missing": "v", "zz": "v"}
+    template = " ".join(f"k{i}" for i in range(40))
+    with pytest.raises(TemplateError) as info:
+        str_replace(template, params, fn)
+    assert str(info.value) == (f"outputs.o.value.{fn}: The following params were not found in "
+                               "the template: long_missing,zz")
+
+
+def test_vstrict_refuses_an_empty_value_among_many() -> None:
+    params = {f"k{i}": "v" for i in range(40)} | {"k7": ""}
+    with pytest.raises(TemplateError) as info:
+        str_replace(" ".join(params), params, "str_replace_vstrict")
+    assert str(info.value) == (
+        "outputs.o.value.str_replace_vstrict: str_replace_vstrict has an undefined or empty "
+        "value for param k7, must be a defined non-empty value")
+
+
+@settings(max_examples=300, deadline=None)
+@given(template=st.text(alphabet="abc$", max_size=40),
+       params=st.dictionaries(st.text(alphabet="abc$", min_size=1, max_size=5),
+                              st.text(alphabet="abcX$", max_size=4), max_size=12))
+def test_str_replace_of_few_keys_equals_heats_splitting(template: str,
+                                                         params: dict[str, str]) -> None:
+    check_equals_heats_splitting(template, params)
+
+
+@settings(max_examples=300, deadline=None)
+@given(template=st.text(alphabet="abc$", max_size=60),
+       params=st.dictionaries(st.text(alphabet="abc$", min_size=1, max_size=5),
+                              st.text(alphabet="abcX$", max_size=4), min_size=17, max_size=40))
+def test_str_replace_of_many_keys_equals_heats_splitting(template: str,
+                                                          params: dict[str, str]) -> None:
+    check_equals_heats_splitting(template, params)
+
+
+def check_equals_heats_splitting(template: str, params: dict[str, str]) -> None:
+    expected, found = heats_str_replace(template, params)
+    assert str_replace(template, params) == expected
+    if found != set(params):
+        with pytest.raises(TemplateError, match="were not found in the template"):
+            str_replace(template, params, "str_replace_strict")
+    else:
+        assert str_replace(template, params, "str_replace_strict") == expected
+
+
+# -- L4: json parameter values nest no deeper than templates -----------------------------------
+JSON_PARAM = HOT + "parameters:\n  j: {type: json}\noutputs:\n  o: {value: {get_param: j}}\n"
+
+
+def nested(levels: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("given", ["text", "data"])
+def test_a_json_value_nesting_deeper_than_templates_may_is_refused(given: str) -> None:
+    value: Any = nested(900)
+    if given == "text":
+        value = "[" * 900 + "]" * 900
+    exc = error(JSON_PARAM, {"j": value})
+    assert str(exc) == ("parameters.j: Parameter 'j' is invalid: the value nests deeper than "
+                        "128 levels")
+
+
+def test_a_json_value_too_deep_for_the_json_parser_is_refused() -> None:
+    exc = error(JSON_PARAM, {"j": "[" * 100_000 + "]" * 100_000})
+    assert str(exc) == ("parameters.j: Parameter 'j' is invalid: Value must be valid JSON: the "
+                        "value nests too deeply to be parsed")
+
+
+def test_a_json_value_at_the_depth_limit_is_accepted() -> None:
+    assert define(JSON_PARAM, {"j": "[" * 128 + "]" * 128}).output_value("o") == nested(128)
+    assert str(error(JSON_PARAM, {"j": nested(129)})).endswith("nests deeper than 128 levels")
+
+
+def test_a_deep_value_for_a_string_parameter_is_refused_too() -> None:
+    source = HOT + "parameters:\n  s: {type: string}\n"
+    assert str(error(source, {"s": nested(900)})) == (
+        "parameters.s: Parameter 's' is invalid: the value nests deeper than 128 levels")
+
+
+# -- L7: a document nested too deeply to parse says so -----------------------------------------
+@pytest.mark.parametrize("source", [
+    '{"heat_template_version": "2016-10-14", "description": ' + "[" * 100_000 + "]" * 100_000
+    + "}",
+    HOT + "description: " + "[" * 100_000 + "]" * 100_000 + "\n",
+], ids=["json", "yaml"])
+def test_a_template_nested_too_deeply_to_parse_says_so(source: str) -> None:
+    from kubeheat.template.errors import TemplateLimitError
+
+    with pytest.raises(TemplateLimitError) as info:
+        Template.load(source)
+    assert str(info.value) == "Template nests too deeply to be parsed"
+
+
+def test_a_json_template_a_little_too_deep_gives_the_depth_limit() -> None:
+    source = '{"heat_template_version": "2016-10-14", "description": ' + "[" * 200 + "]" * 200 + "}"
+    assert str(error(source)) == "Template nests deeper than 128 levels"

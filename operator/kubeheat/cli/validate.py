@@ -92,15 +92,23 @@ def check_resource_types(defn: StackDefinition) -> None:
     resource registry, is neither a type the engine knows nor a provider template, as
     ``plan``/``run`` (the engine's validation) and Heat's validate do."""
     from kubeheat.cli.type_names import RESOURCE_TYPE_NAMES
-    from kubeheat.template import TemplateError, is_template_reference
+    from kubeheat.template import TemplateError, is_template_reference, static_child_resources
 
     for name, rdef in defn.resources.items():
         impl = rdef.implementation or rdef.type
         if not is_template_reference(impl) and (
                 impl in RESOURCE_TYPE_NAMES or rdef.type in RESOURCE_TYPE_NAMES):
+            members = static_child_resources(
+                defn, rdef, impl if impl in RESOURCE_TYPE_NAMES else rdef.type)
+            if members is not None:   # a group: its child stack counts in the tree
+                defn.tree.add(members, rdef.path)
             continue
         if name in defn.nested:
-            check_resource_types(defn.nested[name])
+            try:
+                check_resource_types(defn.nested[name])
+            except TemplateError as exc:   # located inside the provider template
+                raise exc.at(*rdef.key_path("type"),
+                             rdef.provider_template or rdef.type) from None
             continue
         raise TemplateError(f"The Resource Type ({rdef.type}) could not be found.",
                             rdef.key_path("type"), code="ResourceTypeNotFound")

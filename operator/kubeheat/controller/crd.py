@@ -139,14 +139,23 @@ SPEC_SCHEMA: dict[str, Any] = _obj(
                          "Event); Correct: also repair it.", enum=["Ignore", "Detect",
                                                                    "Correct"],
                          default="Ignore"),
-            "interval": _s("How often to check (Go duration, e.g. 5m, 1h30m).",
-                           pattern=DURATION, default="10m"),
+            "interval": _s("How often to check (Go duration, e.g. 5m, 1h30m); at least 30s "
+                           "(0s: the default, 10m).", pattern=DURATION, default="10m",
+                           maxLength=64, **{"x-kubernetes-validations": [{
+                               "rule": "duration(self) == duration('0s') || "
+                                       "duration(self) >= duration('30s')",
+                               "message": "must be at least 30s (or 0s for the default)"}]}),
         }),
         "suspend": {"type": "boolean", "default": False,
                     "description": "Pause reconciliation (and drift checks); deletion still "
                                    "cleans up."},
-        "outputsTo": _obj("Write the stack's outputs into a Secret and/or ConfigMap owned by "
-                          "the Stack (hidden values are masked in the ConfigMap).", {
+        "outputsTo": _obj("Write the stack's outputs into a Secret and/or ConfigMap (hidden "
+                          "values are masked in the ConfigMap). An object that does not exist "
+                          "is created, owned by the Stack; an existing one is written only if "
+                          "this Stack controls it, or if it carries the annotation "
+                          "kubeheat.io/outputs-from: <stack name> (its data becomes the "
+                          "outputs; it is not taken over). Anything else is left untouched and "
+                          "the Stack is Stalled (OutputsTargetConflict).", {
             "secretName": _s("The Secret's name.", pattern=DNS_NAME, maxLength=253),
             "configMapName": _s("The ConfigMap's name.", pattern=DNS_NAME, maxLength=253),
         }),

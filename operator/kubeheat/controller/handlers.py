@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import copy
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -30,7 +29,9 @@ from kubeheat.controller.crd import GROUP, PLURAL, VERSION
 from kubeheat.controller.diffbase import RECONCILE_ANNOTATION, DigestDiffBaseStorage
 from kubeheat.controller.events import EventCollector, KubeEvents
 from kubeheat.controller.kube import KubeClient, KubeError
+from kubeheat.controller.limits import drift_interval
 from kubeheat.controller.metrics import Metrics
+from kubeheat.controller.outputs import OutputsError, write_outputs
 from kubeheat.controller.scheduling import (
     Admission,
     DeletionWatch,
@@ -42,7 +43,6 @@ from kubeheat.controller.scheduling import (
 from kubeheat.controller.spec import (
     Resolved,
     SpecError,
-    parse_duration,
     resolve,
 )
 from kubeheat.controller.status import (
@@ -54,7 +54,8 @@ from kubeheat.controller.status import (
     summary,
     timestamp,
 )
-from kubeheat.controller.store import SecretStateStore, StateTooLarge, owner_reference
+from kubeheat.controller.statusfit import fit_fields, send_status
+from kubeheat.controller.store import SecretStateStore, StateTooLarge
 from kubeheat.engine import (
     Action,
     CheckResult,
@@ -207,7 +208,7 @@ class Controller:
         uid = str(body["metadata"]["uid"])
         last = self._last_status.setdefault(uid, copy.deepcopy(dict(body.get("status") or {})))
         patch: dict[str, Any] = {}
-        for key, value in fields.items():
+        for key, value in fit_fields(fields).items():
             if last.get(key) == value:
                 continue
             if key in ("outputs", "outputErrors") and isinstance(last.get(key), dict) \
@@ -217,14 +218,10 @@ class Controller:
                 patch[key] = value
         if not patch:
             return
-        meta = body["metadata"]
-        try:
-            await self.kube.patch_status(GROUP, VERSION, PLURAL, str(meta["namespace"]),
-                                         str(meta["name"]), patch)
-        except KubeError as exc:
-            LOG.warning("patching the status of %s failed: %s", _key(body), exc)
+        applied = await send_status(self.kube, body, patch, last)   # review M3: sizes
+        if applied is None:
             return
-        last.update(copy.deepcopy(patch))
+        last.update(copy.deepcopy(dict(applied)))
         for key in ("outputs", "outputErrors"):
             if isinstance(last.get(key), dict):
                 last[key] = {k: v for k, v in last[key].items() if v is not None}
@@ -273,6 +270,9 @@ class Controller:
                                                            requested, retry, ticket)
             except StackDeleted:
                 outcome = "cancelled"
+            except StateTooLarge as exc:     # review M2: Stalled and a Warning, no traceback
+                await self.stalled(body, "StateTooLarge", str(exc))
+                raise kopf.PermanentError(f"StateTooLarge: {exc}") from None
             finally:
                 self.metrics.reconcile_duration.labels(operation, outcome).observe(
                     time.monotonic() - began)
@@ -313,6 +313,7 @@ class Controller:
                 message = redact.text(f"{exc}")
                 await self.stalled(body, "InvalidTemplate", message, run.events.poster)
                 raise kopf.PermanentError(f"InvalidTemplate: {message}") from None
+            await self._write_outputs(body, spec, run, None, retry)   # may it write them?
             operation = "create" if state is None or state.create_unfinished else "update"
             last_plan = {"generation": generation, "time": timestamp(),
                          "operation": operation.upper(), "summary": plan.counts(),
@@ -349,9 +350,9 @@ class Controller:
             if ticket.deleted:
                 return operation, "cancelled"     # kopf runs the delete next
             if result.is_good:
+                await self._write_outputs(body, spec, run, result, retry)
                 store.set_meta(digest=resolved.digest, generation=generation)
                 await store.flush()
-                await self._write_outputs(body, spec, result, redact)
                 await self._report_done(body, run, result, requested)
                 return operation, "success"
             reason = "RolledBack" if result.action == Action.ROLLBACK else "StackFailed"
@@ -376,34 +377,14 @@ class Controller:
         self.metrics.set_stack_status(_key(body), state.state)
 
     async def _write_outputs(self, body: kopf.Body, spec: Mapping[str, Any],
-                             state: StackState, redact: Redactor) -> None:
-        target = spec.get("outputsTo") or {}
-        if not target:
-            return
-        meta = body["metadata"]
-        namespace = str(meta["namespace"])
-        base = {"namespace": namespace, "ownerReferences": [owner_reference(body)],
-                "labels": {"app.kubernetes.io/managed-by": "kubeheat",
-                           "kubeheat.io/stack": str(meta["name"])[:63]}}
-
-        def text(value: Any) -> str:
-            return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-
+                             run: _StackRun, state: StackState | None, retry: int) -> None:
         try:
-            if target.get("secretName"):
-                await self.kube.upsert(namespace, "secrets", {
-                    "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-                    "metadata": {**base, "name": target["secretName"]},
-                    "stringData": {k: text(v) for k, v in state.outputs.items()
-                                   if v is not None}})
-            if target.get("configMapName"):
-                await self.kube.upsert(namespace, "configmaps", {
-                    "apiVersion": "v1", "kind": "ConfigMap",
-                    "metadata": {**base, "name": target["configMapName"]},
-                    "data": {k: text(redact.data(v)) for k, v in state.outputs.items()
-                             if v is not None}})
-        except KubeError as exc:
-            raise kopf.TemporaryError(f"writing outputsTo failed: {exc}", delay=10) from None
+            await write_outputs(self.kube, body, spec, state, run.redactor)
+        except OutputsError as exc:     # review H2/M4: Stalled, retried, never Ready
+            message = run.redactor.text(exc.message)
+            await self.stalled(body, exc.reason, message, run.events.poster)
+            raise kopf.TemporaryError(f"{exc.reason}: {message}",
+                                      delay=backoff(retry)) from None
 
     # -- drift -----------------------------------------------------------------------------
     async def drift_loop(self, body: kopf.Body, stopped: Any) -> None:
@@ -412,8 +393,7 @@ class Controller:
         while not stopped:
             drift = (body.get("spec") or {}).get("drift") or {}
             policy = str(drift.get("policy") or "Ignore")
-            interval = parse_duration(drift.get("interval"),
-                                      self.options.default_drift_interval)
+            interval = drift_interval(body.get("spec") or {}, self.options.default_drift_interval)
             if policy == "Ignore":
                 await stopped.wait(DRIFT_IGNORE_POLL)
                 last = time.monotonic()

@@ -16,7 +16,11 @@ from typing import Any
 import kopf
 
 from kubeheat.controller.handlers import Controller, Options
+from kubeheat.controller.limits import run_deep
 from kubeheat.controller.scheduling import default_namespace_share
+
+#: the name prefix of the engines' pool threads (kubeheat.engine's Runtime)
+ENGINE_THREADS = "kubeheat-engine"
 
 #: things that look like credentials in log text, masked whatever logs them
 _SECRETISH = re.compile(r"(?i)((?:password|secret|token|authorization)[\"']?\s*[:=]\s*[\"']?)"
@@ -111,9 +115,10 @@ def run(config: OperatorConfig) -> int:
         if config.options.default_timeout_minutes else "none",
         f"peering {config.peering} priority {config.priority}" if not config.standalone
         else "standalone")
-    kopf.run(registry=registry, standalone=config.standalone, priority=config.priority,
-             peering_name=config.peering, liveness_endpoint=liveness, clusterwide=clusterwide,
-             namespaces=[] if clusterwide else list(config.namespaces))
+    run_deep(lambda stop: kopf.run(   # review H3: any depth the apiserver serves decodes
+        registry=registry, standalone=config.standalone, priority=config.priority,
+        peering_name=config.peering, liveness_endpoint=liveness, clusterwide=clusterwide,
+        namespaces=[] if clusterwide else list(config.namespaces), stop_flag=stop))
     _exit_now_if_busy()
     return 0
 
@@ -123,8 +128,11 @@ def _exit_now_if_busy() -> None:
     interrupted, and Python would wait for it at exit (its pool's threads are joined), so
     the process ends here at once instead: there is nothing left to save, the state of every
     operation is written as it goes, and a restarted operator resumes."""
+    # the engines' pool threads are joined at exit even as daemons (which they are when
+    # started from run_deep's daemon thread): count them by name, with every non-daemon thread
     busy = [t.name for t in threading.enumerate()
-            if t is not threading.current_thread() and not t.daemon and t.is_alive()]
+            if t is not threading.current_thread() and t.is_alive()
+            and (not t.daemon or t.name.startswith(ENGINE_THREADS))]
     if not busy:
         return
     logging.getLogger("kubeheat.controller").warning(

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from kubeheat.controller.kube import KubeClient, configmap_data, secret_data
+from kubeheat.controller.limits import SpecLimitError, check_spec
 from kubeheat.engine import StackRequest
 from kubeheat.template import (
     Environment,
@@ -62,23 +62,6 @@ class Resolved:
 def spec_digest(spec: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True, separators=(",", ":"),
                                      default=str).encode()).hexdigest()
-
-
-_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
-
-
-def parse_duration(text: str | None, default: float) -> float:
-    """``1h30m`` -> 5400.0 seconds (a Go duration without ``us``/``ns``)."""
-    if not text:
-        return default
-    total, pos = 0.0, 0
-    for match in _DURATION.finditer(text):
-        if match.start() != pos:
-            return default
-        value, unit = float(match.group(1)), match.group(2)
-        total += value * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
-        pos = match.end()
-    return total if pos == len(text) and total > 0 else default
 
 
 class _Reader:
@@ -128,8 +111,9 @@ def _document(value: Any, what: str, path: str) -> dict[str, Any]:
     try:
         if isinstance(value, str):
             return load_mapping(value, what=what)
-        if isinstance(value, Mapping):
-            return dict(value)
+        if isinstance(value, Mapping):   # the same size and structure checks as text
+            return load_mapping(json.dumps(value, separators=(",", ":"),
+                                                ensure_ascii=False), what=what)
     except KubeheatError as exc:
         raise SpecError("InvalidTemplate" if what == "Template" else "InvalidEnvironment",
                         f"{path}: {exc}") from None
@@ -212,6 +196,10 @@ async def _environments(reader: _Reader, spec: Mapping[str, Any]
 async def resolve(client: KubeClient, namespace: str, name: str, spec: Mapping[str, Any]
                   ) -> Resolved:
     """Read everything ``spec`` names and build the engine request (see the module)."""
+    try:
+        check_spec(spec)       # before any work (review H3, M1)
+    except SpecLimitError as exc:
+        raise SpecError(exc.reason, exc.message) from None
     redactor = Redactor()
     reader = _Reader(client, namespace, redactor)
     template = await _template(reader, spec)

@@ -286,6 +286,8 @@ class SecretStateStore:
     async def flush(self, attempts: int = 5) -> None:
         """Write now if anything is unwritten (and call the listeners); raises when the
         Secret cannot be written."""
+        if isinstance(self._error, StateTooLarge):
+            raise StateTooLarge(str(self._error))
         if self._error is not None:
             raise RuntimeError(str(self._error))
         delay = 0.5

@@ -10,6 +10,7 @@ definitions are checked in the engine's thread pool, and each operation gets its
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar
 
@@ -19,6 +20,7 @@ from kubeheat.engine.request import EngineError, StackRequest
 from kubeheat.resources import Property, ResourcePlugin, check_properties
 from kubeheat.template import (
     ABSENT,
+    DEFAULT_LIMITS,
     ConstraintRegistry,
     ConstraintViolation,
     CustomConstraint,
@@ -35,7 +37,12 @@ from kubeheat.template import (
     is_static,
     merge_environments,
     parse_environment,
+    static_child_resources,
 )
+
+#: the limits of a nested stack's template (see :meth:`Definitions.define`)
+NESTED_LIMITS = dataclasses.replace(
+    DEFAULT_LIMITS, max_expanded_bytes=DEFAULT_LIMITS.max_evaluated_bytes)
 
 
 class _CachedConstraint(CustomConstraint):
@@ -162,8 +169,11 @@ class Definitions:
                patch_params: bool = False,
                constraints: ConstraintRegistry | None = None) -> StackDefinition:
         """The template layer's definition of ``template_doc`` for ``state``'s stack
-        (``patch_params``: parameters the template does not declare are dropped)."""
-        template = Template.load(template_doc, files=files)
+        (``patch_params``: parameters the template does not declare are dropped). A nested
+        stack's template, built by its parent, may expand to what its resources may evaluate
+        to (see ``Limits.max_evaluated_bytes``)."""
+        template = Template.load(template_doc, files=files,
+                                 limits=NESTED_LIMITS if state.parent else DEFAULT_LIMITS)
         env = self._environment(template, env_docs)
         values = dict(params)
         if patch_params:
@@ -209,7 +219,11 @@ class Definitions:
             cls = self.plugins.class_for(rdef.type, rdef.implementation)
             if cls is None:
                 if name in defn.nested:
-                    self.validate(defn.nested[name], constraints)
+                    try:
+                        self.validate(defn.nested[name], constraints)
+                    except TemplateError as exc:   # located inside the provider template
+                        raise exc.at(*rdef.key_path("type"),
+                                     rdef.provider_template or rdef.type) from None
                     continue
                 raise TemplateError(f"The Resource Type ({rdef.type}) could not be found.",
                                     rdef.key_path("type"), code="ResourceTypeNotFound")
@@ -234,6 +248,9 @@ class Definitions:
             check_properties(cls, values, rdef.key_path("properties"),
                              constraints=constraints or self.constraints, strict=False,
                              deferred=deferred)
+            members = static_child_resources(defn, rdef, cls.type_name)
+            if members is not None:   # a group: its child stack counts in the tree
+                defn.tree.add(members, rdef.path)
         _validate_attributes(defn, classes)
 
 

@@ -76,6 +76,7 @@ from kubeheat.engine.request import (
     failure_reason,
 )
 from kubeheat.engine.runtime import Runtime
+from kubeheat.engine.sizes import EvaluatedSize
 from kubeheat.engine.stores import StateStore
 from kubeheat.engine.walk import GraphWalk
 from kubeheat.resources import (
@@ -392,7 +393,8 @@ class Engine:
             recorder.stack_transition(state, action, IN_PROGRESS, f"Stack {action} started")
             failure = await self._converge(op, defn)
             await self.refresher.before_outputs(op, defn)
-            state.outputs, state.output_errors = output_values(defn, op.resolver)
+            state.outputs, state.output_errors = output_values(defn, op.resolver, op.evaluated)
+            failure = failure or op.evaluated.failure
             if failure is None:
                 recorder.stack_transition(state, action, COMPLETE,
                                           f"Stack {action} completed successfully")
@@ -412,6 +414,7 @@ class Engine:
         """Bring every resource of ``defn`` to its definition, then delete the removed and
         replaced ones. Returns the stack's failure reason, or None."""
         op.definition = defn
+        op.evaluated = EvaluatedSize(defn.template.limits.max_evaluated_bytes)
         op.plugins = self.plugins.for_definitions(defn)
         op.requires = stack_requires(defn, self.plugins)
         op.marks = LiveMarks(n for n, p in op.plugins.items()
@@ -565,12 +568,14 @@ class Engine:
         try:
             raw = defn.resolve_properties(name, op.resolver)
             where = rdef.key_path("properties")
+            op.evaluated.admit(("resources", name), raw, where)
             if self.definitions.needs_cloud_checks(type(plugin)):  # asks the cloud
                 props = await self.runtime.run_sync(check_properties, type(plugin), raw, where,
                                                     constraints=op.constraints)
             else:
                 props = check_properties(type(plugin), raw, where, constraints=op.constraints)
             metadata = defn.resolve(rdef.metadata, op.resolver) if rdef.metadata else {}
+            op.evaluated.admit(("metadata", name), metadata, rdef.key_path("metadata"))
             policy = defn.resolve(rdef.update_policy, op.resolver) if rdef.update_policy \
                 else {}
         except TemplateError as exc:

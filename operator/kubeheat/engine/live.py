@@ -20,11 +20,13 @@ from typing import Any
 from kubeheat.engine.model import COMPLETE, StackState
 from kubeheat.engine.operation import Operation
 from kubeheat.engine.runtime import Runtime
+from kubeheat.engine.sizes import EvaluatedSize
 from kubeheat.template import (
     ResourceDefinition,
     ResourceResolver,
     StackDefinition,
     TemplateError,
+    TemplateLimitError,
     dependencies,
     walk_path,
 )
@@ -141,17 +143,29 @@ class Refresher:
             future.set_result(None)
 
 
-def output_values(defn: StackDefinition, resolver: ResourceResolver
-                  ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Every output's value (None and an error for the failing ones)."""
+def output_values(defn: StackDefinition, resolver: ResourceResolver,
+                  sizes: EvaluatedSize | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """Every output's value (None and an error for the failing ones). The values are counted
+    in ``sizes`` (a fresh count when None); one that takes the stack past the limit is an
+    error, also recorded as ``sizes.failure``."""
+    if sizes is None:
+        sizes = EvaluatedSize(defn.template.limits.max_evaluated_bytes)
     outputs: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name in defn.outputs:
+        outputs[name] = None
         try:
-            outputs[name] = defn.output_value(name, resolver)
+            value = defn.output_value(name, resolver)
         except TemplateError as exc:
-            outputs[name] = None
             errors[name] = str(exc)
+            continue
+        try:
+            sizes.admit(("outputs", name), value, ("outputs", name))
+        except TemplateLimitError as exc:
+            errors[name] = str(exc)
+            sizes.failure = sizes.failure or str(exc)
+            continue
+        outputs[name] = value
     return outputs, errors
 
 

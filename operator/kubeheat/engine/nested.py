@@ -21,7 +21,7 @@ from kubeheat.engine.operation import Operation, TreeSize
 from kubeheat.engine.recorder import Recorder
 from kubeheat.engine.request import StackRequest
 from kubeheat.resources import ResourceFailure
-from kubeheat.template import DEFAULT_LIMITS, TemplateLimitError, walk_path
+from kubeheat.template import DEFAULT_LIMITS, TOO_MANY_RESOURCES, TemplateLimitError, walk_path
 
 _NAMESPACE = uuid.UUID("6f1f7f0e-3b7e-4c55-9d0a-6b7568656174")
 
@@ -149,21 +149,21 @@ class EngineNestedStacks:
         where = rdef.path if rdef is not None else ("resources", name)
         raise TemplateLimitError(f"Recursion depth exceeds {limit}.", where)
 
-    def _check_size(self, sid: str, template: Mapping[str, Any]) -> None:
+    def reserve(self, child_id: str, resources: int) -> None:
+        self._check_size(self.child_stack_id(child_id), resources)
+
+    def _check_size(self, sid: str, count: int) -> None:
         """Heat's limit on the resources of a whole tree of nested stacks: the child's
-        resources, with every other stack's below the root, must not exceed it."""
+        ``count`` resources, with every other stack's below the root, must not exceed it."""
         tree = self.op.tree if self.op is not None else None
         if tree is None:
             defn = self.op.definition if self.op is not None else None
             limits = defn.template.limits if defn is not None else DEFAULT_LIMITS
             tree = TreeSize(root_id(self.parent, self.runner.load_cached),
                             limits.max_resources_per_stack)
-        resources = template.get("resources", template.get("Resources"))
-        count = len(resources) if isinstance(resources, Mapping) else 0
         if not tree.admit(sid, count, self.runner.load_cached):
             name = base_name(self.key)
-            raise TemplateLimitError("Maximum resources per stack exceeded.",
-                                     ("resources", name))
+            raise TemplateLimitError(TOO_MANY_RESOURCES, ("resources", name))
 
     def _environment(self) -> list[dict[str, Any]]:
         env = dict(self.parent.environment)
@@ -182,7 +182,8 @@ class EngineNestedStacks:
         self._check_depth(depth)
         rec = self._record()
         sid = self.child_stack_id(child_id)
-        self._check_size(sid, template)
+        resources = template.get("resources", template.get("Resources"))
+        self._check_size(sid, len(resources) if isinstance(resources, Mapping) else 0)
         if rec.nested.get(child_id) != sid:
             rec.nested[child_id] = sid
             self.recorder.save(self.parent, self.key)

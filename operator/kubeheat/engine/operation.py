@@ -13,9 +13,15 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping
 
 from kubeheat.engine.model import REPLACED_SEP, Action, StackState, base_name
+from kubeheat.engine.sizes import EvaluatedSize
 from kubeheat.engine.walk import GraphWalk
 from kubeheat.resources import ResourcePlugin
-from kubeheat.template import ConstraintRegistry, ResourceResolver, StackDefinition
+from kubeheat.template import (
+    DEFAULT_LIMITS,
+    ConstraintRegistry,
+    ResourceResolver,
+    StackDefinition,
+)
 
 
 class LiveMarks:
@@ -129,6 +135,8 @@ class Operation:
         #: the size of the tree of nested stacks this operation belongs to (shared by the
         #: operations on the stacks of one tree)
         self.tree: TreeSize | None = None
+        #: the size of what this operation evaluated (reset by each walk over a definition)
+        self.evaluated = EvaluatedSize(DEFAULT_LIMITS.max_evaluated_bytes)
         #: set when the operation has ended (a delete waits for a cancelled operation)
         self.finished = asyncio.Event()
         #: entries of replaced resources by logical name

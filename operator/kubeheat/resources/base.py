@@ -189,6 +189,11 @@ class NestedStacks(Protocol):
         ``update_policy`` and ``deletion_policy``). Raises ResourceFailure when the child ends
         FAILED (after its own rollback, if any)."""
 
+    def reserve(self, child_id: str, resources: int) -> None:
+        """Raise ``TemplateLimitError`` when the child stack ``child_id`` may not hold
+        ``resources`` resources (Heat's ``max_resources_per_stack`` over the whole tree of
+        nested stacks); the group types call it before they build the child's template."""
+
     async def delete(self, child_id: str) -> None:
         """Delete the child stack and all its resources; absent is success."""
 

@@ -63,8 +63,15 @@ if TYPE_CHECKING:
         is_static,
     )
     from kubeheat.template.graph import DependencyGraph
-    from kubeheat.template.limits import DEFAULT_LIMITS, Limits
-    from kubeheat.template.loader import load_mapping
+    from kubeheat.template.group_sizes import child_resources, static_child_resources
+    from kubeheat.template.limits import (
+        DEFAULT_LIMITS,
+        TOO_MANY_RESOURCES,
+        Limits,
+        ResourceCount,
+        json_size,
+    )
+    from kubeheat.template.loader import check_structure, load_mapping
     from kubeheat.template.parameters import (
         Parameters,
         ParameterSchema,
@@ -108,8 +115,10 @@ _EXPORTS = {
         "ABSENT", "Function", "dependencies", "functions_in", "is_static",
     ),
     "kubeheat.template.graph": ("DependencyGraph",),
-    "kubeheat.template.limits": ("DEFAULT_LIMITS", "Limits"),
-    "kubeheat.template.loader": ("load_mapping",),
+    "kubeheat.template.group_sizes": ("child_resources", "static_child_resources"),
+    "kubeheat.template.limits": ("DEFAULT_LIMITS", "Limits", "ResourceCount",
+                                 "TOO_MANY_RESOURCES", "json_size"),
+    "kubeheat.template.loader": ("check_structure", "load_mapping"),
     "kubeheat.template.parameters": (
         "ParameterSchema", "Parameters", "format_parameter_groups", "format_validate_parameters",
     ),
@@ -133,6 +142,7 @@ __all__ = [
     "PARAMETERS",
     "PARAMETER_DEFAULTS",
     "RESOURCE_REGISTRY",
+    "TOO_MANY_RESOURCES",
     "AllowedPatternConstraint",
     "AllowedValuesConstraint",
     "Constraint",
@@ -157,6 +167,7 @@ __all__ = [
     "PlaceholderResources",
     "RangeConstraint",
     "Redactor",
+    "ResourceCount",
     "ResourceDefinition",
     "ResourceResolver",
     "StackDefinition",
@@ -169,6 +180,8 @@ __all__ = [
     "TemplateVersionError",
     "VersionSpec",
     "all_versions",
+    "check_structure",
+    "child_resources",
     "dependencies",
     "find_version",
     "format_parameter_groups",
@@ -178,9 +191,11 @@ __all__ = [
     "hidden_values",
     "is_static",
     "is_template_reference",
+    "json_size",
     "load_mapping",
     "merge_environments",
     "parse_environment",
+    "static_child_resources",
     "to_number",
     "values_of",
     "walk_path",

@@ -54,9 +54,12 @@ def check_structure(document: Any, limits: Limits = DEFAULT_LIMITS, what: str = 
 
     Shared sub-objects (YAML aliases) are counted as many times as they are referenced, which is
     what every later walk of the document will cost, but each is visited once, so the check itself
-    is linear in the document's text.
+    is linear in the document's text. Two totals are bounded: the values (every container and
+    scalar) and the bytes of text (every string, keys included, in UTF-8), since one alias of a
+    large string costs as much as the string in whatever is built from the document.
     """
     sizes: dict[int, int] = {}
+    text_bytes: dict[int, int] = {}
     depths: dict[int, int] = {}
     in_progress: set[int] = set()
     # Iterative post-order walk: (object, children-pushed?)
@@ -83,23 +86,36 @@ def check_structure(document: Any, limits: Limits = DEFAULT_LIMITS, what: str = 
                         stack.append((child, False))
             continue
         total = 1
+        nbytes = 0
         depth = 0
         for child in children:
             if isinstance(child, dict | list):
-                total += sizes[id(child)]
-                depth = max(depth, depths[id(child)])
+                cid = id(child)
+                total += sizes[cid]
+                nbytes += text_bytes[cid]
+                depth = max(depth, depths[cid])
             else:
                 total += 1
+                if isinstance(child, str):
+                    nbytes += len(child) if child.isascii() else len(child.encode("utf-8"))
         in_progress.discard(oid)
         sizes[oid] = total
+        text_bytes[oid] = nbytes
         depths[oid] = depth + 1
-        if total > limits.max_expanded_nodes:
-            raise TemplateLimitError(
-                f"{what} expands to more than {limits.max_expanded_nodes} values "
-                "(YAML aliases are followed); refusing to process it")
-        if depth + 1 > limits.max_data_depth:
-            raise TemplateLimitError(
-                f"{what} nests deeper than {limits.max_data_depth} levels")
+        _check_totals(total, nbytes, depth + 1, limits, what)
+
+
+def _check_totals(total: int, nbytes: int, depth: int, limits: Limits, what: str) -> None:
+    if total > limits.max_expanded_nodes:
+        raise TemplateLimitError(
+            f"{what} expands to more than {limits.max_expanded_nodes} values "
+            "(YAML aliases are followed); refusing to process it")
+    if nbytes > limits.max_expanded_bytes:
+        raise TemplateLimitError(
+            f"{what} expands to more than {limits.max_expanded_bytes} bytes of text "
+            "(YAML aliases are followed; limit max_expanded_bytes); refusing to process it")
+    if depth > limits.max_data_depth:
+        raise TemplateLimitError(f"{what} nests deeper than {limits.max_data_depth} levels")
 
 
 def load_document(text: str | bytes, *, limits: Limits = DEFAULT_LIMITS,
@@ -117,12 +133,17 @@ def load_document(text: str | bytes, *, limits: Limits = DEFAULT_LIMITS,
     if stripped.startswith("{"):
         try:
             data = json.loads(text)
-        except (ValueError, RecursionError):
+        except RecursionError:
+            # YAML could not parse it either (it would nest as deep): say why (review L7)
+            raise TemplateLimitError(f"{what} nests too deeply to be parsed") from None
+        except ValueError:
             data = _NOT_JSON
     if data is _NOT_JSON:
         try:
             data = yaml.load(text, Loader=_Loader)
         except yaml.YAMLError as exc:
+            if "maximum nesting depth" in str(getattr(exc, "problem", "")):   # libyaml's guard
+                raise TemplateLimitError(f"{what} nests too deeply to be parsed") from None
             raise _yaml_error(exc, what) from None
         except RecursionError:
             raise TemplateLimitError(f"{what} nests too deeply to be parsed") from None

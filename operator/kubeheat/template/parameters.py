@@ -46,8 +46,9 @@ from kubeheat.template.constraints import (
     schema_error,
     show,
 )
-from kubeheat.template.errors import ParameterError, Path
+from kubeheat.template.errors import ParameterError, Path, TemplateError
 from kubeheat.template.limits import DEFAULT_LIMITS, Limits
+from kubeheat.template.loader import check_structure
 from kubeheat.template.versions import VersionSpec
 
 ParamType = Literal["string", "number", "json", "comma_delimited_list", "boolean"]
@@ -430,7 +431,9 @@ def _to_json(value: Any) -> dict[str, Any] | list[Any]:
     try:
         text = value if isinstance(value, str) else json.dumps(value)
         parsed = json.loads(text) if text else {}
-    except (TypeError, ValueError, RecursionError) as exc:
+    except RecursionError:
+        reason = "the value nests too deeply to be parsed"
+    except (TypeError, ValueError) as exc:
         # JSON's messages give positions and type names, never the text itself.
         reason = str(exc)
     if reason is not None:
@@ -578,17 +581,33 @@ def _resolve_one(schema: ParameterSchema, raw: Any, registry: ConstraintRegistry
                  limits: Limits, skip_cloud: bool) -> tuple[Any, list[str]]:
     """Size-check, convert and constraint-check one value."""
     name = schema.name
+    _check_structure(name, raw, limits)
     limit = limits.max_parameter_value_size
     if (isinstance(raw, str) and len(raw) > limit) or _value_size(raw) > limit:
         raise ParameterError(_invalid(name, f"the value is larger than the maximum of {limit} "
                                             "bytes"), (SECTION, name),
                              code="RequestLimitExceeded")
+    # the error is raised outside the except block: no __context__ may carry a hidden value
     try:
         typed = convert(schema.type, raw)
+        _check_structure(name, typed, limits)
         return typed, _check_constraints(schema, typed, registry, skip_cloud)
     except ConstraintViolation as exc:
         reason = exc.text(schema.hidden, "the value is not valid")
     raise _value_error(name, reason)
+
+
+def _check_structure(name: str, value: Any, limits: Limits) -> None:
+    """A map or list value (given as such, or parsed from JSON text) nests no deeper than a
+    template may (``max_data_depth``), so that no later walk of it (evaluation, the state's
+    JSON) overflows the stack."""
+    if not isinstance(value, Mapping | list | tuple):
+        return
+    try:
+        check_structure(value, limits, "the value")
+    except TemplateError as exc:
+        raise ParameterError(_invalid(name, exc.message), (SECTION, name),
+                             code="RequestLimitExceeded") from None
 
 
 def resolve_parameters(schemas: Mapping[str, ParameterSchema], values: Mapping[str, Any], *,

@@ -41,7 +41,7 @@ from kubeheat.template.functions.base import (
     resolve,
 )
 from kubeheat.template.graph import DependencyGraph
-from kubeheat.template.limits import DEFAULT_LIMITS, Limits
+from kubeheat.template.limits import DEFAULT_LIMITS, Limits, ResourceCount
 from kubeheat.template.loader import check_structure, load_mapping
 from kubeheat.template.parameters import (
     NO_DEFAULT,
@@ -148,7 +148,7 @@ class Template:
         self.output_snippets = _mapping_section(self.document, names.outputs)
         self.condition_snippets = _mapping_section(self.document, names.conditions)
         self.mappings = _mapping_section(self.document, names.mappings)
-        if len(self.resource_snippets) > limits.max_resources_per_stack:
+        if 0 <= limits.max_resources_per_stack < len(self.resource_snippets):
             raise TemplateLimitError(
                 f"The template has {len(self.resource_snippets)} resources; the maximum per "
                 f"stack is {limits.max_resources_per_stack}", (names.resources,))
@@ -234,10 +234,12 @@ class Template:
                resources: ResourceResolver | None = None,
                identity: StackIdentity | None = None,
                constraints: ConstraintRegistry = DEFAULT_CONSTRAINTS,
-               facade: Mapping[str, Any] | None = None, depth: int = 0) -> StackDefinition:
+               facade: Mapping[str, Any] | None = None, depth: int = 0,
+               tree: ResourceCount | None = None) -> StackDefinition:
         """Bind parameter values (``params`` override the environment's ``parameters``) and
         build the stack definition. ``strict=False`` lets required parameters be missing
-        (their value is None), as template validation does."""
+        (their value is None), as template validation does. ``tree`` is the count of the tree
+        of nested stacks this one belongs to (None: a new tree, this stack its root)."""
         identity = identity or StackIdentity()
         values: dict[str, Any] = {}
         defaults: dict[str, Any] = {}
@@ -250,7 +252,8 @@ class Template:
             constraints=constraints, limits=self.limits,
             pseudo=identity.pseudo_parameters(self.version))
         return StackDefinition(self, parameters, environment, identity,
-                               resources or PlaceholderResources(), dict(facade or {}), depth)
+                               resources or PlaceholderResources(), dict(facade or {}), depth,
+                               tree)
 
 
 @dataclass
@@ -364,9 +367,13 @@ class StackDefinition:
 
     def __init__(self, template: Template, parameters: Parameters,
                  environment: Environment | None, identity: StackIdentity,
-                 resources: ResourceResolver, facade: dict[str, Any], depth: int = 0) -> None:
+                 resources: ResourceResolver, facade: dict[str, Any], depth: int = 0,
+                 tree: ResourceCount | None = None) -> None:
         self.template = template
         self.depth = depth
+        #: the resources of the nested stacks below the root of this tree (see ResourceCount)
+        self.tree = tree if tree is not None else ResourceCount(
+            template.limits.max_resources_per_stack)
         self.parameters = parameters
         self.environment = environment
         self.identity = identity
@@ -394,6 +401,8 @@ class StackDefinition:
         }
         self.graph = DependencyGraph.build(
             {name: r.dependencies for name, r in self.resources.items()})
+        if tree is not None:           # a nested stack: its resources count in the tree
+            self.tree.add(len(self.resources))
         self.nested: dict[str, StackDefinition] = {
             name: self._define_nested(res) for name, res in self.resources.items()
             if res.provider_template is not None
@@ -605,31 +614,34 @@ class StackDefinition:
         if key not in files:
             raise ReferenceError_(
                 f'Could not fetch remote template "{key}": it is not in the files map', path)
+        # errors inside the provider template are located below the resource's type; the
+        # checks of the resource against it are the parent's, at the resource's own paths
         try:
             nested = Template.load(files[key], files=files, limits=self.template.limits)
-            schemas = nested.parameter_schemas
-            for prop in res.properties:
-                if prop not in schemas:
-                    raise TemplateError(f'Unknown Property {prop}',
-                                        (*res.key_path("properties"), prop))
-            defaults = self.environment.parameter_defaults if self.environment else {}
-            missing = [n for n, s in schemas.items()
-                       if s.default is NO_DEFAULT and n not in res.properties
-                       and n not in defaults]
-            if missing:
-                raise TemplateError(f'Property {missing[0]} not assigned',
-                                    res.key_path("properties"))
-            facade = {"metadata": self._facade_data(res.metadata),
-                      "deletion_policy": res.deletion_policy,
-                      "update_policy": self._facade_data(res.update_policy)}
-            child = nested.define(
-                {}, _nested_environment(self.environment, res.name, res.registry_match),
-                strict=False, identity=self.identity, facade=facade, depth=depth)
         except TemplateError as exc:
-            if exc.path[:len(res.path)] == res.path:
-                raise
             raise exc.at(*path, key) from None
-        return child
+        schemas = nested.parameter_schemas
+        for prop in res.properties:
+            if prop not in schemas:
+                raise TemplateError(f'Unknown Property {prop}',
+                                    (*res.key_path("properties"), prop))
+        defaults = self.environment.parameter_defaults if self.environment else {}
+        missing = [n for n, s in schemas.items()
+                   if s.default is NO_DEFAULT and n not in res.properties
+                   and n not in defaults]
+        if missing:
+            raise TemplateError(f'Property {missing[0]} not assigned',
+                                res.key_path("properties"))
+        facade = {"metadata": self._facade_data(res.metadata),
+                  "deletion_policy": res.deletion_policy,
+                  "update_policy": self._facade_data(res.update_policy)}
+        try:
+            return nested.define(
+                {}, _nested_environment(self.environment, res.name, res.registry_match),
+                strict=False, identity=self.identity, facade=facade, depth=depth,
+                tree=self.tree)
+        except TemplateError as exc:
+            raise exc.at(*path, key) from None
 
     def _facade_data(self, snippet: Any) -> Any:
         """A parent resource's metadata / update_policy as its provider template sees it:

@@ -31,7 +31,13 @@ from kubeheat.resources.base import (
     ResourcePlugin,
 )
 from kubeheat.resources.heat._common import REFERENCE
-from kubeheat.template import RangeConstraint
+from kubeheat.template import (
+    DEFAULT_LIMITS,
+    RangeConstraint,
+    TemplateLimitError,
+    child_resources,
+    json_size,
+)
 
 #: the id of the one child stack a nested-stack type runs (the engine scopes child ids by the
 #: resource incarnation, so a replacement gets its own)
@@ -104,6 +110,31 @@ async def run_child(ctx: ResourceContext, template: Mapping[str, Any],
         timeout = remaining if timeout is None else min(timeout, remaining)
     return await nested_stacks(ctx).create_or_update(CHILD, template, parameters or {},
                                                      timeout=timeout)
+
+
+def reserve_child(ctx: ResourceContext, type_name: str, props: Mapping[str, Any],
+                  resources: int | None = None, child_id: str = CHILD) -> None:
+    """Before a group builds its child's template: the child may hold ``resources`` (by
+    default what the group's properties ask for) within Heat's ``max_resources_per_stack``
+    over the tree (review H7: a huge ``count`` fails before anything is built)."""
+    if resources is None:
+        resources = child_resources(type_name, props)
+    if resources is not None:
+        nested_stacks(ctx).reserve(child_id, resources)
+
+
+def check_members_size(ctx: ResourceContext, definition: Any, count: int) -> None:
+    """Before a group builds ``count`` members from one ``definition``: the child's template
+    may not take more than ``max_evaluated_bytes`` (what a nested stack's template may hold),
+    found without building it (review H6: 1000 copies of a 16 MB definition)."""
+    limit = DEFAULT_LIMITS.max_evaluated_bytes
+    if count <= 0 or limit < 0:
+        return
+    size = json_size(definition, limit // count + 1)
+    if size * count > limit:
+        raise TemplateLimitError(
+            f"The nested stack's template ({count} members) would take more than {limit} "
+            "bytes (limit max_evaluated_bytes)", ("resources", ctx.name))
 
 
 async def delete_child(ctx: ResourceContext, child_id: str = CHILD) -> None:

@@ -61,6 +61,7 @@ from kubeheat.resources.heat._nested import (
     ROLLING_UPDATE_SCHEMA,
     Members,
     NestedStackResource,
+    check_members_size,
     child_result,
     clean_definition,
     invalid_attribute,
@@ -71,6 +72,7 @@ from kubeheat.resources.heat._nested import (
     next_batch,
     pause_check,
     policy_values,
+    reserve_child,
     run_child,
     select_path,
 )
@@ -243,6 +245,8 @@ class AutoScalingGroup(NestedStackResource):
                      props: Mapping[str, Any], capacity: int) -> NestedStackResult:
         """Grow or shrink to ``capacity``: the oldest members go first, existing members keep
         their definitions, new ones get the current one."""
+        reserve_child(ctx, self.type_name, props, capacity)
+        check_members_size(ctx, props.get("resource"), capacity)
         definition = clean_definition(props.get("resource") or {})
         members = member_definitions(self._old(data), capacity, 0, short_id,
                                      lambda _name: definition)

@@ -29,9 +29,11 @@ from kubeheat.resources.heat._common import REFERENCE
 from kubeheat.resources.heat._nested import (
     Members,
     NestedStackResource,
+    check_members_size,
     invalid_attribute,
     member_attribute,
     member_template,
+    reserve_child,
     run_child,
     select_path,
 )
@@ -85,6 +87,9 @@ class ResourceChain(NestedStackResource):
     dynamic_attributes: ClassVar[bool] = True
 
     async def _apply(self, ctx: ResourceContext, props: Mapping[str, Any]) -> dict[str, Any]:
+        reserve_child(ctx, self.type_name, props)
+        check_members_size(ctx, props.get("resource_properties"),
+                           len(props.get("resources") or []))
         types = list(props.get("resources") or [])
         template = chain_template(types, props.get("resource_properties"),
                                   bool(props.get("concurrent")))

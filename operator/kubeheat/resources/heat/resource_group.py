@@ -46,6 +46,7 @@ from kubeheat.resources.heat._nested import (
     ROLLING_UPDATE_SCHEMA,
     Members,
     NestedStackResource,
+    check_members_size,
     child_result,
     group_batches,
     invalid_attribute,
@@ -54,6 +55,7 @@ from kubeheat.resources.heat._nested import (
     member_template,
     pause_check,
     policy_values,
+    reserve_child,
     run_child,
     select_path,
 )
@@ -273,6 +275,8 @@ class ResourceGroup(NestedStackResource):
 
     # -- handlers -------------------------------------------------------------------------------
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
+        reserve_child(ctx, self.type_name, props)
+        check_members_size(ctx, props.get("resource_def"), int(props.get("count") or 0))
         data: dict[str, Any] = {
             "name_blacklist": self.updated_blacklist(ctx, props, created=False),
             "members": [], "definitions": {}}
@@ -289,6 +293,8 @@ class ResourceGroup(NestedStackResource):
 
     async def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any],
                      changed: frozenset[str]) -> dict[str, Any] | None:
+        reserve_child(ctx, self.type_name, new)
+        check_members_size(ctx, new.get("resource_def"), int(new.get("count") or 0))
         data = copy.deepcopy(ctx.data)
         data["name_blacklist"] = self.updated_blacklist(ctx, new, created=True)
         data["members"] = self.known_members(ctx)

@@ -28,6 +28,7 @@ from kubeheat.template.errors import (
     Path,
     ReferenceError_,
     TemplateError,
+    TemplateLimitError,
     format_path,
 )
 from kubeheat.template.functions.base import (
@@ -40,6 +41,9 @@ from kubeheat.template.functions.base import (
     is_static,
     resolve,
 )
+
+#: the most items one ``Fn::Split`` may produce (``MAX_RESULT_ITEMS`` of the HOT functions)
+MAX_SPLIT_ITEMS = 100_000
 
 __all__ = [
     "Base64",
@@ -369,6 +373,11 @@ class CfnSplit(_CfnFunction):
             raise self.fail(
                 f"String to split must be string; got {type(value).__name__}")
         delim: str = self.args[0]
+        count = value.count(delim) + 1
+        if count > MAX_SPLIT_ITEMS:
+            raise TemplateLimitError(
+                f'"{self.name}" would produce {count} items; the limit is {MAX_SPLIT_ITEMS}',
+                self.path)
         return value.split(delim)
 
 

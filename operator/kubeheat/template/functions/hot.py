@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
@@ -51,6 +52,7 @@ from kubeheat.template.functions.cfn import (
     Ref,
     Select,
 )
+from kubeheat.template.functions.substitute import substitute
 from kubeheat.template.patterns import PatternError, PatternTimeout
 from kubeheat.template.scope import walk_path
 
@@ -100,7 +102,7 @@ __all__ = [
 #: kubeheat's guard (Heat has none): the largest string, in characters, that ``str_replace`` or
 #: ``list_join`` may build, and the largest total size ``repeat`` may expand to.
 MAX_RESULT_SIZE = 16 * 1024 * 1024
-#: kubeheat's guard: the most items one ``repeat`` may produce.
+#: kubeheat's guard: the most items one ``repeat`` or ``str_split`` may produce.
 MAX_RESULT_ITEMS = 100_000
 
 
@@ -590,30 +592,8 @@ class Replace(HotFunction):
     def substitute(self, template: str, keys: list[str], values: Mapping[str, str]
                    ) -> tuple[str, set[str]]:
         """Replace ``keys`` in order; text inserted by a replacement is never searched again."""
-        pieces: list[tuple[bool, str]] = [(True, template)]  # (still searchable, text)
-        found: set[str] = set()
-        size = len(template)
-        for key in keys:
-            if key not in template:
-                continue  # pieces are substrings of the template: nothing to find
-            value = values[key]
-            out: list[tuple[bool, str]] = []
-            for searchable, text in pieces:
-                parts = text.split(key) if searchable else [text]
-                if len(parts) == 1:
-                    out.append((searchable, text))
-                    continue
-                found.add(key)
-                size += (len(parts) - 1) * (len(value) - len(key))
-                if size > MAX_RESULT_SIZE:
-                    raise self.too_large(size, MAX_RESULT_SIZE, "characters")
-                for i, part in enumerate(parts):
-                    if i:
-                        out.append((False, value))
-                    if part:
-                        out.append((True, part))
-            pieces = out
-        return "".join(text for _, text in pieces), found
+        return substitute(template, keys, values, MAX_RESULT_SIZE,
+                          lambda size: self.too_large(size, MAX_RESULT_SIZE, "characters"))
 
 
 class ReplaceJson(Replace):
@@ -688,15 +668,22 @@ class StrSplit(HotFunction):
         self.check_delimiter(delim)
         if not isinstance(string, str):
             raise self.fail(f'"{self.name}" can only split a string, not {_type(string)}')
-        parts = string.split(delim)
+        count = (string.count(delim) + 1 if delim is not None
+                 else sum(1 for _ in re.finditer(r"\S+", string)))
         if len(args) < 3:
-            return parts
+            if count > MAX_RESULT_ITEMS:
+                raise self.too_large(count, MAX_RESULT_ITEMS, "items")
+            return string.split(delim)
         index = self.index(args[2])
-        try:
-            return parts[index]
-        except IndexError:
+        if not -count <= index < count:
             raise self.fail(f'Incorrect index to "{self.name}" should be between 0 and '
-                            f"{len(parts) - 1}") from None
+                            f"{count - 1}")
+        # only the parts up to the one asked for are made
+        if delim is None:
+            return string.split()[index]
+        if index >= 0:
+            return string.split(delim, index + 1)[index]
+        return string.rsplit(delim, -index)[index]
 
 
 class Digest(HotFunction):
