@@ -15,8 +15,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kubeheat.template import patterns
 from kubeheat.template.errors import TemplateError
-from kubeheat.template.patterns import MATCH_TIMEOUT, PatternTimeout, compile_pattern, full_match
+from kubeheat.template.patterns import (
+    MATCH_TIMEOUT,
+    PatternTimeout,
+    compile_pattern,
+    full_match,
+    match_budget,
+)
 from kubeheat.template.stack import StackDefinition, Template
 
 HOT = "heat_template_version: 2016-10-14\n"
@@ -123,6 +130,31 @@ def test_matching_releases_the_gil() -> None:
     worker.join(60)
     assert ticks == 20 and seen_alive          # this thread ran 20 times during the match
     assert outcome == ["timed out"]
+
+
+def test_matches_in_one_scope_share_a_budget() -> None:
+    """Many matches each under the timeout cannot add up without end: inside a scope, once the
+    budget is spent, the next match is refused."""
+    pattern = compile_pattern(EVIL)
+    budgets: list[float | None] = []
+    with match_budget(1.5):
+        for _ in range(3):
+            with pytest.raises(PatternTimeout) as info:
+                pattern.match(EVIL_VALUE)
+            budgets.append(info.value.budget)
+    assert budgets == [None, 1.5, 1.5]      # the first hit the per-match timeout
+    assert "took more than 1.5 s in total" in str(info.value)
+
+
+def test_binding_and_evaluation_each_run_in_a_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(patterns, "MATCH_BUDGET", 0.0)
+    assert compile_pattern("a").match("a") is not None        # no scope: no budget
+    source = HOT + 'parameters:\n  p: {type: string, constraints: [{allowed_pattern: "a"}]}\n'
+    assert str(error(source, {"p": "a"})) == (
+        "parameters.p: Parameter 'p' is invalid: allowed_pattern \"a\" took too long to match "
+        "(the regular expressions here took more than 0 s in total); simplify the pattern")
+    with pytest.raises(TemplateError, match="took more than 0 s in total"):
+        yaql_output("regex('a').matches($.data)", "a")
 
 
 # -- H4: yaql's regex functions ----------------------------------------------------------------

@@ -15,8 +15,11 @@ some 30 ms to every ``kubeheat validate``'s start-up).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -24,6 +27,10 @@ from kubeheat.template.errors import KubeheatError
 
 #: seconds one match (a whole search, split or substitution) may take before it is refused
 MATCH_TIMEOUT = 1.0
+#: seconds all the matches inside one :func:`match_budget` scope (one parameter binding, one
+#: evaluation of a snippet) may take together: many matches each just under the timeout (a
+#: ``repeat`` of yaql calls) are bounded too
+MATCH_BUDGET = 5.0
 
 #: the flags a caller may pass, as :mod:`re`'s constants (the two modules' values are equal)
 IGNORECASE = int(re.IGNORECASE)
@@ -36,10 +43,37 @@ class PatternTimeout(KubeheatError):
     """A match took longer than :data:`MATCH_TIMEOUT`; ``pattern`` is the regex, ``subject``
     what the message calls it."""
 
-    def __init__(self, pattern: str, subject: str = "the pattern") -> None:
-        super().__init__(f'{subject} "{pattern}" took too long to match '
-                         f"(more than {MATCH_TIMEOUT:g} s); simplify the pattern")
+    def __init__(self, pattern: str, subject: str = "the pattern", *,
+                 budget: float | None = None) -> None:
+        why = (f"more than {MATCH_TIMEOUT:g} s" if budget is None else
+               f"the regular expressions here took more than {budget:g} s in total")
+        super().__init__(f'{subject} "{pattern}" took too long to match ({why}); '
+                         "simplify the pattern")
         self.pattern = pattern
+        self.budget = budget
+
+
+class _Budget(threading.local):
+    limit: float | None = None
+    spent: float = 0.0
+
+
+_BUDGET = _Budget()
+
+
+@contextlib.contextmanager
+def match_budget(seconds: float | None = None) -> Iterator[None]:
+    """Bound the total time of the matches made inside (in this thread) to ``seconds``
+    (:data:`MATCH_BUDGET` by default). Scopes nest: the outermost one counts."""
+    if _BUDGET.limit is not None:
+        yield
+        return
+    _BUDGET.limit = MATCH_BUDGET if seconds is None else seconds
+    _BUDGET.spent = 0.0
+    try:
+        yield
+    finally:
+        _BUDGET.limit = None
 
 
 class PatternError(KubeheatError):
@@ -86,10 +120,23 @@ class BoundedPattern:
         return hash((self.pattern, self.flags))
 
     def _bounded(self, call: Callable[..., Any], *args: Any) -> Any:
+        limit = _BUDGET.limit
+        timeout = MATCH_TIMEOUT
+        if limit is not None:
+            left = limit - _BUDGET.spent
+            if left <= 0:
+                raise PatternTimeout(self.pattern, budget=limit)
+            timeout = min(timeout, left)
+        start = time.monotonic()
         try:
-            return call(*args, concurrent=True, timeout=MATCH_TIMEOUT)
+            return call(*args, concurrent=True, timeout=timeout)
         except TimeoutError:
+            if limit is not None and timeout < MATCH_TIMEOUT:
+                raise PatternTimeout(self.pattern, budget=limit) from None
             raise PatternTimeout(self.pattern) from None
+        finally:
+            if limit is not None:
+                _BUDGET.spent += time.monotonic() - start
 
     def match(self, string: str) -> Any:
         return self._bounded(self._compiled.match, string)
@@ -128,6 +175,7 @@ def full_match(pattern: str, value: str) -> bool:
 __all__ = [
     "DOTALL",
     "IGNORECASE",
+    "MATCH_BUDGET",
     "MATCH_TIMEOUT",
     "MULTILINE",
     "UNICODE",
@@ -136,4 +184,5 @@ __all__ = [
     "PatternTimeout",
     "compile_pattern",
     "full_match",
+    "match_budget",
 ]
