@@ -434,3 +434,26 @@ def test_a_template_nested_too_deeply_to_parse_says_so(source: str) -> None:
 def test_a_json_template_a_little_too_deep_gives_the_depth_limit() -> None:
     source = '{"heat_template_version": "2016-10-14", "description": ' + "[" * 200 + "]" * 200 + "}"
     assert str(error(source)) == "Template nests deeper than 128 levels"
+
+
+# -- CloudFormation's Fn::Replace shares the substitution ----------------------------------------
+def fn_replace(params: dict[str, Any], template: str) -> Any:
+    doc = {"AWSTemplateFormatVersion": "2010-09-09",
+           "Outputs": {"o": {"Value": {"Fn::Replace": [params, template]}}}}
+    return Template.load(doc).define().output_value("o")
+
+
+def test_fn_replace_takes_thousands_of_params() -> None:
+    """Before: one recursion level per param, 'Evaluation nests too deeply' past ~1000."""
+    params = {f"%p{i}%": f"<{i}%p{i + 1}%>" for i in range(3000)}
+    template = " ".join(params)
+    assert fn_replace(params, template) == " ".join(params.values())
+    small = dict(list(params.items())[:100])
+    assert fn_replace(small, template) == heats_str_replace(template, small)[0]
+
+
+def test_fn_replace_result_size_is_bounded() -> None:
+    with pytest.raises(TemplateError) as info:
+        fn_replace({"a": "b" * 20000}, "a" * 1000)
+    assert str(info.value) == ('Outputs.o.Value.Fn::Replace: "Fn::Replace" would produce '
+                               "20000000 characters; the limit is 16777216")
