@@ -457,3 +457,24 @@ def test_fn_replace_result_size_is_bounded() -> None:
         fn_replace({"a": "b" * 20000}, "a" * 1000)
     assert str(info.value) == ('Outputs.o.Value.Fn::Replace: "Fn::Replace" would produce '
                                "20000000 characters; the limit is 16777216")
+
+
+# -- H4: patterns that would take the regex package long to compile ----------------------------
+@pytest.mark.parametrize(("pattern", "reason"), [
+    ("(?:(?:a{1000}){1000}){1000}",
+     "the pattern is too large once its repeats are counted (more than 1000000 items)"),
+    ("a{4294967294}",
+     "the pattern is too large once its repeats are counted (more than 1000000 items)"),
+    ("(" * 5000 + ")" * 5000, "the pattern nests too deeply"),
+])
+def test_a_pattern_too_large_to_compile_is_refused(pattern: str, reason: str) -> None:
+    source = HOT + ("parameters:\n  p:\n    type: string\n    constraints:\n"
+                    f"      - allowed_pattern: '{pattern}'\n")
+    exc = error(source)
+    assert str(exc) == (f'parameters.p.constraints[0].allowed_pattern: Invalid AllowedPattern '
+                        f'"{pattern}": {reason}')
+
+
+def test_counted_repeats_within_the_limit_compile() -> None:
+    assert full_match("(?:a{300}){300}", "a" * 90_000)
+    assert full_match("(?:[0-9]{1,3}\\.){3}[0-9]{1,3}", "10.0.0.1")

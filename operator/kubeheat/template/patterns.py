@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import re
 import threading
 import time
@@ -25,12 +26,22 @@ from typing import Any
 
 from kubeheat.template.errors import KubeheatError
 
+# the parser re itself uses, to size a pattern before ``regex`` compiles it (no stubs: Any)
+_sre_parser: Any = importlib.import_module("re._parser")
+_sre_constants: Any = importlib.import_module("re._constants")
+
 #: seconds one match (a whole search, split or substitution) may take before it is refused
 MATCH_TIMEOUT = 1.0
 #: seconds all the matches inside one :func:`match_budget` scope (one parameter binding, one
 #: evaluation of a snippet) may take together: many matches each just under the timeout (a
 #: ``repeat`` of yaql calls) are bounded too
 MATCH_BUDGET = 5.0
+
+#: the most items a pattern may hold once its counted repeats are multiplied out
+#: (``(?:a{1000}){1000}`` is 10^6, compiled in about 0.5 s): the ``regex`` package unrolls them
+#: when compiling, with no timeout, so a pattern past this is refused (a template's 512 KB
+#: cannot reach it without repeats)
+MAX_PATTERN_SIZE = 1_000_000
 
 #: the flags a caller may pass, as :mod:`re`'s constants (the two modules' values are equal)
 IGNORECASE = int(re.IGNORECASE)
@@ -86,14 +97,55 @@ def _compiled(pattern: str, flags: int) -> Any:
         re.compile(pattern, flags)
     except re.error as exc:
         raise PatternError(str(exc)) from None
-    except (OverflowError, RecursionError, ValueError) as exc:
+    except RecursionError:
+        raise PatternError("the pattern nests too deeply") from None
+    except (OverflowError, ValueError) as exc:
         raise PatternError(f"{type(exc).__name__}: {exc}") from None
+    try:
+        size = _expanded_size(_sre_parser.parse(pattern, flags).data)
+    except RecursionError:
+        size = MAX_PATTERN_SIZE + 1
+    except _TooLarge:
+        size = MAX_PATTERN_SIZE + 1
+    if size > MAX_PATTERN_SIZE:
+        raise PatternError(f"the pattern is too large once its repeats are counted (more than "
+                           f"{MAX_PATTERN_SIZE} items)")
     import regex
 
     try:
         return regex.compile(pattern, flags | regex.VERSION0)
     except (regex.error, OverflowError, RecursionError, ValueError) as exc:
         raise PatternError(str(exc)) from None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+_REPEATS = frozenset({"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"})
+
+
+def _subpatterns(argument: Any) -> Iterator[Any]:
+    if isinstance(argument, _sre_parser.SubPattern):
+        yield argument
+    elif isinstance(argument, tuple | list):
+        for item in argument:
+            yield from _subpatterns(item)
+
+
+def _expanded_size(items: Any) -> int:
+    """How many items ``items`` (a parsed pattern) holds with counted repeats multiplied out;
+    raises :class:`_TooLarge` past :data:`MAX_PATTERN_SIZE`."""
+    total = 0
+    for op, argument in items:
+        inner = max(1, sum(_expanded_size(sub.data) for sub in _subpatterns(argument)))
+        if str(op) in _REPEATS:
+            low, high = argument[0], argument[1]
+            inner *= max(1, low if high == _sre_constants.MAXREPEAT else high)
+        total += inner
+        if total > MAX_PATTERN_SIZE:
+            raise _TooLarge
+    return total
 
 
 class BoundedPattern:
