@@ -15,8 +15,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kubeheat.template import patterns
 from kubeheat.template.errors import TemplateError
-from kubeheat.template.patterns import MATCH_TIMEOUT, PatternTimeout, compile_pattern, full_match
+from kubeheat.template.patterns import (
+    MATCH_TIMEOUT,
+    PatternTimeout,
+    compile_pattern,
+    full_match,
+    match_budget,
+)
 from kubeheat.template.stack import StackDefinition, Template
 
 HOT = "heat_template_version: 2016-10-14\n"
@@ -123,6 +130,31 @@ def test_matching_releases_the_gil() -> None:
     worker.join(60)
     assert ticks == 20 and seen_alive          # this thread ran 20 times during the match
     assert outcome == ["timed out"]
+
+
+def test_matches_in_one_scope_share_a_budget() -> None:
+    """Many matches each under the timeout cannot add up without end: inside a scope, once the
+    budget is spent, the next match is refused."""
+    pattern = compile_pattern(EVIL)
+    budgets: list[float | None] = []
+    with match_budget(1.5):
+        for _ in range(3):
+            with pytest.raises(PatternTimeout) as info:
+                pattern.match(EVIL_VALUE)
+            budgets.append(info.value.budget)
+    assert budgets == [None, 1.5, 1.5]      # the first hit the per-match timeout
+    assert "took more than 1.5 s in total" in str(info.value)
+
+
+def test_binding_and_evaluation_each_run_in_a_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(patterns, "MATCH_BUDGET", 0.0)
+    assert compile_pattern("a").match("a") is not None        # no scope: no budget
+    source = HOT + 'parameters:\n  p: {type: string, constraints: [{allowed_pattern: "a"}]}\n'
+    assert str(error(source, {"p": "a"})) == (
+        "parameters.p: Parameter 'p' is invalid: allowed_pattern \"a\" took too long to match "
+        "(the regular expressions here took more than 0 s in total); simplify the pattern")
+    with pytest.raises(TemplateError, match="took more than 0 s in total"):
+        yaql_output("regex('a').matches($.data)", "a")
 
 
 # -- H4: yaql's regex functions ----------------------------------------------------------------
@@ -402,3 +434,47 @@ def test_a_template_nested_too_deeply_to_parse_says_so(source: str) -> None:
 def test_a_json_template_a_little_too_deep_gives_the_depth_limit() -> None:
     source = '{"heat_template_version": "2016-10-14", "description": ' + "[" * 200 + "]" * 200 + "}"
     assert str(error(source)) == "Template nests deeper than 128 levels"
+
+
+# -- CloudFormation's Fn::Replace shares the substitution ----------------------------------------
+def fn_replace(params: dict[str, Any], template: str) -> Any:
+    doc = {"AWSTemplateFormatVersion": "2010-09-09",
+           "Outputs": {"o": {"Value": {"Fn::Replace": [params, template]}}}}
+    return Template.load(doc).define().output_value("o")
+
+
+def test_fn_replace_takes_thousands_of_params() -> None:
+    """Before: one recursion level per param, 'Evaluation nests too deeply' past ~1000."""
+    params = {f"%p{i}%": f"<{i}%p{i + 1}%>" for i in range(3000)}
+    template = " ".join(params)
+    assert fn_replace(params, template) == " ".join(params.values())
+    small = dict(list(params.items())[:100])
+    assert fn_replace(small, template) == heats_str_replace(template, small)[0]
+
+
+def test_fn_replace_result_size_is_bounded() -> None:
+    with pytest.raises(TemplateError) as info:
+        fn_replace({"a": "b" * 20000}, "a" * 1000)
+    assert str(info.value) == ('Outputs.o.Value.Fn::Replace: "Fn::Replace" would produce '
+                               "20000000 characters; the limit is 16777216")
+
+
+# -- H4: patterns that would take the regex package long to compile ----------------------------
+@pytest.mark.parametrize(("pattern", "reason"), [
+    ("(?:(?:a{1000}){1000}){1000}",
+     "the pattern is too large once its repeats are counted (more than 1000000 items)"),
+    ("a{4294967294}",
+     "the pattern is too large once its repeats are counted (more than 1000000 items)"),
+    ("(" * 5000 + ")" * 5000, "the pattern nests too deeply"),
+])
+def test_a_pattern_too_large_to_compile_is_refused(pattern: str, reason: str) -> None:
+    source = HOT + ("parameters:\n  p:\n    type: string\n    constraints:\n"
+                    f"      - allowed_pattern: '{pattern}'\n")
+    exc = error(source)
+    assert str(exc) == (f'parameters.p.constraints[0].allowed_pattern: Invalid AllowedPattern '
+                        f'"{pattern}": {reason}')
+
+
+def test_counted_repeats_within_the_limit_compile() -> None:
+    assert full_match("(?:a{300}){300}", "a" * 90_000)
+    assert full_match("(?:[0-9]{1,3}\\.){3}[0-9]{1,3}", "10.0.0.1")

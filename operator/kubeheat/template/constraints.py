@@ -328,7 +328,7 @@ class AllowedPatternConstraint(Constraint):
             return False
         except PatternTimeout as exc:
             # not a verdict on the value: the template's description would be misleading
-            text = str(PatternTimeout(exc.pattern, self.key))
+            text = str(PatternTimeout(exc.pattern, self.key, budget=exc.budget))
             raise ConstraintViolation(text, redacted=text) from None
 
     def _message(self, value: Any, hide: bool) -> str:

@@ -15,15 +15,33 @@ some 30 ms to every ``kubeheat validate``'s start-up).
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib
 import re
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from kubeheat.template.errors import KubeheatError
 
+# the parser re itself uses, to size a pattern before ``regex`` compiles it (no stubs: Any)
+_sre_parser: Any = importlib.import_module("re._parser")
+_sre_constants: Any = importlib.import_module("re._constants")
+
 #: seconds one match (a whole search, split or substitution) may take before it is refused
 MATCH_TIMEOUT = 1.0
+#: seconds all the matches inside one :func:`match_budget` scope (one parameter binding, one
+#: evaluation of a snippet) may take together: many matches each just under the timeout (a
+#: ``repeat`` of yaql calls) are bounded too
+MATCH_BUDGET = 5.0
+
+#: the most items a pattern may hold once its counted repeats are multiplied out
+#: (``(?:a{1000}){1000}`` is 10^6, compiled in about 0.5 s): the ``regex`` package unrolls them
+#: when compiling, with no timeout, so a pattern past this is refused (a template's 512 KB
+#: cannot reach it without repeats)
+MAX_PATTERN_SIZE = 1_000_000
 
 #: the flags a caller may pass, as :mod:`re`'s constants (the two modules' values are equal)
 IGNORECASE = int(re.IGNORECASE)
@@ -36,10 +54,37 @@ class PatternTimeout(KubeheatError):
     """A match took longer than :data:`MATCH_TIMEOUT`; ``pattern`` is the regex, ``subject``
     what the message calls it."""
 
-    def __init__(self, pattern: str, subject: str = "the pattern") -> None:
-        super().__init__(f'{subject} "{pattern}" took too long to match '
-                         f"(more than {MATCH_TIMEOUT:g} s); simplify the pattern")
+    def __init__(self, pattern: str, subject: str = "the pattern", *,
+                 budget: float | None = None) -> None:
+        why = (f"more than {MATCH_TIMEOUT:g} s" if budget is None else
+               f"the regular expressions here took more than {budget:g} s in total")
+        super().__init__(f'{subject} "{pattern}" took too long to match ({why}); '
+                         "simplify the pattern")
         self.pattern = pattern
+        self.budget = budget
+
+
+class _Budget(threading.local):
+    limit: float | None = None
+    spent: float = 0.0
+
+
+_BUDGET = _Budget()
+
+
+@contextlib.contextmanager
+def match_budget(seconds: float | None = None) -> Iterator[None]:
+    """Bound the total time of the matches made inside (in this thread) to ``seconds``
+    (:data:`MATCH_BUDGET` by default). Scopes nest: the outermost one counts."""
+    if _BUDGET.limit is not None:
+        yield
+        return
+    _BUDGET.limit = MATCH_BUDGET if seconds is None else seconds
+    _BUDGET.spent = 0.0
+    try:
+        yield
+    finally:
+        _BUDGET.limit = None
 
 
 class PatternError(KubeheatError):
@@ -52,14 +97,55 @@ def _compiled(pattern: str, flags: int) -> Any:
         re.compile(pattern, flags)
     except re.error as exc:
         raise PatternError(str(exc)) from None
-    except (OverflowError, RecursionError, ValueError) as exc:
+    except RecursionError:
+        raise PatternError("the pattern nests too deeply") from None
+    except (OverflowError, ValueError) as exc:
         raise PatternError(f"{type(exc).__name__}: {exc}") from None
+    try:
+        size = _expanded_size(_sre_parser.parse(pattern, flags).data)
+    except RecursionError:
+        size = MAX_PATTERN_SIZE + 1
+    except _TooLarge:
+        size = MAX_PATTERN_SIZE + 1
+    if size > MAX_PATTERN_SIZE:
+        raise PatternError(f"the pattern is too large once its repeats are counted (more than "
+                           f"{MAX_PATTERN_SIZE} items)")
     import regex
 
     try:
         return regex.compile(pattern, flags | regex.VERSION0)
     except (regex.error, OverflowError, RecursionError, ValueError) as exc:
         raise PatternError(str(exc)) from None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+_REPEATS = frozenset({"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"})
+
+
+def _subpatterns(argument: Any) -> Iterator[Any]:
+    if isinstance(argument, _sre_parser.SubPattern):
+        yield argument
+    elif isinstance(argument, tuple | list):
+        for item in argument:
+            yield from _subpatterns(item)
+
+
+def _expanded_size(items: Any) -> int:
+    """How many items ``items`` (a parsed pattern) holds with counted repeats multiplied out;
+    raises :class:`_TooLarge` past :data:`MAX_PATTERN_SIZE`."""
+    total = 0
+    for op, argument in items:
+        inner = max(1, sum(_expanded_size(sub.data) for sub in _subpatterns(argument)))
+        if str(op) in _REPEATS:
+            low, high = argument[0], argument[1]
+            inner *= max(1, low if high == _sre_constants.MAXREPEAT else high)
+        total += inner
+        if total > MAX_PATTERN_SIZE:
+            raise _TooLarge
+    return total
 
 
 class BoundedPattern:
@@ -86,10 +172,23 @@ class BoundedPattern:
         return hash((self.pattern, self.flags))
 
     def _bounded(self, call: Callable[..., Any], *args: Any) -> Any:
+        limit = _BUDGET.limit
+        timeout = MATCH_TIMEOUT
+        if limit is not None:
+            left = limit - _BUDGET.spent
+            if left <= 0:
+                raise PatternTimeout(self.pattern, budget=limit)
+            timeout = min(timeout, left)
+        start = time.monotonic()
         try:
-            return call(*args, concurrent=True, timeout=MATCH_TIMEOUT)
+            return call(*args, concurrent=True, timeout=timeout)
         except TimeoutError:
+            if limit is not None and timeout < MATCH_TIMEOUT:
+                raise PatternTimeout(self.pattern, budget=limit) from None
             raise PatternTimeout(self.pattern) from None
+        finally:
+            if limit is not None:
+                _BUDGET.spent += time.monotonic() - start
 
     def match(self, string: str) -> Any:
         return self._bounded(self._compiled.match, string)
@@ -128,6 +227,7 @@ def full_match(pattern: str, value: str) -> bool:
 __all__ = [
     "DOTALL",
     "IGNORECASE",
+    "MATCH_BUDGET",
     "MATCH_TIMEOUT",
     "MULTILINE",
     "UNICODE",
@@ -136,4 +236,5 @@ __all__ = [
     "PatternTimeout",
     "compile_pattern",
     "full_match",
+    "match_budget",
 ]

@@ -52,6 +52,7 @@ from kubeheat.template.parameters import (
     parse_parameter_schemas,
     resolve_parameters,
 )
+from kubeheat.template.patterns import match_budget
 from kubeheat.template.scope import PlaceholderResources, ResourceResolver
 from kubeheat.template.versions import ResourceKeyNames, VersionSpec
 
@@ -247,13 +248,14 @@ class Template:
             values.update(environment.parameters)
             defaults.update(environment.parameter_defaults)
         values.update(params or {})
-        parameters = resolve_parameters(
-            self.parameter_schemas, values, defaults=defaults, strict=strict,
-            constraints=constraints, limits=self.limits,
-            pseudo=identity.pseudo_parameters(self.version))
-        return StackDefinition(self, parameters, environment, identity,
-                               resources or PlaceholderResources(), dict(facade or {}), depth,
-                               tree)
+        with match_budget():            # every regex of the binding, together (H4)
+            parameters = resolve_parameters(
+                self.parameter_schemas, values, defaults=defaults, strict=strict,
+                constraints=constraints, limits=self.limits,
+                pseudo=identity.pseudo_parameters(self.version))
+            return StackDefinition(self, parameters, environment, identity,
+                                   resources or PlaceholderResources(), dict(facade or {}),
+                                   depth, tree)
 
 
 @dataclass
@@ -422,7 +424,8 @@ class StackDefinition:
     def resolve(self, snippet: Any, resources: ResourceResolver | None = None) -> Any:
         """Evaluate a parsed snippet; never raises anything but a TemplateError."""
         try:
-            return resolve(snippet, self.scope(resources))
+            with match_budget():        # every regex of the evaluation, together (H4)
+                return resolve(snippet, self.scope(resources))
         except TemplateError:
             raise
         except RecursionError:

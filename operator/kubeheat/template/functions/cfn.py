@@ -41,6 +41,7 @@ from kubeheat.template.functions.base import (
     is_static,
     resolve,
 )
+from kubeheat.template.functions.substitute import MAX_RESULT_SIZE, substitute
 
 #: the most items one ``Fn::Split`` may produce (``MAX_RESULT_ITEMS`` of the HOT functions)
 MAX_SPLIT_ITEMS = 100_000
@@ -383,7 +384,8 @@ class CfnSplit(_CfnFunction):
 
 class CfnReplace(_CfnFunction):
     """``{"Fn::Replace": [{placeholder: value, ...}, template]}``: placeholders substituted,
-    longest first (equal lengths in lexical order); substituted text is not scanned again."""
+    longest first (equal lengths in lexical order); substituted text is not scanned again
+    (in linear time, as ``str_replace``)."""
 
     doc: ClassVar[str] = ("string with placeholders substituted, longest first: "
                           "Fn::Replace: [{<placeholder>: <value>, ...}, <template>]")
@@ -411,7 +413,11 @@ class CfnReplace(_CfnFunction):
                 raise self.fail(f'"{self.name}" param placeholders must not be empty')
         values = {key: self._replacement(key, value) for key, value in mapping.items()}
         keys = sorted(sorted(values), key=len, reverse=True)
-        return _replace_all(template, keys, values)
+        return substitute(template, keys, values, MAX_RESULT_SIZE, self._too_large)[0]
+
+    def _too_large(self, size: int) -> TemplateLimitError:
+        return TemplateLimitError(f'"{self.name}" would produce {size} characters; the limit is '
+                                  f"{MAX_RESULT_SIZE}", self.path)
 
     def _replacement(self, key: str, value: Any) -> str:
         if value is None:
@@ -420,15 +426,6 @@ class CfnReplace(_CfnFunction):
             raise self.fail(f'"{self.name}" params must be strings or numbers, param {key} '
                             "is not valid")
         return str(value)
-
-
-def _replace_all(text: str, keys: list[str], values: Mapping[str, str]) -> str:
-    """Substitute ``keys`` in order: split on the first, substitute the rest in each piece,
-    join with the first's value (so replaced text is never matched again)."""
-    if not keys:
-        return text
-    first, rest = keys[0], keys[1:]
-    return values[first].join(_replace_all(piece, rest, values) for piece in text.split(first))
 
 
 class Base64(_CfnFunction):

@@ -52,6 +52,7 @@ from kubeheat.template.functions.cfn import (
     Ref,
     Select,
 )
+from kubeheat.template.functions.substitute import MAX_RESULT_SIZE as _MAX_SUBSTITUTED
 from kubeheat.template.functions.substitute import substitute
 from kubeheat.template.patterns import PatternError, PatternTimeout
 from kubeheat.template.scope import walk_path
@@ -100,8 +101,9 @@ __all__ = [
 ]
 
 #: kubeheat's guard (Heat has none): the largest string, in characters, that ``str_replace`` or
-#: ``list_join`` may build, and the largest total size ``repeat`` may expand to.
-MAX_RESULT_SIZE = 16 * 1024 * 1024
+#: ``list_join`` may build, and the largest total size ``repeat`` may expand to (defined with
+#: the substitution, which Fn::Replace shares).
+MAX_RESULT_SIZE = _MAX_SUBSTITUTED
 #: kubeheat's guard: the most items one ``repeat`` or ``str_split`` may produce.
 MAX_RESULT_ITEMS = 100_000
 

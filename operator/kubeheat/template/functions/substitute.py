@@ -21,6 +21,9 @@ from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+#: kubeheat's guard (Heat has none): the largest string, in characters, a substitution
+#: (``str_replace``, ``Fn::Replace``) or ``list_join`` may build
+MAX_RESULT_SIZE = 16 * 1024 * 1024
 #: up to this many keys, searching them one by one is faster than building the scanner
 FEW_KEYS = 16
 #: keys longer than this are searched one by one (the scan costs, at each position, the length
@@ -158,4 +161,4 @@ def substitute(template: str, keys: Sequence[str], values: Mapping[str, str], ma
     return placer.result(values), found
 
 
-__all__ = ["FEW_KEYS", "MAX_SCANNED_KEY", "substitute"]
+__all__ = ["FEW_KEYS", "MAX_RESULT_SIZE", "MAX_SCANNED_KEY", "substitute"]
