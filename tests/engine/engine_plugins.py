@@ -4,8 +4,8 @@ registry, never in the global REGISTRY)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Coroutine, Mapping
+from typing import Any, ClassVar, TypeVar
 
 from kubeheat.engine import (
     Engine,
@@ -29,7 +29,11 @@ from kubeheat.resources import (
     load_builtin_plugins,
 )
 
+T = TypeVar("T")
+
 KIND = "thing"
+#: seconds; an engine operation not ended by then is stuck (they take milliseconds)
+GUARD = 60.0
 
 
 class Thing(ResourcePlugin):
@@ -127,6 +131,21 @@ def make_engine(store: Any = None, native: MemoryNativeStore | None = None,
     events = ListEventSink()
     return Engine(store, events, registry=registry(), native=native, **kw), store, events, \
         native
+
+
+async def bounded(coro: Coroutine[Any, Any, T], what: str = "the operation") -> T:
+    """``await coro``, for at most :data:`GUARD` seconds: a hang fails the test instead of
+    stalling the suite."""
+    try:
+        return await asyncio.wait_for(coro, GUARD)
+    except TimeoutError:
+        raise AssertionError(f"{what} did not end within {GUARD:.0f}s") from None
+
+
+def builtin_engine(**kw: Any) -> tuple[Engine, MemoryStateStore, MemoryNativeStore]:
+    """An engine with the built-in types only, on memory stores."""
+    store, native = MemoryStateStore(), MemoryNativeStore()
+    return Engine(store, ListEventSink(), native=native, **kw), store, native
 
 
 def hot(resources: dict[str, Any], outputs: dict[str, Any] | None = None,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any
+
+from engine_plugins import bounded
 
 from kubeheat.engine import (
     Engine,
@@ -24,8 +25,6 @@ from kubeheat.engine import (
 from kubeheat.engine.sizes import EvaluatedSize, json_size
 from kubeheat.template import DEFAULT_LIMITS, TemplateLimitError
 
-T = TypeVar("T")
-GUARD = 60.0
 LIMIT = DEFAULT_LIMITS.max_evaluated_bytes
 MESSAGE = ("The evaluated properties, metadata and outputs of the stack would take more than "
            "67108864 bytes (limit max_evaluated_bytes)")
@@ -47,20 +46,13 @@ def _template(resources: dict[str, Any] | None = None,
     return doc
 
 
-async def _bounded(coro: Coroutine[Any, Any, T]) -> T:
-    try:
-        return await asyncio.wait_for(coro, GUARD)
-    except TimeoutError:
-        raise AssertionError("the operation did not end") from None
-
-
 def _create(template: dict[str, Any], *, disable_rollback: bool = True
             ) -> tuple[StackState, MemoryStateStore]:
     store = MemoryStateStore()
     engine = Engine(store, ListEventSink(), native=MemoryNativeStore())
 
     async def go() -> StackState:
-        return await _bounded(engine.create(StackRequest(
+        return await bounded(engine.create(StackRequest(
             "big", template, parameters=PARAMS, disable_rollback=disable_rollback)))
 
     try:
@@ -139,7 +131,7 @@ def test_a_large_group_of_large_members_is_created() -> None:
     engine = Engine(store, ListEventSink(), native=MemoryNativeStore())
 
     async def go() -> StackState:
-        return await _bounded(engine.create(StackRequest(
+        return await bounded(engine.create(StackRequest(
             "group", _template({"g": group}), parameters={"s": "#!/bin/sh\n" + "x" * 20_000})))
 
     try:

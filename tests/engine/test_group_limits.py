@@ -11,10 +11,10 @@ Every operation is bounded by a guard, so a hang fails the test instead of stall
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
+from engine_plugins import bounded
 
 from kubeheat.engine import (
     Engine,
@@ -26,17 +26,8 @@ from kubeheat.engine import (
 )
 from kubeheat.template import TemplateLimitError
 
-T = TypeVar("T")
-GUARD = 60.0
 HUGE = 10_000_000
 FAILED_REASON = "RequestLimitExceeded: resources.g: Maximum resources per stack exceeded."
-
-
-async def _bounded(coro: Coroutine[Any, Any, T]) -> T:
-    try:
-        return await asyncio.wait_for(coro, GUARD)
-    except TimeoutError:
-        raise AssertionError("the operation did not end") from None
 
 
 def _create(template: dict[str, Any], **kw: Any) -> tuple[StackState, MemoryNativeStore]:
@@ -44,7 +35,7 @@ def _create(template: dict[str, Any], **kw: Any) -> tuple[StackState, MemoryNati
     engine = Engine(MemoryStateStore(), ListEventSink(), native=native)
 
     async def go() -> StackState:
-        return await _bounded(engine.create(StackRequest("s", template, **kw)))
+        return await bounded(engine.create(StackRequest("s", template, **kw)))
 
     try:
         return asyncio.run(go()), native

@@ -12,25 +12,21 @@ bounds every operation, so a deadlock fails the test instead of hanging it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import yaml
+from engine_plugins import bounded, builtin_engine
 
 from kubeheat.engine import (
     Engine,
-    ListEventSink,
     MemoryNativeStore,
     MemoryStateStore,
     StackRequest,
     StackState,
 )
 
-T = TypeVar("T")
-
-#: an operation that has not finished by then is deadlocked (they take milliseconds)
-GUARD = 60.0
 VERSION = "2018-08-31"
 MEMBER = {"type": "OS::Heat::None"}
 
@@ -85,37 +81,22 @@ def _template(kind: str, siblings: int, count: int) -> dict[str, Any]:
             "resources": {f"p{i}": KINDS[kind](count) for i in range(siblings)}}
 
 
-def _bounded(coro: Coroutine[Any, Any, T], what: str) -> T:
-    async def guarded() -> T:
-        try:
-            return await asyncio.wait_for(coro, GUARD)
-        except TimeoutError:
-            raise AssertionError(f"{what} did not finish: deadlocked") from None
-
-    return asyncio.run(guarded())
-
-
-def _engine(concurrency: int) -> tuple[Engine, MemoryStateStore, MemoryNativeStore]:
-    store, native = MemoryStateStore(), MemoryNativeStore()
-    return (Engine(store, ListEventSink(), native=native, concurrency=concurrency), store,
-            native)
-
-
 def _lifecycle(engine: Engine, store: MemoryStateStore, native: MemoryNativeStore,
                templates: list[tuple[dict[str, Any], int]], files: dict[str, str]) -> None:
     """Create with the first template, update through the others, delete; after each step
     the stack is complete and holds exactly the expected number of None records."""
     first, expected = templates[0]
-    state: StackState = _bounded(engine.create(StackRequest("s", first, files=files)),
-                                 "create")
+    state: StackState = asyncio.run(bounded(
+        engine.create(StackRequest("s", first, files=files)), "create (deadlocked?)"))
     assert state.state == "CREATE_COMPLETE", state.status_reason
     assert native.count("OS::Heat::None") == expected
     for template, expected in templates[1:]:
-        state = _bounded(engine.update(state.id, StackRequest("s", template, files=files)),
-                         "update")
+        state = asyncio.run(bounded(
+            engine.update(state.id, StackRequest("s", template, files=files)),
+            "update (deadlocked?)"))
         assert state.state == "UPDATE_COMPLETE", state.status_reason
         assert native.count("OS::Heat::None") == expected
-    state = _bounded(engine.delete(state.id), "delete")
+    state = asyncio.run(bounded(engine.delete(state.id), "delete (deadlocked?)"))
     assert state.state == "DELETE_COMPLETE", state.status_reason
     assert native.count() == 0
     assert store.list() == []
@@ -126,7 +107,7 @@ def _lifecycle(engine: Engine, store: MemoryStateStore, native: MemoryNativeStor
 @pytest.mark.parametrize("factor", [1, 2], ids=["N-is-C", "N-is-2C"])
 def test_sibling_nested_parents_finish(kind: str, concurrency: int, factor: int) -> None:
     siblings = concurrency * factor
-    engine, store, native = _engine(concurrency)
+    engine, store, native = builtin_engine(concurrency=concurrency)
     try:
         _lifecycle(engine, store, native,
                    [(_template(kind, siblings, 2), 2 * siblings),       # create
@@ -163,7 +144,7 @@ def _deep(levels: int, count: int) -> dict[str, Any]:
 @pytest.mark.parametrize("concurrency", [1, 2, 4])
 @pytest.mark.parametrize("levels", [2, 3])
 def test_deeply_nested_groups_finish(levels: int, concurrency: int) -> None:
-    engine, store, native = _engine(concurrency)
+    engine, store, native = builtin_engine(concurrency=concurrency)
     files = {"provider.yaml": PROVIDER, "outer.yaml": OUTER}
     try:
         _lifecycle(engine, store, native,

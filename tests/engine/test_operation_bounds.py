@@ -19,35 +19,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
+from engine_plugins import bounded, builtin_engine
 
 from kubeheat.engine import (
     Engine,
-    ListEventSink,
-    MemoryNativeStore,
-    MemoryStateStore,
     StackRequest,
     StackState,
 )
 from kubeheat.engine.executor import DEFAULT_TIMEOUT_MINUTES
 
-T = TypeVar("T")
-GUARD = 60.0
 VERSION = "2018-08-31"
-
-
-def _engine(**kw: Any) -> tuple[Engine, MemoryStateStore, MemoryNativeStore]:
-    store, native = MemoryStateStore(), MemoryNativeStore()
-    return Engine(store, ListEventSink(), native=native, **kw), store, native
-
-
-async def _bounded(coro: Coroutine[Any, Any, T]) -> T:
-    try:
-        return await asyncio.wait_for(coro, GUARD)
-    except TimeoutError:
-        raise AssertionError("the operation did not end") from None
 
 
 def _forever(extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -60,17 +44,17 @@ def _forever(extra: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def test_the_default_timeout_is_heats() -> None:
-    engine, _store, _native = _engine()
+    engine, _store, _native = builtin_engine()
     assert DEFAULT_TIMEOUT_MINUTES == 60
     assert engine.default_timeout_minutes == 60
     engine.close()
 
 
 def test_a_request_without_timeout_gets_the_default() -> None:
-    engine, _store, native = _engine(default_timeout_minutes=0.01)     # 0.6 s
+    engine, _store, native = builtin_engine(default_timeout_minutes=0.01)     # 0.6 s
 
     async def go() -> StackState:
-        return await _bounded(engine.create(StackRequest("s", _forever())))
+        return await bounded(engine.create(StackRequest("s", _forever())))
 
     state = asyncio.run(go())
     assert state.state == "ROLLBACK_COMPLETE", state.status_reason
@@ -82,7 +66,7 @@ def test_a_request_without_timeout_gets_the_default() -> None:
 
 
 def test_a_request_timeout_wins_over_the_default() -> None:
-    engine, _store, _native = _engine(default_timeout_minutes=None)
+    engine, _store, _native = builtin_engine(default_timeout_minutes=None)
     seen: list[float | None] = []
 
     async def go() -> None:
@@ -92,14 +76,14 @@ def test_a_request_timeout_wins_over_the_default() -> None:
             await asyncio.sleep(0.01)
         (op,) = engine._running.values()
         seen.append(op.deadline)
-        state = await _bounded(task)
+        state = await bounded(task)
         assert state.state == "ROLLBACK_COMPLETE"
 
     asyncio.run(go())
     assert seen[0] is not None
     # without any timeout an operation has no deadline
-    engine2, _s, _n = _engine(default_timeout_minutes=None)
-    state = asyncio.run(_bounded(engine2.create(StackRequest("q", {
+    engine2, _s, _n = builtin_engine(default_timeout_minutes=None)
+    state = asyncio.run(bounded(engine2.create(StackRequest("q", {
         "heat_template_version": VERSION, "resources": {"a": {"type": "OS::Heat::None"}}}))))
     assert state.state == "CREATE_COMPLETE"
     assert state.timeout_minutes is None
@@ -119,13 +103,13 @@ def _wait_running(engine: Engine, name: str) -> Coroutine[Any, Any, StackState]:
 
 
 def test_delete_cancels_a_create_that_never_ends() -> None:
-    engine, store, native = _engine()
+    engine, store, native = builtin_engine()
 
     async def go() -> tuple[StackState, StackState]:
         create = asyncio.ensure_future(engine.create(StackRequest("s", _forever())))
-        state = await _bounded(_wait_running(engine, "slow"))
-        deleted = await _bounded(engine.delete(state.id))
-        created = await _bounded(create)
+        state = await bounded(_wait_running(engine, "slow"))
+        deleted = await bounded(engine.delete(state.id))
+        created = await bounded(create)
         return created, deleted
 
     created, deleted = asyncio.run(go())
@@ -140,17 +124,17 @@ def test_delete_cancels_a_create_that_never_ends() -> None:
 
 
 def test_delete_cancels_an_update_in_progress_and_a_second_delete_waits() -> None:
-    engine, store, native = _engine()
+    engine, store, native = builtin_engine()
     first = {"heat_template_version": VERSION,
              "resources": {"quick": {"type": "OS::Heat::None"}}}
 
     async def go() -> list[StackState]:
-        state = await _bounded(engine.create(StackRequest("s", first)))
+        state = await bounded(engine.create(StackRequest("s", first)))
         update = asyncio.ensure_future(engine.update(state.id, StackRequest("s", _forever())))
-        await _bounded(_wait_running(engine, "slow"))
-        one, two = await _bounded(asyncio.gather(engine.delete(state.id),
+        await bounded(_wait_running(engine, "slow"))
+        one, two = await bounded(asyncio.gather(engine.delete(state.id),
                                                  engine.delete(state.id)))
-        updated = await _bounded(update)
+        updated = await bounded(update)
         return [one, two, updated]
 
     one, two, updated = asyncio.run(go())
@@ -176,9 +160,9 @@ def _groups(*counts: int) -> dict[str, Any]:
 
 
 def test_the_resource_limit_counts_the_whole_tree() -> None:
-    engine, store, native = _engine()
+    engine, store, native = builtin_engine()
     # a group of 1000 below a root of one resource is allowed, as in Heat
-    ok = asyncio.run(_bounded(engine.create(StackRequest("ok", _groups(1000)))))
+    ok = asyncio.run(bounded(engine.create(StackRequest("ok", _groups(1000)))))
     assert ok.state == "CREATE_COMPLETE", ok.status_reason
     # two groups of 600: each alone is fine, together the tree is over; with literal counts
     # validation refuses the stack (tests/engine/test_group_limits.py), with counts known
@@ -187,7 +171,7 @@ def test_the_resource_limit_counts_the_whole_tree() -> None:
     dynamic["resources"]["v"] = {"type": "OS::Heat::Value", "properties": {"value": 600}}
     for name in ("g0", "g1"):
         dynamic["resources"][name]["properties"]["count"] = {"get_attr": ["v", "value"]}
-    over = asyncio.run(_bounded(engine.create(StackRequest("over", dynamic,
+    over = asyncio.run(bounded(engine.create(StackRequest("over", dynamic,
                                                            disable_rollback=True))))
     assert over.state == "CREATE_FAILED"
     # the group that would take the tree over fails; the other one, if still in flight, is
@@ -198,22 +182,22 @@ def test_the_resource_limit_counts_the_whole_tree() -> None:
     assert refused[0].status_reason == (
         f"RequestLimitExceeded: resources.{refused[0].name}: Maximum resources per stack "
         "exceeded.")
-    asyncio.run(_bounded(engine.delete(over.id)))
-    asyncio.run(_bounded(engine.delete(ok.id)))
+    asyncio.run(bounded(engine.delete(over.id)))
+    asyncio.run(bounded(engine.delete(ok.id)))
     assert store.list() == [] and native.count() == 0
     engine.close()
 
 
 def test_children_from_earlier_operations_count_too() -> None:
-    engine, store, native = _engine()
+    engine, store, native = builtin_engine()
     files = {"provider.yaml": PROVIDER}
     first = {"heat_template_version": VERSION, "resources": {
         "p": {"type": "provider.yaml", "properties": {"count": 600}}}}
-    state = asyncio.run(_bounded(engine.create(StackRequest("s", first, files=files))))
+    state = asyncio.run(bounded(engine.create(StackRequest("s", first, files=files))))
     assert state.state == "CREATE_COMPLETE", state.status_reason
     # the update leaves p (two levels down: 600 members) alone and adds a group of 500
     second = {**first, "resources": {**first["resources"], **_groups(500)["resources"]}}
-    updated = asyncio.run(_bounded(engine.update(state.id, StackRequest(
+    updated = asyncio.run(bounded(engine.update(state.id, StackRequest(
         "s", second, files=files, disable_rollback=True))))
     assert updated.state == "UPDATE_FAILED"
     assert "Maximum resources per stack exceeded." in updated.resources["g0"].status_reason
@@ -221,9 +205,9 @@ def test_children_from_earlier_operations_count_too() -> None:
     third = {**second, "resources": {
         "p": {"type": "provider.yaml", "properties": {"count": 400}},
         "g0": {**second["resources"]["g0"], "depends_on": ["p"]}}}
-    fits = asyncio.run(_bounded(engine.update(state.id, StackRequest("s", third, files=files))))
+    fits = asyncio.run(bounded(engine.update(state.id, StackRequest("s", third, files=files))))
     assert fits.state == "UPDATE_COMPLETE", fits.status_reason
     assert native.count("OS::Heat::None") == 900
-    asyncio.run(_bounded(engine.delete(state.id)))
+    asyncio.run(bounded(engine.delete(state.id)))
     assert store.list() == [] and native.count() == 0
     engine.close()
