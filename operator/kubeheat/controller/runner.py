@@ -15,8 +15,9 @@ from typing import Any
 
 import kopf
 
-from kubeheat.controller.handlers import Controller, Options
+from kubeheat.controller.handlers import Controller
 from kubeheat.controller.limits import run_deep
+from kubeheat.controller.runs import Options
 from kubeheat.controller.scheduling import default_namespace_share
 
 #: the name prefix of the engines' pool threads (kubeheat.engine's Runtime)
