@@ -7,10 +7,9 @@ freezing the suite: Python's re holds the GIL, so an in-process bound could not 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from cli_support import finish, spawn
 
 RE_YAML = """\
 heat_template_version: 2016-10-14
@@ -24,16 +23,7 @@ EVIL_VALUE = "a" * 40 + "!"
 
 
 def kubeheat(*argv: str, timeout: float = 120) -> tuple[int, str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-    proc = subprocess.Popen([sys.executable, "-m", "kubeheat.cli.main", *argv],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    return proc.returncode, out, err
+    return finish(spawn(*argv), timeout)
 
 
 def test_validate_refuses_a_backtracking_allowed_pattern(tmp_path: Path) -> None:

@@ -10,14 +10,13 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import finish, spawn
 
 from kubeheat.cli.main import main
 
@@ -48,13 +47,6 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def spawn(*argv: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env = {k: v for k, v in env.items() if not k.startswith("OS_")}
-    return subprocess.Popen([sys.executable, "-m", "kubeheat.cli.main", *argv],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-
-
 def wait_for(predicate: Any, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -62,16 +54,6 @@ def wait_for(predicate: Any, timeout: float = 60.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("condition not reached in time")
-
-
-def finish(proc: subprocess.Popen[str], timeout: float = 120) -> tuple[int, str, str]:
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    return proc.returncode, out, err
 
 
 # -- H5: hidden json and comma_delimited_list values ------------------------------------------

@@ -178,6 +178,17 @@ def test_the_default_stack_timeout_bounds_operator_operations(
     cluster.wait_gone("stack", "own", ns.name)
 
 
+def _terminate_within_bound(op: Operator) -> None:
+    """SIGTERM the operator; it must exit within :data:`EXIT_WAIT` seconds."""
+    assert op.proc is not None
+    op.proc.terminate()
+    try:
+        op.proc.wait(EXIT_WAIT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the operator did not exit within {EXIT_WAIT:.0f}s of SIGTERM:\n"
+                    f"{op.log.read_text()[-3000:]}", pytrace=False)
+
+
 def _evaluation_off_the_loop(cluster: Cluster, ns: Namespace, other_ns: Namespace,
                              op: Operator, slow: dict[str, Any], **spec: Any) -> None:
     # the operator is idle: it starts evaluating "slow" at once, and that takes minutes
@@ -186,13 +197,7 @@ def _evaluation_off_the_loop(cluster: Cluster, ns: Namespace, other_ns: Namespac
     cluster.wait_condition("quick", other_ns.name, "Ready")
     st = status(cluster, "slow", ns.name)
     assert ready(st) != "True" and "stackStatus" not in st, st   # still being evaluated
-    assert op.proc is not None
-    op.proc.terminate()
-    try:
-        op.proc.wait(EXIT_WAIT)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"the operator did not exit within {EXIT_WAIT:.0f}s of SIGTERM:\n"
-                    f"{op.log.read_text()[-3000:]}", pytrace=False)
+    _terminate_within_bound(op)
     assert "not waiting for" in op.log.read_text()      # the evaluation was still running
     # the slow Stack has nothing in the cloud: let it go without an operator
     cluster.kubectl("delete", "stack", "slow", "-n", ns.name, "--wait=false")
@@ -224,10 +229,4 @@ def test_the_redos_stack_neither_freezes_the_operator_nor_delays_sigterm(
     message = next(c["message"] for c in stalled["status"]["conditions"]
                    if c["type"] == "Stalled")
     assert message.startswith("parameters.name: "), message
-    assert op.proc is not None
-    op.proc.terminate()
-    try:
-        op.proc.wait(EXIT_WAIT)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"the operator did not exit within {EXIT_WAIT:.0f}s of SIGTERM:\n"
-                    f"{op.log.read_text()[-3000:]}", pytrace=False)
+    _terminate_within_bound(op)
