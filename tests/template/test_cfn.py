@@ -720,11 +720,8 @@ def test_if_shape(args: Any) -> None:
 
 
 def test_if_is_not_a_function_of_heat_template_format_version() -> None:
-    with pytest.raises(FunctionError) as info:
-        define({"Fn::If": ["c", 1, 2]}, spec=HEAT)
-    assert str(info.value) == (
-        'Outputs.o.Value.Fn::If: The function "Fn::If" is not supported in this template format '
-        "version 2012-12-12 (it is available from AWSTemplateFormatVersion: 2010-09-09)")
+    # Heat 27.0.1 outputs {'Fn::If': ['c', 1, 2]} as it is: plain data in 2012-12-12
+    assert define({"Fn::If": ["c", 1, 2]}, spec=HEAT).output_value("o") == {"Fn::If": ["c", 1, 2]}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -985,9 +982,6 @@ Outputs:
      "Conditions: The template section is invalid: Conditions (allowed in "
      "HeatTemplateFormatVersion: 2012-12-12: Description, HeatTemplateFormatVersion, Mappings, "
      "Outputs, Parameters, Resources)"),
-    (HEAT_DOC + "Outputs:\n  o: {Value: {'Fn::If': [c, 1, 2]}}\n", FunctionError,
-     'Outputs.o.Value.Fn::If: The function "Fn::If" is not supported in this template format '
-     "version 2012-12-12 (it is available from AWSTemplateFormatVersion: 2010-09-09)"),
     (HEAT_DOC + "Outputs:\n  o: {Value: 1, Condition: c}\n", TemplateSectionError,
      "Outputs.o: Invalid keyword(s) inside an output definition: Condition"),
     (AWS_DOC + "Resources:\n  a: {Type: X, Properties: {p: {Ref: b}}}\n", ReferenceError_,

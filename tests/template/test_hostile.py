@@ -126,15 +126,11 @@ CASES: list[tuple[str, Any, type[TemplateError], str]] = [
     ("self reference",
      HOT + "resources:\n  a: {type: OS::Heat::None, properties: {x: {get_resource: a}}}\n",
      ReferenceError_, 'resources.a: Resource "a" refers to itself'),
-    ("function from a later version",
-     OLD + "outputs:\n  o: {value: {str_split: [',', 'a,b']}}\n", FunctionError,
-     'outputs.o.value.str_split: The function "str_split" is not supported in HOT version '
-     "2013-05-23 (it is available from 2015-10-15)"),
     ("removed function",
      "heat_template_version: 2014-10-16\noutputs:\n  o: {value: {'Fn::Join': [',', [a]]}}\n",
      FunctionError,
-     'outputs.o.value.Fn::Join: The function "Fn::Join" is not supported in HOT version '
-     "2014-10-16"),
+     "outputs.o.value.Fn::Join: The template version is invalid: The function Fn::Join is "
+     "not supported in this version of HOT."),
     ("resource function in conditions",
      HOT + "conditions:\n  c: {get_attr: [a, b]}\n", FunctionError,
      'conditions.c.get_attr: The function "get_attr" is invalid in this context'),

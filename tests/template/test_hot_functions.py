@@ -425,20 +425,21 @@ def test_condition_function_table(version: str, name: str) -> None:
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("name", list(MATRIX))
 def test_every_function_in_every_version(harness: Harness, version: str, name: str) -> None:
-    """Present: evaluates to the sample value. Absent or removed: rejected with a message
-    naming the function, the version and the path."""
+    """Present: evaluates to the sample value. Removed: rejected with Heat's message naming the
+    function and the path. Absent (a function of later versions only): plain data (Heat 27.0.1)."""
     args, value = SAMPLES[name]
     snippet = {"x": {name: args}}
     status = MATRIX[name][VERSIONS.index(version)]
     if status not in ("-", "R"):
         assert harness.value(snippet, version) == {"x": value}
         return
+    if status == "-":   # a function of a later version only: plain data, as in Heat
+        assert harness.value(snippet, version) == {"x": {name: args}}
+        return
     err = harness.error(snippet, version, when="parse")
     assert type(err) is FunctionError
-    message = f'The function "{name}" is not supported in HOT version {version}'
-    if status == "-":
-        message += f" (it is available from {first_version(MATRIX[name])})"
-    assert str(err) == f"outputs.o.value.x.{name}: {message}"
+    assert str(err) == (f"outputs.o.value.x.{name}: The template version is invalid: The "
+                        f"function {name} is not supported in this version of HOT.")
 
 
 @pytest.mark.parametrize("version", VERSIONS[5:])
@@ -450,13 +451,17 @@ def test_every_condition_function_in_every_version(harness: Harness, version: st
     if CONDITION_MATRIX[name][VERSIONS.index(version)] != "-":
         assert harness.condition(snippet, version) is value
         return
-    err = harness.error(snippet, version, when="parse", condition=True)
-    assert type(err) is FunctionError
     if name == "yaql":  # a function of these versions, but not a condition function yet
+        err = harness.error(snippet, version, when="parse", condition=True)
+        assert type(err) is FunctionError
         assert str(err) == 'conditions.c.yaql: The function "yaql" is invalid in this context'
-    else:
-        assert str(err) == (f'conditions.c.{name}: The function "{name}" is not supported in '
-                            f"HOT version {version} (it is available from 2017-09-01)")
+        return
+    # no function at all yet: plain data, so not a condition (Heat 27.0.1: "The definition of
+    # condition "c" is invalid: {'contains': ['a', ['a']]}")
+    with pytest.raises(TemplateError) as info:
+        define(template_doc(version, condition=snippet, has_condition=True))
+    assert str(info.value) == (f'conditions.c: The definition of condition "c" is invalid: '
+                               f"{snippet!r}")
 
 
 @pytest.mark.parametrize("version", VERSIONS[:5])
@@ -477,8 +482,8 @@ def test_other_functions_are_invalid_in_conditions(version: str, name: str) -> N
 @pytest.mark.parametrize("version", VERSIONS[5:])
 def test_removed_functions_in_conditions_say_so(version: str) -> None:
     err = error_of({"not": {"Fn::Select": [0, [True]]}}, version, when="parse", condition=True)
-    assert str(err) == ('conditions.c.not.Fn::Select: The function "Fn::Select" is not '
-                        f"supported in HOT version {version}")
+    assert str(err) == ("conditions.c.not.Fn::Select: The template version is invalid: The "
+                        "function Fn::Select is not supported in this version of HOT.")
 
 
 @pytest.mark.parametrize("name", ["equals", "not", "and", "or"])

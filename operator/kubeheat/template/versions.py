@@ -93,9 +93,16 @@ class VersionSpec:
         return name in self.family_functions and name not in self.functions
 
     def unsupported_message(self, name: str) -> str:
+        """The error for a function this version removed (Heat's words)."""
         family = "HOT" if self.family == "hot" else "this template format"
-        msg = f'The function "{name}" is not supported in {family} version {self.version}'
+        return (f"The template version is invalid: The function {name} is not supported in "
+                f"this version of {family}.")
+
+    def data_function_warning(self, name: str) -> str:
+        """The warning for ``name``, a function of another version of this family only, used
+        (so kept as plain data) in this one."""
         others = self.family_functions.get(name, ())
-        if others and name not in self.removed_functions:
-            msg += f" (it is available from {others[0]})"
-        return msg
+        word = "from" if self.family == "hot" else "in"
+        since = f" (it is one {word} {others[0]})" if others else ""
+        return (f"{name!r} is not a function in {self.key} {self.version}{since}; "
+                "it is used as data")

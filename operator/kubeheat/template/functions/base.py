@@ -288,8 +288,9 @@ def parse(ctx: ParseContext, snippet: Any, path: Path, *, condition: bool = Fals
     """Parse ``snippet`` under ``ctx``'s version tables.
 
     A mapping with exactly one key that names a function of the version becomes that function (a
-    multi-key mapping is plain data). A single key naming a function of another version, or one the
-    version removed, is an error naming the function, the version and the path. With
+    multi-key mapping is plain data). A single key naming a function the version removed is an
+    error naming the function and the path; any other single key, a function of a later version
+    included, is plain data, as in Heat (:func:`data_function_keys` finds those). With
     ``condition=True`` only the version's condition functions are allowed (``conditions`` section
     and inline ``if`` conditions).
     """
@@ -306,8 +307,9 @@ def parse(ctx: ParseContext, snippet: Any, path: Path, *, condition: bool = Fals
                 if condition and key in spec.functions:
                     raise FunctionError(
                         f'The function "{key}" is invalid in this context', fn_path)
-                if key in spec.removed_functions or spec.knows_function(key):
+                if key in spec.removed_functions:
                     raise FunctionError(spec.unsupported_message(key), fn_path)
+                # any other key (a function of a later version too) is plain data, as in Heat
         return {
             k: parse(ctx, v, (*path, k) if isinstance(k, (str, int)) else path,
                      condition=condition)
@@ -316,6 +318,30 @@ def parse(ctx: ParseContext, snippet: Any, path: Path, *, condition: bool = Fals
     if isinstance(snippet, list):
         return [parse(ctx, v, (*path, i), condition=condition) for i, v in enumerate(snippet)]
     return snippet
+
+
+def data_function_keys(spec: FunctionTables, snippet: Any, path: Path, *,
+                       condition: bool = False) -> Iterator[tuple[Path, str]]:
+    """``(path, key)`` of each one-key mapping in ``snippet`` that :func:`parse` keeps as plain
+    data although ``key`` is a function of the template family in another version."""
+    if isinstance(snippet, dict):
+        if len(snippet) == 1:
+            (key, value), = snippet.items()
+            if isinstance(key, str):
+                table = spec.condition_functions if condition else spec.functions
+                if key in table:
+                    yield from data_function_keys(spec, value, (*path, key), condition=condition)
+                    return
+                if (condition and key in spec.functions) or key in spec.removed_functions:
+                    return      # an error when parsed
+                if spec.knows_function(key):
+                    yield path, key
+        for k, v in snippet.items():
+            sub = (*path, k) if isinstance(k, (str, int)) else path
+            yield from data_function_keys(spec, v, sub, condition=condition)
+    elif isinstance(snippet, list):
+        for i, v in enumerate(snippet):
+            yield from data_function_keys(spec, v, (*path, i), condition=condition)
 
 
 def _instantiate(ctx: ParseContext, cls: FunctionClass, key: str, raw_args: Any, path: Path,
