@@ -14,6 +14,7 @@ resource whose type is neither known nor a provider template fails validation (e
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -134,5 +135,9 @@ def run(args: argparse.Namespace) -> int:
         # Messages may quote values computed from parameters: mask the hidden ones.
         error(redactor(inputs).text(str(exc)))
         return 1
+    # later-version functions used as data: legal (as in Heat) but rarely meant
+    from kubeheat.template.data_keys import data_function_warnings
+    for warning in data_function_warnings(inputs.template):
+        print(f"WARNING: {redactor(inputs).text(warning)}", file=sys.stderr)
     print(render(validate_result(defn, inputs.params), args.format), end="")
     return 0
