@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kubeheat.template.errors import format_path
+from kubeheat.template.errors import Path, format_path
 from kubeheat.template.functions.base import data_function_keys
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def data_function_warnings(template: Template) -> list[str]:
     spec = template.version
     sections = spec.sections
     keys = spec.resource_keys
-    found = []
+    found: list[tuple[Path, str]] = []
     for name, snippet in template.resource_snippets.items():
         if not isinstance(snippet, dict):
             continue
