@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from kubeheat.template import Template, TemplateError
+from kubeheat.template import Template, TemplateError, hot
 from kubeheat.template.functions.base import data_function_keys
 
 #: function -> (the version just before it arrives, as the template spells it; its arguments)
@@ -133,3 +133,111 @@ def test_later_function_as_an_inline_if_condition_is_invalid() -> None:
     # the same message; kubeheat's path goes one step further, to the condition argument
     assert str(info.value) == ('outputs.o.value.if[0]: Invalid condition '
                                '"{\'contains\': [\'a\', [\'a\']]}"')
+
+
+# Heat 27.0.1's own tables (its HOTemplate classes, read from the installed engine): per version,
+# the functions, the removed ones and the condition functions
+HEAT_TABLES: dict[str, tuple[str, str, str]] = {
+    "2013-05-23": (
+        "Fn::Base64 Fn::GetAZs Fn::Join Fn::MemberListToMap Fn::Replace "
+        "Fn::ResourceFacade Fn::Select Fn::Split Ref get_attr get_file get_param "
+        "get_resource list_join resource_facade str_replace ",
+        "",
+        "",
+    ),
+    "2014-10-16": (
+        "Fn::Select get_attr get_file get_param get_resource list_join resource_facade "
+        "str_replace ",
+        "Fn::Base64 Fn::GetAZs Fn::Join Fn::MemberListToMap Fn::Replace "
+        "Fn::ResourceFacade Fn::Split Ref ",
+        "",
+    ),
+    "2015-04-30": (
+        "Fn::Select digest get_attr get_file get_param get_resource list_join repeat "
+        "resource_facade str_replace ",
+        "Fn::Base64 Fn::GetAZs Fn::Join Fn::MemberListToMap Fn::Replace "
+        "Fn::ResourceFacade Fn::Split Ref ",
+        "",
+    ),
+    "2015-10-15": (
+        "digest get_attr get_file get_param get_resource list_join repeat "
+        "resource_facade str_replace str_split ",
+        "Fn::Base64 Fn::GetAZs Fn::Join Fn::MemberListToMap Fn::Replace "
+        "Fn::ResourceFacade Fn::Select Fn::Split Ref ",
+        "",
+    ),
+    "2016-04-08": (
+        "digest get_attr get_file get_param get_resource list_join map_merge repeat "
+        "resource_facade str_replace str_split ",
+        "Fn::Base64 Fn::GetAZs Fn::Join Fn::MemberListToMap Fn::Replace "
+        "Fn::ResourceFacade Fn::Select Fn::Split Ref ",
+        "",
+    ),
+    "2016-10-14": (
+        "digest get_attr get_file get_param get_resource if list_join map_merge "
+        "map_replace repeat resource_facade str_replace str_split yaql ",
+        "Fn::Base64 Fn::GetAZs Fn::Join Fn::MemberListToMap Fn::Replace "
+        "Fn::ResourceFacade Fn::Select Fn::Split Ref ",
+        "and equals get_param not or ",
+    ),
+    "2017-02-24": (
+        "digest filter get_attr get_file get_param get_resource if list_join map_merge "
+        "map_replace repeat resource_facade str_replace str_replace_strict str_split "
+        "yaql ",
+        "Fn::Base64 Fn::GetAZs Fn::Join Fn::MemberListToMap Fn::Replace "
+        "Fn::ResourceFacade Fn::Select Fn::Split Ref ",
+        "and equals get_param not or ",
+    ),
+    "2017-09-01": (
+        "contains digest filter get_attr get_file get_param get_resource if list_concat "
+        "list_concat_unique list_join make_url map_merge map_replace repeat "
+        "resource_facade str_replace str_replace_strict str_replace_vstrict str_split "
+        "yaql ",
+        "Fn::Base64 Fn::GetAZs Fn::Join Fn::MemberListToMap Fn::Replace "
+        "Fn::ResourceFacade Fn::Select Fn::Split Ref ",
+        "and contains equals get_param not or yaql ",
+    ),
+    "2018-03-02": (
+        "contains digest filter get_attr get_file get_param get_resource if list_concat "
+        "list_concat_unique list_join make_url map_merge map_replace repeat "
+        "resource_facade str_replace str_replace_strict str_replace_vstrict str_split "
+        "yaql ",
+        "Fn::Base64 Fn::GetAZs Fn::Join Fn::MemberListToMap Fn::Replace "
+        "Fn::ResourceFacade Fn::Select Fn::Split Ref ",
+        "and contains equals get_param not or yaql ",
+    ),
+    "2018-08-31": (
+        "contains digest filter get_attr get_file get_param get_resource if list_concat "
+        "list_concat_unique list_join make_url map_merge map_replace repeat "
+        "resource_facade str_replace str_replace_strict str_replace_vstrict str_split "
+        "yaql ",
+        "Fn::Base64 Fn::GetAZs Fn::Join Fn::MemberListToMap Fn::Replace "
+        "Fn::ResourceFacade Fn::Select Fn::Split Ref ",
+        "and contains equals get_param not or yaql ",
+    ),
+    "2021-04-16": (
+        "contains digest filter get_attr get_file get_param get_resource if list_concat "
+        "list_concat_unique list_join make_url map_merge map_replace repeat "
+        "resource_facade str_replace str_replace_strict str_replace_vstrict str_split "
+        "yaql ",
+        "Fn::Base64 Fn::GetAZs Fn::Join Fn::MemberListToMap Fn::Replace "
+        "Fn::ResourceFacade Fn::Select Fn::Split Ref ",
+        "and contains equals get_param not or yaql ",
+    ),
+}
+
+
+@pytest.mark.parametrize("version", sorted(HEAT_TABLES))
+def test_version_tables_are_heats(version: str) -> None:
+    live, removed, conditions = (set(names.split()) for names in HEAT_TABLES[version])
+    spec = hot.SPECS[version]
+    assert set(spec.functions) == live
+    assert spec.removed_functions == removed
+    assert set(spec.condition_functions) == conditions
+
+
+def test_release_names_are_heats() -> None:
+    # Heat 27.0.1's heat.templates entry points
+    assert {alias: spec.version for spec in hot.SPECS.values() for alias in spec.aliases} == {
+        "newton": "2016-10-14", "ocata": "2017-02-24", "pike": "2017-09-01",
+        "queens": "2018-03-02", "rocky": "2018-08-31", "wallaby": "2021-04-16"}
