@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
         error(redactor(inputs).text(str(exc)))
         return 1
     # later-version functions used as data: legal (as in Heat) but rarely meant
-    from kubeheat.template.data_keys import data_function_warnings
+    from kubeheat.template import data_function_warnings
     for warning in data_function_warnings(inputs.template):
         print(f"WARNING: {redactor(inputs).text(warning)}", file=sys.stderr)
     print(render(validate_result(defn, inputs.params), args.format), end="")

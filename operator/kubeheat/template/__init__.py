@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         RangeConstraint,
         to_number,
     )
+    from kubeheat.template.data_keys import data_function_warnings
     from kubeheat.template.environment import (
         EVENT_SINKS,
         PARAMETER_DEFAULTS,
@@ -101,6 +102,7 @@ _EXPORTS = {
         "ConstraintRegistry", "ConstraintViolation", "CustomConstraint", "CustomConstraintRef",
         "LengthConstraint", "RangeConstraint", "to_number",
     ),
+    "kubeheat.template.data_keys": ("data_function_warnings",),
     "kubeheat.template.environment": (
         "EVENT_SINKS", "PARAMETERS", "PARAMETER_DEFAULTS", "RESOURCE_REGISTRY", "EntryKind",
         "Environment", "is_template_reference", "merge_environments", "parse_environment",
@@ -182,6 +184,7 @@ __all__ = [
     "all_versions",
     "check_structure",
     "child_resources",
+    "data_function_warnings",
     "dependencies",
     "find_version",
     "format_parameter_groups",
