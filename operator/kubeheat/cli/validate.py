@@ -8,7 +8,9 @@ has groups) and ``Environment`` (the user's environment after merging the ``-e``
 value of every hidden parameter (``hidden: true`` / ``NoEcho: true`` in the template or in a
 provider template it uses) is shown as ``******`` in ``Environment`` as everywhere else, and is
 masked in error messages too (they may quote values computed from parameters). As in Heat, a
-resource whose type is neither known nor a provider template fails validation (exit 1).
+resource whose type is neither known nor a provider template fails validation (exit 1). A
+one-key map whose key is a function of a later template version only is data, as in Heat; each
+one gets a ``WARNING:`` line on stderr (the exit code is unchanged).
 """
 
 from __future__ import annotations
