@@ -420,6 +420,14 @@ class ResourcePlugin:
         sets :attr:`adds_dependencies`."""
         return set()
 
+    @classmethod
+    def check_values(cls, values: Mapping[str, Any]) -> tuple[str, str] | None:
+        """A problem the schema alone cannot see, found once the checked ``values`` are known
+        (``OS::Heat::Value`` checks ``value`` against its ``type``): ``(property, message)``,
+        or None when the values are fine. Values still None are not known yet (placeholders
+        at validation time). Must not do I/O."""
+        return None
+
     def needs_replacement(self, old: Mapping[str, Any], new: Mapping[str, Any],
                           changed: frozenset[str]) -> frozenset[str]:
         """The changed properties that force replacement (default: those not
