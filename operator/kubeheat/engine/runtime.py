@@ -82,7 +82,7 @@ class Runtime:
             stack_id=state.id, stack_name=state.name, name=name, type=rec.type,
             physical_id=rec.physical_id, data=rec.data,
             metadata=metadata if metadata is not None else rec.metadata,
-            update_policy=update_policy or {},
+            update_policy=update_policy or {}, deletion_policy=rec.deletion_policy,
             deadline=op.deadline if op is not None else None, native=self.native,
             nested=EngineNestedStacks(self.runner, self.recorder, state, key, op),
             cloud=self.cloud, run_sync=self.run_sync,

@@ -243,6 +243,8 @@ class ResourceContext:
     #: the resource's metadata section, resolved
     metadata: dict[str, Any] = field(default_factory=dict)
     update_policy: dict[str, Any] = field(default_factory=dict)
+    #: the resource's deletion_policy (Delete, Retain or Snapshot)
+    deletion_policy: str = "Delete"
     #: monotonic time by which the stack operation must end (None: no timeout)
     deadline: float | None = None
     native: NativeStore | None = None

@@ -635,6 +635,12 @@ class StackDefinition:
         if missing:
             raise TemplateError(f'Property {missing[0]} not assigned',
                                 res.key_path("properties"))
+        # a template resource has no update policy schema: Heat refuses every key
+        policy = self.resolve(res.update_policy) if is_static(res.update_policy) \
+            else res.update_policy
+        if isinstance(policy, Mapping) and policy:
+            raise TemplateError(f"Unknown Property {next(iter(policy))}",
+                                res.key_path("update_policy"))
         facade = {"metadata": self._facade_data(res.metadata),
                   "deletion_policy": res.deletion_policy,
                   "update_policy": self._facade_data(res.update_policy)}

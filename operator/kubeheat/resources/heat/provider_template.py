@@ -61,7 +61,7 @@ class TemplateResource(NestedStackResource):
                      ) -> NestedStackResult:
         params = {k: v for k, v in props.items() if v is not None}
         facade = {"metadata": dict(ctx.metadata), "update_policy": dict(ctx.update_policy),
-                  "deletion_policy": "Delete"}
+                  "deletion_policy": ctx.deletion_policy}
         return await nested_stacks(ctx).create_or_update(
             self.child_id, self._template(), params, environment=self.environment,
             facade=facade)
