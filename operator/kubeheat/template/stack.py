@@ -57,6 +57,10 @@ from kubeheat.template.scope import PlaceholderResources, ResourceResolver
 from kubeheat.template.versions import ResourceKeyNames, VersionSpec
 
 DEFAULT_REGION = "ap-southeast-1"
+#: the project of a stack whose engine knows no cloud (``OS::project_id``, the account in
+#: ``AWS::StackId``): the sandbox cloud's own project id, so stacks agree with it whether or
+#: not the sandbox was started
+SANDBOX_PROJECT_ID = "b2d0c0ffee5a4db0a1e5cafe0f5a11d0"
 
 
 def _nested_environment(env: Environment | None, resource_name: str,
@@ -102,7 +106,7 @@ class StackIdentity:
 
     name: str = "stack"
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    project_id: str = ""
+    project_id: str = SANDBOX_PROJECT_ID
     region: str = DEFAULT_REGION
     availability_zones: tuple[str, ...] = ("nova",)
 
