@@ -536,7 +536,7 @@ class Engine:
         observed = await self.actions.carry_on(op, name, rec, plugin, rdef.type, metadata,
                                                policy)
         decision = decide_action(plugin, rec, rdef.type, props, observed=observed,
-                                 metadata=metadata)
+                                 metadata=metadata, deletion_policy=rdef.deletion_policy)
         if decision.action == P_NOOP:
             assert rec is not None
             self.actions.record_unchanged(op, name, rec, props, decision.changed)

@@ -333,6 +333,9 @@ class ResourcePlugin:
     #: when a resource depending on this one acted since they were read, and before computing
     #: outputs. Heat reads attributes live; False (Heat's own types) costs nothing.
     live_attributes: ClassVar[bool] = False
+    #: the type shows its own ``deletion_policy`` (a provider template's ``resource_facade``):
+    #: a change of the policy alone is an update, so the nested stack sees the new one
+    sees_deletion_policy: ClassVar[bool] = False
     #: :meth:`read_many` observes many resources of the type at once (the engine calls it
     #: only when this is set)
     batch_observe: ClassVar[bool] = False

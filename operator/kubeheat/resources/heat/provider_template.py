@@ -41,6 +41,7 @@ class TemplateResource(NestedStackResource):
     update_all_in_place: ClassVar[bool] = True
     accepts_any_properties: ClassVar[bool] = True
     any_attribute: ClassVar[bool] = True
+    sees_deletion_policy: ClassVar[bool] = True
     #: the child id kubeheat 0.1.0 gave provider templates (kept: it names the recorded child)
     child_id: ClassVar[str] = "stack"
 
