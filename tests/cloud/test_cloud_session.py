@@ -189,3 +189,32 @@ def test_credentials_never_in_errors_or_logs(cloud: SandboxCloud,
         assert password not in text
         assert token not in text
     assert "<redacted>" in caplog.text
+
+
+def test_project_id_is_the_tokens_scope_or_the_configured_one(cloud: SandboxCloud) -> None:
+    # OS::project_id comes from here: the project Keystone scoped the session to
+    session = connect(cloud.clouds, cloud.config.cloud_name)
+    try:
+        assert session.project_id == cloud.project_id
+    finally:
+        session.close()
+    entry = cloud.cloud_config
+    configured = connect({**entry, "auth": {**entry["auth"], "project_id": "given-id"}},
+                         cloud.config.cloud_name)
+    try:
+        assert configured.project_id == "given-id"      # no need to authenticate
+    finally:
+        configured.close()
+
+
+def test_project_id_is_none_when_the_cloud_cannot_say() -> None:
+    session = connect({"auth_type": "password",
+                       "auth": {"auth_url": "http://127.0.0.1:9/v3", "username": "u",
+                                "password": "p", "project_name": "x",
+                                "user_domain_name": "Default",
+                                "project_domain_name": "Default"}}, "nowhere",
+                      SessionOptions(retry=RetryPolicy(max_retries=0), connect_timeout=2.0))
+    try:
+        assert session.project_id is None
+    finally:
+        session.close()

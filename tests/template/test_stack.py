@@ -362,15 +362,21 @@ resources:
   inner:
     type: child.yaml
     metadata: {role: {get_param: role}, tags: [a, b]}
-    update_policy: {batch: {str_split: [',', '2,3', 0]}}
+    update_policy: {}
     deletion_policy: retain
 """
     child = define(parent, files={"child.yaml": FACADE_CHILD},
                    params={"role": "db"}).nested["inner"]
     assert child.facade["metadata"] == {"role": "db", "tags": ["a", "b"]}
     assert child.output_value("metadata") == {"role": "db", "tags": ["a", "b"]}
-    assert child.output_value("update_policy") == {"batch": "2"}
+    assert child.output_value("update_policy") == {}
     assert child.output_value("deletion_policy") == "Retain"
+    # Heat 27.0.1 refuses any update_policy key on a template resource (checked on the peer)
+    with pytest.raises(TemplateError, match=r"^resources\.inner\.update_policy: Unknown "
+                                            r"Property batch$"):
+        define(parent.replace("update_policy: {}",
+                              "update_policy: {batch: {str_split: [',', '2,3', 0]}}"),
+               files={"child.yaml": FACADE_CHILD})
 
 
 def test_facade_values_that_refer_to_parent_resources() -> None:
@@ -405,13 +411,18 @@ def test_cfn_facade_values() -> None:
     Type: child.yaml
     Properties: {Size: 2}
     Metadata: {Name: {Ref: 'AWS::StackName'}}
-    UpdatePolicy: {Pause: PT1M}
     DeletionPolicy: Retain
 """
     child = define(parent, files={"child.yaml": CFN_CHILD}).nested["inner"]
     assert child.output_value("Meta") == {"Name": "stack"}
-    assert child.output_value("Policy") == {"Pause": "PT1M"}
+    assert child.output_value("Policy") == {}
     assert child.output_value("Deletion") == "Retain"
+    # Heat 27.0.1: "Resources.inner.UpdatePolicy: Unknown Property Pause" (checked on the peer)
+    with pytest.raises(TemplateError, match=r"^Resources\.inner\.UpdatePolicy: Unknown "
+                                            r"Property Pause$"):
+        define(parent.replace("    DeletionPolicy", "    UpdatePolicy: {Pause: PT1M}\n"
+                                                     "    DeletionPolicy"),
+               files={"child.yaml": CFN_CHILD})
 
 
 def test_facade_outside_a_provider_template() -> None:

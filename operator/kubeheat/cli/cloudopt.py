@@ -67,6 +67,23 @@ class LazyCloud:
             return self._session
 
     @property
+    def project_id(self) -> str | None:
+        """The project of the command's cloud (``OS::project_id``): a real cloud's (connecting
+        to it), else the sandbox's, known without starting it (the one its saved contents
+        have, or the id every new sandbox gets)."""
+        if self.real:
+            return self.session.project_id
+        with self._lock:
+            if self._sandbox is not None:
+                return str(self._sandbox.state.project["id"])
+        saved = self.state_file.extra(SANDBOX_SECTION) if self.state_file else None
+        if isinstance(saved, dict) and isinstance(saved.get("project"), dict):
+            found = saved["project"].get("id")
+            if isinstance(found, str) and found:
+                return found
+        return None
+
+    @property
     def started(self) -> bool:
         return self._session is not None
 

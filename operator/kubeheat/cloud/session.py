@@ -131,6 +131,8 @@ class CloudSession:
         auth = config.get("auth") if isinstance(config.get("auth"), Mapping) else {}
         auth_url = str(auth.get("auth_url")) if auth and auth.get("auth_url") else None
         self._guard = Guard(self.options, self._secrets, auth_url)
+        configured = auth.get("project_id") if auth else None
+        self._project_id: str | None = str(configured) if configured else None
         kwargs = dict(config)
         kwargs.setdefault("connect_retries", 0)
         kwargs.setdefault("status_code_retries", 0)
@@ -163,6 +165,18 @@ class CloudSession:
         except Exception as exc:
             message = f"{type(exc).__name__}: {self.redact(str(exc))}"
             raise CloudError(message, _status_of(exc)) from None
+
+    @property
+    def project_id(self) -> str | None:
+        """The id of the project the session works in: the configured one, else the one
+        Keystone scoped the token to (authenticating once); None when it cannot be known."""
+        if self._project_id is None:
+            try:
+                found = self.call(lambda: self.conn.current_project_id)
+            except CloudError:
+                return None
+            self._project_id = str(found) if found else None
+        return self._project_id
 
     def authorize(self) -> None:
         """Authenticate now (rather than on the first call); raises :class:`CloudError`."""

@@ -375,7 +375,8 @@ class ResourceActions:
         async with self.runtime.limit(plugin):
             self.recorder.transition(state, name, rec, UPDATE, IN_PROGRESS)
             ctx = self.runtime.context(state, name, rec, op, metadata=metadata,
-                                       update_policy=policy)
+                                       update_policy=policy,
+                                       deletion_policy=rdef.deletion_policy)
             refused = f"NotSupported: resources.{name}: {error}" if error else None
             with self.recording_failure(state, name, rec, UPDATE, reason=refused):
                 if error:

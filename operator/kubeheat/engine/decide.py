@@ -61,7 +61,8 @@ def _fmt(names: Iterable[str]) -> str:
 def decide(plugin: ResourcePlugin, rec: ResourceState | None, type_name: str,
            props: Mapping[str, Any] | None, *, unknown: Collection[str] = (),
            observed: Observed | Any | None = NOT_OBSERVED,
-           metadata: Mapping[str, Any] | None = None) -> Decision:
+           metadata: Mapping[str, Any] | None = None,
+           deletion_policy: str | None = None) -> Decision:
     """The action for one resource of the new definition.
 
     ``rec`` is its recorded entry (None: new), ``props`` its checked new property values (None
@@ -75,7 +76,11 @@ def decide(plugin: ResourcePlugin, rec: ResourceState | None, type_name: str,
         return found
     if props is None:
         return Decision(P_UPDATE, "properties are known only during the operation")
-    return _by_values(plugin, rec, type_name, props, frozenset(unknown), observed, metadata)
+    decision = _by_values(plugin, rec, type_name, props, frozenset(unknown), observed, metadata)
+    if (decision.action == P_NOOP and plugin.sees_deletion_policy
+            and deletion_policy is not None and deletion_policy != rec.deletion_policy):
+        return Decision(P_UPDATE, "deletion_policy changed")
+    return decision
 
 
 def _by_record(plugin: ResourcePlugin, rec: ResourceState, type_name: str,

@@ -21,6 +21,7 @@ from kubeheat.resources import Property, ResourcePlugin, check_properties
 from kubeheat.template import (
     ABSENT,
     DEFAULT_LIMITS,
+    SANDBOX_PROJECT_ID,
     ConstraintRegistry,
     ConstraintViolation,
     CustomConstraint,
@@ -112,8 +113,13 @@ class Definitions:
     def __init__(self, plugins: Plugins, constraints: ConstraintRegistry,
                  run_sync: Callable[[Callable[[], StackDefinition]],
                                     Awaitable[StackDefinition]], *,
-                 offload: bool = False) -> None:
+                 offload: bool = False,
+                 project_id: Callable[[], str | None] | None = None) -> None:
         self.plugins = plugins
+        #: the project the stacks live in (``OS::project_id``, ``AWS::StackId``): the
+        #: cloud's, when it can say; else :data:`SANDBOX_PROJECT_ID`
+        self._project_of = project_id
+        self._project_id: str | None = None
         self.constraints = constraints
         self.run_sync = run_sync
         #: definitions are always built in the thread pool (not only for cloud checks)
@@ -121,6 +127,12 @@ class Definitions:
         #: some constraints ask the cloud: checks that may use them run in the thread pool
         self.cloud_checks = any(c.needs_cloud for c in constraints)
         self._cloud_props: dict[type[ResourcePlugin], bool] = {}
+
+    def project_id(self) -> str:
+        """The stacks' project id, asked of the cloud once it answers (never empty)."""
+        if self._project_id is None and self._project_of is not None:
+            self._project_id = self._project_of() or None
+        return self._project_id or SANDBOX_PROJECT_ID
 
     def for_operation(self) -> ConstraintRegistry:
         """The constraints of one operation (cloud answers cached for its duration)."""
@@ -178,7 +190,7 @@ class Definitions:
         values = dict(params)
         if patch_params:
             values = {k: v for k, v in values.items() if k in template.parameter_schemas}
-        identity = StackIdentity(name=state.name, id=state.id)
+        identity = StackIdentity(name=state.name, id=state.id, project_id=self.project_id())
         return template.define(values, env, identity=identity,
                                constraints=constraints or self.constraints,
                                facade=facade, depth=depth)

@@ -132,11 +132,17 @@ class Engine:
         self.default_timeout_minutes = default_timeout_minutes
         self.offload_evaluation = offload_evaluation
         self.definitions = Definitions(self.plugins, constraints, self.runtime.run_sync,
-                                       offload=offload_evaluation)
+                                       offload=offload_evaluation,
+                                       project_id=self._cloud_project)
         self.actions = ResourceActions(self.runtime)
         self.refresher = Refresher(self.runtime)
         self.checker = Checker(self.runtime)
         self._running: dict[str, Operation] = {}
+
+    def _cloud_project(self) -> str | None:
+        """The cloud's project id, when the cloud can say (a session's ``project_id``)."""
+        found = getattr(self.cloud, "project_id", None)
+        return found if isinstance(found, str) and found else None
 
     def close(self) -> None:
         self.runtime.close()
@@ -530,7 +536,7 @@ class Engine:
         observed = await self.actions.carry_on(op, name, rec, plugin, rdef.type, metadata,
                                                policy)
         decision = decide_action(plugin, rec, rdef.type, props, observed=observed,
-                                 metadata=metadata)
+                                 metadata=metadata, deletion_policy=rdef.deletion_policy)
         if decision.action == P_NOOP:
             assert rec is not None
             self.actions.record_unchanged(op, name, rec, props, decision.changed)

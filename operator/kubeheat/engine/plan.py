@@ -267,7 +267,8 @@ def _plan_resource(definition: StackDefinition, name: str, rec: ResourceState | 
     if rec is not None and rec.physical_id is None:
         observed = NOT_OBSERVED
     decision = decide(plugin, rec, rdef.type, checked, unknown=unknown, observed=observed,
-                      metadata=metadata if isinstance(metadata, dict) else None)
+                      metadata=metadata if isinstance(metadata, dict) else None,
+                      deletion_policy=rdef.deletion_policy)
     may_replace = bool(unknown) and bool(
         plugin.needs_replacement(rec.properties if rec else {}, checked, frozenset(unknown)))
     if decision.action in (P_CREATE, P_REPLACE, P_ADOPT) or may_replace:

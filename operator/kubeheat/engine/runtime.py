@@ -75,7 +75,8 @@ class Runtime:
     # -- contexts ---------------------------------------------------------------------------
     def context(self, state: StackState, key: str, rec: ResourceState, op: Operation | None, *,
                 metadata: dict[str, Any] | None = None,
-                update_policy: dict[str, Any] | None = None) -> ResourceContext:
+                update_policy: dict[str, Any] | None = None,
+                deletion_policy: str | None = None) -> ResourceContext:
         """What a handler is given about resource entry ``key`` of ``state``."""
         name = base_name(key)
         return ResourceContext(
@@ -83,6 +84,7 @@ class Runtime:
             physical_id=rec.physical_id, data=rec.data,
             metadata=metadata if metadata is not None else rec.metadata,
             update_policy=update_policy or {},
+            deletion_policy=deletion_policy or rec.deletion_policy,
             deadline=op.deadline if op is not None else None, native=self.native,
             nested=EngineNestedStacks(self.runner, self.recorder, state, key, op),
             cloud=self.cloud, run_sync=self.run_sync,

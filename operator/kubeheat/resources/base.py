@@ -243,6 +243,8 @@ class ResourceContext:
     #: the resource's metadata section, resolved
     metadata: dict[str, Any] = field(default_factory=dict)
     update_policy: dict[str, Any] = field(default_factory=dict)
+    #: the resource's deletion_policy (Delete, Retain or Snapshot)
+    deletion_policy: str = "Delete"
     #: monotonic time by which the stack operation must end (None: no timeout)
     deadline: float | None = None
     native: NativeStore | None = None
@@ -331,6 +333,9 @@ class ResourcePlugin:
     #: when a resource depending on this one acted since they were read, and before computing
     #: outputs. Heat reads attributes live; False (Heat's own types) costs nothing.
     live_attributes: ClassVar[bool] = False
+    #: the type shows its own ``deletion_policy`` (a provider template's ``resource_facade``):
+    #: a change of the policy alone is an update, so the nested stack sees the new one
+    sees_deletion_policy: ClassVar[bool] = False
     #: :meth:`read_many` observes many resources of the type at once (the engine calls it
     #: only when this is set)
     batch_observe: ClassVar[bool] = False
@@ -419,6 +424,14 @@ class ResourcePlugin:
         by :meth:`DependencyView.same`, to a subnet's ``network``). Called only when the type
         sets :attr:`adds_dependencies`."""
         return set()
+
+    @classmethod
+    def check_values(cls, values: Mapping[str, Any]) -> tuple[str, str] | None:
+        """A problem the schema alone cannot see, found once the checked ``values`` are known
+        (``OS::Heat::Value`` checks ``value`` against its ``type``): ``(property, message)``,
+        or None when the values are fine. Values still None are not known yet (placeholders
+        at validation time). Must not do I/O."""
+        return None
 
     def needs_replacement(self, old: Mapping[str, Any], new: Mapping[str, Any],
                           changed: frozenset[str]) -> frozenset[str]:

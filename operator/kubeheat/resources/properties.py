@@ -70,8 +70,13 @@ def check_properties(plugin_cls: type[ResourcePlugin], values: Mapping[str, Any]
     """
     if accepts_any_properties(plugin_cls):
         return {k: v for k, v in values.items()}
-    return check_schema(plugin_cls.properties, values, path, constraints=constraints,
-                        strict=strict, deferred=deferred)
+    checked = check_schema(plugin_cls.properties, values, path, constraints=constraints,
+                           strict=strict, deferred=deferred)
+    problem = plugin_cls.check_values(
+        {k: v for k, v in checked.items() if k not in deferred})
+    if problem is not None:
+        raise PropertyError(problem[1], (*path, problem[0]))
+    return checked
 
 
 def check_schema(schema: Mapping[str, Property], values: Mapping[str, Any], path: Path, *,

@@ -96,6 +96,9 @@ class SandboxConfig:
     username: str = "admin"
     password: str = "sandbox-secret"
     project_name: str = "demo"
+    #: the project's id: the same in every sandbox, so stacks that never started one
+    #: (``OS::project_id``) name the project a started one has
+    project_id: str = "b2d0c0ffee5a4db0a1e5cafe0f5a11d0"
     user_domain: str = "Default"
     project_domain: str = "Default"
     region: str = "RegionOne"

@@ -65,7 +65,7 @@ class CloudState:
         self.base_url = ""
         self.domain = {"id": "default", "name": config.user_domain}
         self.project = {
-            "id": uuid.uuid4().hex,
+            "id": config.project_id,
             "name": config.project_name,
             "domain_id": "default",
         }

@@ -92,7 +92,13 @@ if TYPE_CHECKING:
         hidden_values,
         values_of,
     )
-    from kubeheat.template.stack import ResourceDefinition, StackDefinition, StackIdentity, Template
+    from kubeheat.template.stack import (
+        SANDBOX_PROJECT_ID,
+        ResourceDefinition,
+        StackDefinition,
+        StackIdentity,
+        Template,
+    )
     from kubeheat.template.versions import VersionSpec
 
 #: the module of each public name, imported on first use of one of its names
@@ -131,7 +137,8 @@ _EXPORTS = {
         "MASK", "Redactor", "hidden_parameter_names", "hidden_values", "values_of",
     ),
     "kubeheat.template.stack": (
-        "ResourceDefinition", "StackDefinition", "StackIdentity", "Template",
+        "SANDBOX_PROJECT_ID", "ResourceDefinition", "StackDefinition", "StackIdentity",
+        "Template",
     ),
     "kubeheat.template.versions": ("VersionSpec",),
 }
@@ -144,6 +151,7 @@ __all__ = [
     "PARAMETERS",
     "PARAMETER_DEFAULTS",
     "RESOURCE_REGISTRY",
+    "SANDBOX_PROJECT_ID",
     "TOO_MANY_RESOURCES",
     "AllowedPatternConstraint",
     "AllowedValuesConstraint",

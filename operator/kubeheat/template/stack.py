@@ -57,6 +57,10 @@ from kubeheat.template.scope import PlaceholderResources, ResourceResolver
 from kubeheat.template.versions import ResourceKeyNames, VersionSpec
 
 DEFAULT_REGION = "ap-southeast-1"
+#: the project of a stack whose engine knows no cloud (``OS::project_id``, the account in
+#: ``AWS::StackId``): the sandbox cloud's own project id, so stacks agree with it whether or
+#: not the sandbox was started
+SANDBOX_PROJECT_ID = "b2d0c0ffee5a4db0a1e5cafe0f5a11d0"
 
 
 def _nested_environment(env: Environment | None, resource_name: str,
@@ -102,7 +106,7 @@ class StackIdentity:
 
     name: str = "stack"
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    project_id: str = ""
+    project_id: str = SANDBOX_PROJECT_ID
     region: str = DEFAULT_REGION
     availability_zones: tuple[str, ...] = ("nova",)
 
@@ -635,6 +639,12 @@ class StackDefinition:
         if missing:
             raise TemplateError(f'Property {missing[0]} not assigned',
                                 res.key_path("properties"))
+        # a template resource has no update policy schema: Heat refuses every key
+        policy = self.resolve(res.update_policy) if is_static(res.update_policy) \
+            else res.update_policy
+        if isinstance(policy, Mapping) and policy:
+            raise TemplateError(f"Unknown Property {next(iter(policy))}",
+                                res.key_path("update_policy"))
         facade = {"metadata": self._facade_data(res.metadata),
                   "deletion_policy": res.deletion_policy,
                   "update_policy": self._facade_data(res.update_policy)}

@@ -41,6 +41,7 @@ class TemplateResource(NestedStackResource):
     update_all_in_place: ClassVar[bool] = True
     accepts_any_properties: ClassVar[bool] = True
     any_attribute: ClassVar[bool] = True
+    sees_deletion_policy: ClassVar[bool] = True
     #: the child id kubeheat 0.1.0 gave provider templates (kept: it names the recorded child)
     child_id: ClassVar[str] = "stack"
 
@@ -61,7 +62,7 @@ class TemplateResource(NestedStackResource):
                      ) -> NestedStackResult:
         params = {k: v for k, v in props.items() if v is not None}
         facade = {"metadata": dict(ctx.metadata), "update_policy": dict(ctx.update_policy),
-                  "deletion_policy": "Delete"}
+                  "deletion_policy": ctx.deletion_policy}
         return await nested_stacks(ctx).create_or_update(
             self.child_id, self._template(), params, environment=self.environment,
             facade=facade)

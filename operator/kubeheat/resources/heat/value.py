@@ -1,12 +1,15 @@
 """``OS::Heat::Value``: exposes an expression as the ``value`` attribute.
 
-When ``type`` is given, ``value`` is checked and converted as a property of that parameter type
-would be (``string``, ``number``, ``comma_delimited_list`` as a list, ``json`` as a map,
-``boolean``). Both properties update in place.
+When ``type`` is given, ``value`` is checked as a property of that parameter type would be
+(``string``, ``number``, ``comma_delimited_list`` as a list, ``json`` as a map, ``boolean``), with
+Heat's messages, but the attribute is the value as given: Heat 27.0.1 does not convert it
+(``"007"`` of type number stays ``"007"``, ``"False"`` of type boolean stays ``"False"``). Both
+properties update in place.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,59 +27,45 @@ from kubeheat.template import AllowedValuesConstraint
 
 VALUE_TYPES = ("string", "number", "comma_delimited_list", "json", "boolean")
 
-_TRUE = frozenset({"1", "t", "true", "on", "y", "yes"})
-_FALSE = frozenset({"0", "f", "false", "off", "n", "no"})
+
+def _check_number(value: Any) -> None:
+    if isinstance(value, numbers.Number):     # a boolean is one too, as Heat lets it pass
+        return
+    # Heat tries int then float and reports Python's own message when both fail
+    try:
+        int(value)
+    except ValueError:
+        float(value)
 
 
-def _number(value: Any) -> int | float:
+def _check_boolean(value: Any) -> None:
     if isinstance(value, bool):
-        raise ValueError(f"Value '{value}' is not a number")
-    if isinstance(value, int | float):
-        return value
+        return
     if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            try:
-                return float(value)
-            except ValueError:
-                pass
-    raise ValueError(f"Value '{value}' is not a number")
+        if value.lower() not in ("true", "false"):
+            raise ValueError(f'"{value.lower()}" is not a valid boolean')
+        return
+    raise TypeError(f'"{value}" is not a valid boolean')
 
 
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f"Unrecognized value '{value}', acceptable values are: "
-                     + ", ".join(sorted(_TRUE | _FALSE)))
-
-
-def convert(value: Any, value_type: str | None) -> Any:
-    """``value`` as a property of the schema type that ``value_type`` maps to."""
-    if value_type is None or value_type not in VALUE_TYPES:
-        return value
+def check(value: Any, value_type: str | None) -> None:
+    """Raise (TypeError or ValueError, with Heat's message) when ``value`` is not of the
+    parameter type ``value_type``; no type (or an unknown one, refused by the ``type``
+    property's own constraint) accepts anything. The value itself is never converted: Heat
+    returns it as given (``"007"`` of type number stays ``"007"``)."""
     if value_type == "string":
-        if isinstance(value, str):
-            return value
-        if isinstance(value, bool | int):
-            return str(value)
-        raise ValueError(f"Value must be a string; got {value!r}")
-    if value_type == "number":
-        return _number(value)
-    if value_type == "comma_delimited_list":
+        if not isinstance(value, str | bool | int):
+            raise ValueError(f"Value must be a string; got {value!r}")
+    elif value_type == "number":
+        _check_number(value)
+    elif value_type == "comma_delimited_list":
         if isinstance(value, str) or not isinstance(value, Sequence):
             raise TypeError(f'"{value!r}" is not a list')
-        return list(value)
-    if value_type == "json":
+    elif value_type == "json":
         if not isinstance(value, Mapping):
             raise TypeError(f'"{value}" is not a map')
-        return dict(value)
-    return _boolean(value)
+    elif value_type == "boolean":
+        _check_boolean(value)
 
 
 @register
@@ -87,25 +76,33 @@ class Value(NativeResource):
     properties = {
         "value": Property(ANY, "The expression whose result becomes the value attribute.",
                           required=True, update_allowed=True),
-        "type": Property(STRING, "The parameter type the value is checked against and "
-                                 "converted to.",
+        "type": Property(STRING, "The parameter type the value is checked "
+                                 "against.",
                          update_allowed=True,
                          constraints=(AllowedValuesConstraint(allowed=VALUE_TYPES),)),
     }
     attributes = {
-        "value": Attribute("The value property's result, of the type given by the type "
-                           "property."),
+        "value": Attribute("The value property's result, as given (the type property "
+                           "checks it, Heat does not convert it)."),
     }
 
-    def _converted(self, ctx: ResourceContext, props: Mapping[str, Any]) -> Any:
+    @classmethod
+    def check_values(cls, values: Mapping[str, Any]) -> tuple[str, str] | None:
+        value = values.get("value")
+        if value is None:
+            return None
         try:
-            return convert(props.get("value"), props.get("type"))
+            check(value, values.get("type"))
         except (TypeError, ValueError) as exc:
-            raise ResourceFailure(
-                f"Property error: resources.{ctx.name}.properties.value: {exc}") from None
+            return "value", str(exc)
+        return None
 
     def build(self, ctx: ResourceContext, props: Mapping[str, Any]) -> dict[str, Any]:
-        return {"value": self._converted(ctx, props), "type": props.get("type")}
+        problem = self.check_values(props)
+        if problem is not None:
+            raise ResourceFailure(
+                f"Property error: resources.{ctx.name}.properties.{problem[0]}: {problem[1]}")
+        return {"value": props.get("value"), "type": props.get("type")}
 
     def attrs_from(self, ctx: ResourceContext, record: Mapping[str, Any],
                    props: Mapping[str, Any]) -> dict[str, Any]:
