@@ -40,6 +40,7 @@ _IDS = itertools.count(1)
 class FakeChild:
     def __init__(self, stack_id: str) -> None:
         self.stack_id = stack_id
+        self.stack_name = f"parent-group-{stack_id[:12]}"
         self.status = "CREATE_COMPLETE"
         self.status_reason = ""
         self.outputs: dict[str, Any] = {}
