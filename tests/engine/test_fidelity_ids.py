@@ -19,7 +19,11 @@ What Heat answered (``get_resource``):
 - members: ``refs`` of a group of TestResource ``<parent>-<group>-<short>-0-<short>``, of a
   chain ``<parent>-<chain>-<short>-0-<short>``, of an AutoScalingGroup
   ``<parent>-<asg>-<short>-<short>-<short>``; inside a provider template or OS::Heat::Stack
-  ``<parent>-<resource>-<short>-inner-<short>``.
+  ``<parent>-<resource>-<short>-inner-<short>``; OS::Heat::Stack's ``stack_name``
+  ``<parent>-<resource>-<short>``.
+
+``WaitConditionHandle`` and ``ScalingPolicy`` fail on the peer (no Keystone); in Heat their id
+is the Keystone user Heat makes for them, whose ids are 32 hex digits.
 """
 
 from __future__ import annotations
@@ -61,6 +65,11 @@ EXPECTED: dict[str, str] = {
     "prov": f"arn:openstack:heat::[^:]*:stacks/{STACK}-prov-{SHORT}/{UUID}",
     "prov_inner": f"{STACK}-prov-{SHORT}-inner-{SHORT}",
     "nested_inner": f"{STACK}-nested-{SHORT}-inner-{SHORT}",
+    "nested_name": f"{STACK}-nested-{SHORT}",
+    # not checked on the peer (it has no Keystone, both types fail there): Heat's id is the
+    # id of the Keystone user it makes for the resource, 32 hex digits
+    "handle": "[0-9a-f]{32}",
+    "policy": "[0-9a-f]{32}",
 }
 #: list outputs -> the shape of each item
 EXPECTED_LISTS: dict[str, str] = {
@@ -95,6 +104,10 @@ def template() -> dict[str, Any]:
                   "properties": {"resources": ["OS::Heat::TestResource"]}},
         "asg": {"type": "OS::Heat::AutoScalingGroup", "properties": {
             "min_size": 1, "max_size": 2, "resource": {"type": "OS::Heat::TestResource"}}},
+        "handle": {"type": "OS::Heat::WaitConditionHandle"},
+        "policy": {"type": "OS::Heat::ScalingPolicy", "properties": {
+            "adjustment_type": "change_in_capacity", "scaling_adjustment": 1,
+            "auto_scaling_group_id": {"get_resource": "asg"}}},
         "prov": {"type": "child.yaml"},
         "nested": {"type": "OS::Heat::Stack",
                    "properties": {"template": {"get_file": "child.yaml"}}},
@@ -104,6 +117,7 @@ def template() -> dict[str, Any]:
     outputs.update({
         "prov_inner": {"get_attr": ["prov", "inner_ref"]},
         "nested_inner": {"get_attr": ["nested", "outputs", "inner_ref"]},
+        "nested_name": {"get_attr": ["nested", "stack_name"]},
         "group_refs": {"get_attr": ["group", "refs"]},
         "vgroup_refs": {"get_attr": ["vgroup", "refs"]},
         "none_group_refs": {"get_attr": ["ngroup", "refs"]},
@@ -140,6 +154,8 @@ def test_get_resource_of_heat_types_has_heats_shape() -> None:
     # Value and TestResource: the physical id is what get_resource gives
     assert stack.resources["value"].physical_id == out["value"]
     assert stack.resources["test"].physical_id == out["test"]
+    # OS::Heat::Stack's stack_name attribute names the stack its resources live in
+    assert out["nested_inner"].startswith(out["nested_name"] + "-inner-")
     # the inner resource of the provider template lives in the stack the ARN names
     arn_stack = out["prov"].split("/")[1]
     assert out["prov_inner"].startswith(f"{arn_stack}-inner-")

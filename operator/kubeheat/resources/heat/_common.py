@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -62,10 +63,11 @@ class NativeResource(ResourcePlugin):
     :meth:`attrs_from` (attribute values from the record) and :meth:`reference_from`.
     """
 
-    #: True: the record id (the physical id) is Heat's ``<stack>-<resource>-<short id>``, as
-    #: Heat gives the types that name their physical id after the resource (Value,
-    #: TestResource, RandomString); False: a uuid (None, the software configs ...)
-    named_id: ClassVar[bool] = False
+    #: the form of a new record's id (the physical id), Heat's for the type: ``"uuid"`` (None,
+    #: the software configs), ``"name"``: ``<stack>-<resource>-<short id>`` (Value,
+    #: TestResource, RandomString), ``"user"``: 32 hex digits, the shape of the Keystone user
+    #: id Heat makes for signalled types (WaitConditionHandle, ScalingPolicy)
+    id_form: ClassVar[str] = "uuid"
 
     # -- what subclasses describe ------------------------------------------------------------
     def build(self, ctx: ResourceContext, props: Mapping[str, Any]) -> dict[str, Any]:
@@ -126,9 +128,11 @@ class NativeResource(ResourcePlugin):
     def new_record_id(self, ctx: ResourceContext) -> str | None:
         """The id of a new record (None: the store's uuid). Records made before a crash are
         found through their tags whatever their id, and those of older releases keep theirs."""
-        if not self.named_id:
-            return None
-        return heat_physical_name(ctx.stack_name, ctx.name, short_id())
+        if self.id_form == "name":
+            return heat_physical_name(ctx.stack_name, ctx.name, short_id())
+        if self.id_form == "user":
+            return uuid.uuid4().hex
+        return None
 
     async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
                             ) -> Created | None:

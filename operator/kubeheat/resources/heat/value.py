@@ -82,7 +82,7 @@ def convert(value: Any, value_type: str | None) -> Any:
 @register
 class Value(NativeResource):
     type_name = "OS::Heat::Value"
-    named_id = True  # Heat: physical id <stack>-<resource>-<short id>
+    id_form = "name"  # Heat: physical id <stack>-<resource>-<short id>
     description = ("Makes the result of an expression (typically built from parameters and "
                    "other resources' attributes) available as this resource's value attribute.")
     properties = {
