@@ -32,10 +32,18 @@ import asyncio
 import re
 from typing import Any
 
+import pytest
 import yaml
-from engine_plugins import bounded, builtin_engine, hot
+from engine_plugins import bounded, builtin_engine, hot, make_engine
 
-from kubeheat.engine import StackRequest, StackState
+from crash_support import Crash, CrashingStore
+from kubeheat.engine import (
+    MemoryNativeStore,
+    MemoryStateStore,
+    StackRequest,
+    StackState,
+    StateSaveError,
+)
 from kubeheat.resources import heat_physical_name, short_id
 
 SHORT = "[a-z2-7]{12}"
@@ -182,3 +190,55 @@ def test_short_id_is_base32_and_stable_for_a_uuid() -> None:
     sid = "762f0dce-2a57-4945-a09b-60d412f3e71c"
     assert short_id(sid) == short_id(sid)
     assert re.fullmatch(SHORT, short_id(sid)) and re.fullmatch(SHORT, short_id())
+
+
+NAMED = {"value": "OS::Heat::Value", "test": "OS::Heat::TestResource",
+         "rand": "OS::Heat::RandomString"}
+
+
+def named_template() -> dict[str, Any]:
+    res: dict[str, Any] = {"value": {"type": "OS::Heat::Value", "properties": {"value": 1}},
+                           "test": {"type": "OS::Heat::TestResource"},
+                           "rand": {"type": "OS::Heat::RandomString"}}
+    return hot(res, outputs={n: {"get_resource": n} for n in res})
+
+
+def test_named_records_made_before_a_crash_are_adopted_with_their_ids() -> None:
+    doc = named_template()
+    adopted = 0
+    for limit in range(1, 12):
+        inner, native = MemoryStateStore(), MemoryNativeStore()
+        store = CrashingStore(inner, limit)
+        engine, *_ = make_engine(store=store, native=native)
+        sid = "0b7d6c8e-0000-4000-8000-0000000000f1"
+        made: dict[str, list[str]] = {}
+        try:
+            asyncio.run(engine.create(StackRequest("crashy", doc), sid))
+        except (Crash, StateSaveError, asyncio.CancelledError):
+            made = {n: list(native.records.get(t, {})) for n, t in NAMED.items()}
+        else:
+            break
+        engine2, *_ = make_engine(store=inner, native=native)
+        state = asyncio.run(engine2.apply(StackRequest("crashy", doc), sid))
+        assert state.state == "CREATE_COMPLETE", state.status_reason
+        for name, kind in NAMED.items():
+            ids = list(native.records.get(kind, {}))
+            assert len(ids) == 1, (limit, name, ids)
+            assert re.fullmatch(f"crashy-{name}-{SHORT}", ids[0])
+            assert state.resources[name].physical_id == ids[0]
+            if made[name]:  # made before the crash: adopted, not made again
+                assert made[name] == ids
+                adopted += 1
+    assert adopted > 0
+
+
+@pytest.mark.parametrize("kind", sorted(NAMED.values()))
+def test_a_record_with_a_uuid_id_is_still_read(kind: str) -> None:
+    """Records of kubeheat 0.1.0 have uuid ids; the store finds and updates them by id."""
+    native = MemoryNativeStore()
+    old = native.put(kind, {"k": "v"}, {"value": 1})
+    assert re.fullmatch(UUID, old) and native.find(kind, {"k": "v"}) == [old]
+    named = native.put(kind, {"k": "v"}, {"value": 2}, "s-r-abcdefghijkl")
+    assert native.find(kind, {"k": "v"}) == sorted([old, named])
+    with pytest.raises(KeyError):
+        native.put(kind, {}, {}, named)
