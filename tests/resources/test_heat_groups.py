@@ -38,8 +38,9 @@ _IDS = itertools.count(1)
 
 
 class FakeChild:
-    def __init__(self, stack_id: str) -> None:
+    def __init__(self, stack_id: str, stack_name: str) -> None:
         self.stack_id = stack_id
+        self.stack_name = stack_name
         self.status = "CREATE_COMPLETE"
         self.status_reason = ""
         self.outputs: dict[str, Any] = {}
@@ -95,9 +96,11 @@ def _order(resources: Mapping[str, Any]) -> list[str]:
 
 class FakeNested:
     """NestedStacks as the engine implements it, minus the engine: members are created,
-    updated in place (same type), replaced (type changed) or deleted, and logged."""
+    updated in place (same type), replaced (type changed) or deleted, and logged. Child stacks
+    are named ``<owner>-<n>`` (the engine: ``<stack>-<resource>-<short id>``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, owner: str = "stk-grp") -> None:
+        self.owner = owner
         self.children: dict[str, FakeChild] = {}
         self.log: list[tuple[str, str]] = []
         self.templates: list[dict[str, Any]] = []
@@ -117,7 +120,8 @@ class FakeNested:
         self.timeouts.append(timeout)
         child = self.children.get(child_id)
         if child is None:
-            child = self.children[child_id] = FakeChild(f"child-{next(_IDS)}")
+            n = next(_IDS)
+            child = self.children[child_id] = FakeChild(f"child-{n}", f"{self.owner}-{n}")
         else:
             child.status = "UPDATE_COMPLETE"
         child.template = dict(template)
@@ -587,7 +591,7 @@ outputs:
 
 
 def test_stack_outputs_via_get_attr() -> None:
-    p, nested = plugin(ST), FakeNested()
+    p, nested = plugin(ST), FakeNested("stk-inner")
     ctx = context(ST, name="inner", nested=nested)
     props = checked(p, template=CHILD_TEMPLATE, parameters={"greeting": "hi"}, timeout=2)
     run(create(p, ctx, props))

@@ -24,9 +24,12 @@ class MemoryNativeStore:
         self._lock = threading.Lock()
         self.records: dict[str, dict[str, dict[str, Any]]] = {}
 
-    def put(self, kind: str, tags: Mapping[str, str], data: Mapping[str, Any]) -> str:
-        record_id = new_id()
+    def put(self, kind: str, tags: Mapping[str, str], data: Mapping[str, Any],
+            record_id: str | None = None) -> str:
+        record_id = record_id or new_id()
         with self._lock:
+            if record_id in self.records.get(kind, {}):
+                raise KeyError(f"{kind} record {record_id} exists already")
             self.records.setdefault(kind, {})[record_id] = {
                 "tags": dict(tags), "data": clone(dict(data))}
             self._changed(kind, record_id)

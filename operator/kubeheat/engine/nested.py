@@ -20,7 +20,7 @@ from kubeheat.engine.model import FAILED, REPLACED_SEP, ResourceState, StackStat
 from kubeheat.engine.operation import Operation, TreeSize
 from kubeheat.engine.recorder import Recorder
 from kubeheat.engine.request import StackRequest
-from kubeheat.resources import ResourceFailure
+from kubeheat.resources import ResourceFailure, heat_physical_name, short_id
 from kubeheat.template import DEFAULT_LIMITS, TOO_MANY_RESOURCES, TemplateLimitError, walk_path
 
 _NAMESPACE = uuid.UUID("6f1f7f0e-3b7e-4c55-9d0a-6b7568656174")
@@ -72,6 +72,7 @@ class ChildResult:
         self.state = state
         self.runner = runner
         self.stack_id = state.id
+        self.stack_name = state.name
         self.status = state.state
         self.status_reason = state.status_reason
         self.outputs: dict[str, Any] = dict(state.outputs)
@@ -187,7 +188,7 @@ class EngineNestedStacks:
         if rec.nested.get(child_id) != sid:
             rec.nested[child_id] = sid
             self.recorder.save(self.parent, self.key)
-        name = f"{self.parent.name}-{base_name(rec.name)}-{sid.replace('-', '')[:12]}"
+        name = heat_physical_name(self.parent.name, base_name(rec.name), short_id(sid))
         request = StackRequest(
             name=name, template=dict(template),
             files=dict(files if files is not None else self.parent.files),

@@ -43,8 +43,10 @@ if TYPE_CHECKING:
         ResourcePlugin,
         ResourceSnippet,
         TransientFailure,
+        heat_physical_name,
         load_builtin_plugins,
         register,
+        short_id,
     )
     from kubeheat.resources.heat.provider_template import TemplateResource
     from kubeheat.resources.openstack import cloud_constraints
@@ -62,7 +64,8 @@ _EXPORTS = {
         "TAG_STACK_ID", "Attribute", "Created", "DependencyView", "NativeStore",
         "NestedStackResult", "NestedStacks", "Observed", "PluginRegistry", "Property",
         "ResourceContext", "ResourceFailure", "ResourcePlugin", "ResourceSnippet",
-        "TransientFailure", "load_builtin_plugins", "register",
+        "TransientFailure", "heat_physical_name", "load_builtin_plugins", "register",
+        "short_id",
     ),
     "kubeheat.resources.heat.provider_template": ("TemplateResource",),
     "kubeheat.resources.openstack": ("cloud_constraints",),
@@ -101,8 +104,10 @@ __all__ = [
     "check_properties",
     "check_schema",
     "cloud_constraints",
+    "heat_physical_name",
     "load_builtin_plugins",
     "register",
+    "short_id",
 ]
 
 if not TYPE_CHECKING:

@@ -49,7 +49,9 @@ Plugins never see the template, the state store or the event sink.
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -161,6 +163,7 @@ class NestedStackResult(Protocol):
     """A nested stack as the parent's plugin sees it after an operation."""
 
     stack_id: str
+    stack_name: str
     status: str            # e.g. CREATE_COMPLETE
     status_reason: str
     outputs: dict[str, Any]
@@ -204,13 +207,35 @@ class NestedStacks(Protocol):
         """Deliver a signal to a resource of a child stack."""
 
 
+#: Heat's longest physical resource name (``Resource.physical_resource_name_limit``)
+PHYSICAL_NAME_LIMIT = 255
+
+
+def short_id(source: str | None = None) -> str:
+    """Twelve characters of base32 (``[a-z2-7]``), Heat's short id: from the uuid ``source``
+    (the same uuid always gives the same id), or from a new random uuid."""
+    bits = (uuid.UUID(source) if source is not None else uuid.uuid4()).time  # 60 bits
+    return base64.b32encode((bits << 4).to_bytes(8, "big")).decode("ascii")[:12].lower()
+
+
+def heat_physical_name(stack_name: str, name: str, short: str,
+                       limit: int = PHYSICAL_NAME_LIMIT) -> str:
+    """Heat's ``<stack>-<resource>-<short id>``; longer than ``limit``, it keeps the first two
+    characters, a hyphen and the end of the name (so the short id survives)."""
+    full = f"{stack_name}-{name}-{short}"
+    if len(full) <= limit:
+        return full
+    return f"{full[:2]}-{full[len(full) - (limit - 3):]}"
+
+
 class NativeStore(Protocol):
     """Where Heat's own resource types keep their "physical" objects: a tiny cloud of records,
     tagged like cloud resources so crash recovery works the same way. Implementations: in
     memory, and a JSON file next to the CLI's state file."""
 
-    def put(self, kind: str, tags: Mapping[str, str], data: Mapping[str, Any]) -> str:
-        """Store a new record; returns its id (a uuid)."""
+    def put(self, kind: str, tags: Mapping[str, str], data: Mapping[str, Any],
+            record_id: str | None = None) -> str:
+        """Store a new record under ``record_id`` (default: a new uuid); returns its id."""
 
     def get(self, kind: str, record_id: str) -> dict[str, Any] | None:
         """The record's data, or None when it is gone."""
@@ -272,12 +297,16 @@ class ResourceContext:
         return {TAG_STACK_ID: self.stack_id, TAG_RESOURCE: self.name}
 
     def physical_name(self, max_length: int | None = None) -> str:
-        """A name for the cloud resource like Heat's ``<stack>-<resource>-<random>``."""
-        short = (self.physical_id or self.stack_id).replace("-", "")[:12]
-        name = f"{self.stack_name}-{self.name}-{short}"
-        if max_length is not None and len(name) > max_length:
-            name = name[:max_length]
-        return name
+        """A name for the cloud resource like Heat's ``<stack>-<resource>-<short id>``, the
+        short id taken from the physical id (else the stack id), shortened as Heat does when
+        longer than ``max_length`` (default: Heat's limit, 255)."""
+        source = self.physical_id or self.stack_id
+        try:
+            short = short_id(source)
+        except ValueError:  # not a uuid
+            short = source.replace("-", "")[:12]
+        return heat_physical_name(self.stack_name, self.name, short,
+                                  PHYSICAL_NAME_LIMIT if max_length is None else max_length)
 
     def remaining(self) -> float | None:
         """Seconds left before the stack timeout; None when unbounded."""

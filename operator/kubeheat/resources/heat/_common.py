@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from kubeheat.resources.base import (
     Created,
@@ -21,6 +22,8 @@ from kubeheat.resources.base import (
     ResourceContext,
     ResourceFailure,
     ResourcePlugin,
+    heat_physical_name,
+    short_id,
 )
 
 #: key of ``Created.data`` / ``ctx.data`` holding what ``get_resource`` returns
@@ -59,6 +62,12 @@ class NativeResource(ResourcePlugin):
     Subclasses implement :meth:`build` (the record's data from the properties) and may override
     :meth:`attrs_from` (attribute values from the record) and :meth:`reference_from`.
     """
+
+    #: the form of a new record's id (the physical id), Heat's for the type: ``"uuid"`` (None,
+    #: the software configs), ``"name"``: ``<stack>-<resource>-<short id>`` (Value,
+    #: TestResource, RandomString), ``"user"``: 32 hex digits, the shape of the Keystone user
+    #: id Heat makes for signalled types (WaitConditionHandle, ScalingPolicy)
+    id_form: ClassVar[str] = "uuid"
 
     # -- what subclasses describe ------------------------------------------------------------
     def build(self, ctx: ResourceContext, props: Mapping[str, Any]) -> dict[str, Any]:
@@ -113,8 +122,17 @@ class NativeResource(ResourcePlugin):
     # -- handlers --------------------------------------------------------------------------
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
         data = self.build(ctx, props)
-        record_id = store(ctx).put(self.kind, ctx.tags, data)
+        record_id = store(ctx).put(self.kind, ctx.tags, data, self.new_record_id(ctx))
         return self.created(record_id, data)
+
+    def new_record_id(self, ctx: ResourceContext) -> str | None:
+        """The id of a new record (None: the store's uuid). Records made before a crash are
+        found through their tags whatever their id, and those of older releases keep theirs."""
+        if self.id_form == "name":
+            return heat_physical_name(ctx.stack_name, ctx.name, short_id())
+        if self.id_form == "user":
+            return uuid.uuid4().hex
+        return None
 
     async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
                             ) -> Created | None:

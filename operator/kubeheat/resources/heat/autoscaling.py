@@ -372,6 +372,7 @@ class AutoScalingGroup(NestedStackResource):
 @register
 class ScalingPolicy(NativeResource):
     type_name = "OS::Heat::ScalingPolicy"
+    id_form = "user"  # Heat: the id of the Keystone user it makes
     description = ("A resource to manage scaling of OS::Heat::AutoScalingGroup: signalling it "
                    "adjusts the group by scaling_adjustment, honouring cooldown.")
     properties = {

@@ -62,6 +62,15 @@ class Delay(NativeResource):
     }
     attributes = {}
 
+    def build(self, ctx: ResourceContext, props: Mapping[str, Any]) -> dict[str, Any]:
+        return {"name": ctx.name}
+
+    def reference_from(self, record_id: str, record: Mapping[str, Any]) -> str:
+        """Heat sets no physical id on a Delay, so ``get_resource`` gives its name (a record
+        of an older release, without the name, keeps its id)."""
+        name = record.get("name")
+        return name if isinstance(name, str) else record_id
+
     async def check_create_complete(self, ctx: ResourceContext, props: dict[str, Any]) -> bool:
         await bounded_sleep(ctx, delay_secs(props, "CREATE"))
         return True

@@ -69,9 +69,13 @@ class TemplateResource(NestedStackResource):
 
     @staticmethod
     def _created(result: NestedStackResult) -> Created:
+        """The child stack's id is the physical id; ``get_resource`` gives the template's
+        ``OS::stack_id`` output when it has one, else (as in Heat) the child stack's ARN,
+        ``arn:openstack:heat::<project>:stacks/<child name>/<child id>`` (no project here)."""
         ref = result.outputs.get("OS::stack_id")
-        data = {REFERENCE: ref} if isinstance(ref, str) and ref else {}
-        return Created(physical_id=result.stack_id, data=data)
+        if not (isinstance(ref, str) and ref):
+            ref = f"arn:openstack:heat:::stacks/{result.stack_name}/{result.stack_id}"
+        return Created(physical_id=result.stack_id, data={REFERENCE: ref})
 
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
         return self._created(await self._apply(ctx, props))

@@ -28,6 +28,7 @@ from kubeheat.resources.base import (
     STRING,
     Attribute,
     Created,
+    NestedStackResult,
     Property,
     ResourceContext,
     ResourceFailure,
@@ -116,33 +117,35 @@ class HeatStack(NestedStackResource):
                 return frozenset({"context"})
         return frozenset()
 
-    async def _apply(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
+    async def _apply(self, ctx: ResourceContext, props: Mapping[str, Any]
+                     ) -> NestedStackResult:
         check_local(props.get("context"))
         template = parse_template(props.get("template"))
         minutes = props.get("timeout")
         timeout = None if minutes is None else float(minutes) * 60.0
-        result = await run_child(ctx, template, dict(props.get("parameters") or {}),
-                                 timeout=timeout)
-        return result.stack_id
+        return await run_child(ctx, template, dict(props.get("parameters") or {}),
+                               timeout=timeout)
 
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
-        stack_id = await self._apply(ctx, props)
-        return Created(physical_id=stack_id,
-                       data={REFERENCE: stack_id, "stack_name": ctx.physical_name()})
+        result = await self._apply(ctx, props)
+        return Created(physical_id=result.stack_id,
+                       data={REFERENCE: result.stack_id, "stack_name": result.stack_name})
 
     async def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any],
                      changed: frozenset[str]) -> dict[str, Any] | None:
-        stack_id = await self._apply(ctx, new)
+        result = await self._apply(ctx, new)
         data = dict(ctx.data)
-        data[REFERENCE] = stack_id
-        data.setdefault("stack_name", ctx.physical_name())
+        data[REFERENCE] = result.stack_id
+        data["stack_name"] = result.stack_name
         return data
 
     async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
                             ) -> Created | None:
         found = await super().find_existing(ctx, props)
         if found is not None:
-            found.data["stack_name"] = ctx.physical_name()
+            child = child_result(ctx)
+            found.data["stack_name"] = (child.stack_name if child is not None
+                                        else ctx.physical_name())
         return found
 
     # -- attributes -----------------------------------------------------------------------------
@@ -154,7 +157,10 @@ class HeatStack(NestedStackResource):
     @staticmethod
     def _stack_name(ctx: ResourceContext) -> str:
         name = ctx.data.get("stack_name")
-        return name if isinstance(name, str) else ctx.physical_name()
+        if isinstance(name, str):
+            return name
+        child = child_result(ctx)
+        return child.stack_name if child is not None else ctx.physical_name()
 
     async def attribute_values(self, ctx: ResourceContext, props: dict[str, Any]
                                ) -> dict[str, Any]:
