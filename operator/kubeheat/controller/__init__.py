@@ -1,10 +1,10 @@
 """Controller layer: the Kubernetes side, run by ``kubeheat operator``: the Stack CRD generated from
 one schema (``crd``), the operator's RBAC rules as data (``rbac``), the kopf handlers and reconcile
 logic (``handlers``, on what every handler shares in ``runs``, with kopf's diff base in
-``diffbase``), fair slots across namespaces and deletes that cancel what runs (``scheduling``), the
-engine state kept in a compressed Secret owned by each Stack with a sanitized summary in its status
-(``store``, ``status``), aggregated Kubernetes Events (``events``), Prometheus metrics
-(``metrics``) and the process runner (``runner``).
+``diffbase``), the spec's error (``errors``), fair slots across namespaces and deletes that cancel
+what runs (``scheduling``), the engine state kept in a compressed Secret owned by each Stack with a
+sanitized summary in its status (``store``, ``status``), aggregated Kubernetes Events (``events``),
+Prometheus metrics (``metrics``) and the process runner (``runner``).
 
 Other layers import the names below from this package; each is imported from its module on
 first use, so importing the package costs nothing (the CLI's ``--help`` loads no kopf).

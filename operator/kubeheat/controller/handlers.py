@@ -25,13 +25,14 @@ import kopf
 
 from kubeheat.controller.crd import GROUP, PLURAL, VERSION
 from kubeheat.controller.diffbase import RECONCILE_ANNOTATION, DigestDiffBaseStorage
+from kubeheat.controller.errors import SpecError
 from kubeheat.controller.events import KubeEvents
 from kubeheat.controller.kube import KubeClient, KubeError
 from kubeheat.controller.limits import drift_interval
 from kubeheat.controller.outputs import OutputsError, write_outputs
 from kubeheat.controller.runs import StackRun, StackRuns, backoff, close_run, stack_key
 from kubeheat.controller.scheduling import StackDeleted, Ticket
-from kubeheat.controller.spec import Resolved, SpecError, resolve
+from kubeheat.controller.spec import Resolved, resolve
 from kubeheat.controller.status import DRIFTED, RECONCILING, condition, merge_conditions, timestamp
 from kubeheat.controller.store import SecretStateStore, StateTooLarge
 from kubeheat.engine import Action, CheckResult, EngineError, StackState, StateSaveError, Status

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from types import FrameType
 from typing import Any
 
+from kubeheat.controller.errors import SpecError
 from kubeheat.template import DEFAULT_LIMITS, KubeheatError, check_structure
 
 #: the apiserver refuses JSON nested deeper than this
@@ -31,15 +32,6 @@ RECURSION_LIMIT = 4 * APISERVER_MAX_DEPTH
 STACK_BYTES = 512 * 1024 * 1024
 #: seconds; ``spec.drift.interval`` may not be shorter (``0s`` means the default)
 MIN_DRIFT_INTERVAL = 30.0
-
-
-class SpecLimitError(Exception):
-    """A spec over a bound (``reason`` as :class:`~kubeheat.controller.spec.SpecError`'s)."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
 
 
 _DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
@@ -97,7 +89,7 @@ def _depth(value: Any, path: str, what: str, reason: str) -> None:
     try:
         check_structure(value, DEFAULT_LIMITS, what)
     except KubeheatError as exc:
-        raise SpecLimitError(reason, f"{path}: {exc}") from None
+        raise SpecError(reason, f"{path}: {exc}") from None
 
 
 def drift_interval(spec: Mapping[str, Any], default: float) -> float:
@@ -114,12 +106,12 @@ def check_interval(text: Any) -> None:
         return
     seconds = parse_duration(text, 0.0)
     if 0 < seconds < MIN_DRIFT_INTERVAL:
-        raise SpecLimitError("InvalidSpec", f"spec.drift.interval: {text} is shorter than the "
+        raise SpecError("InvalidSpec", f"spec.drift.interval: {text} is shorter than the "
                                        f"minimum of {MIN_DRIFT_INTERVAL:.0f}s")
 
 
 def check_spec(spec: Mapping[str, Any]) -> None:
-    """Refuse (:class:`SpecLimitError`) what no reconcile may start on: see the module."""
+    """Refuse (:class:`SpecError`) what no reconcile may start on: see the module."""
     template = spec.get("template")
     if isinstance(template, dict | list):
         _depth(template, "spec.template", "Template", "InvalidTemplate")

@@ -19,6 +19,7 @@ import kopf
 
 from kubeheat.cloud import CloudConfigError, CloudSession, connect
 from kubeheat.controller.crd import GROUP, PLURAL, VERSION
+from kubeheat.controller.errors import SpecError
 from kubeheat.controller.events import EventCollector, KubeEvents
 from kubeheat.controller.kube import KubeClient, KubeError
 from kubeheat.controller.metrics import Metrics
@@ -28,7 +29,7 @@ from kubeheat.controller.scheduling import (
     FairSlots,
     default_namespace_share,
 )
-from kubeheat.controller.spec import Resolved, SpecError
+from kubeheat.controller.spec import Resolved
 from kubeheat.controller.status import conditions_for, summary
 from kubeheat.controller.statusfit import fit_fields, send_status
 from kubeheat.controller.store import SecretStateStore

@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubeheat.controller.errors import SpecError
 from kubeheat.controller.kube import KubeClient, configmap_data, secret_data
-from kubeheat.controller.limits import SpecLimitError, check_spec
+from kubeheat.controller.limits import check_spec
 from kubeheat.engine import StackRequest
 from kubeheat.template import (
     Environment,
@@ -29,15 +30,6 @@ from kubeheat.template import (
 )
 
 DEFAULT_CLOUDS_KEY = "clouds.yaml"
-
-
-class SpecError(Exception):
-    """The spec cannot be acted on until the user changes it (or creates what it names)."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
 
 
 @dataclass
@@ -196,10 +188,7 @@ async def _environments(reader: _Reader, spec: Mapping[str, Any]
 async def resolve(client: KubeClient, namespace: str, name: str, spec: Mapping[str, Any]
                   ) -> Resolved:
     """Read everything ``spec`` names and build the engine request (see the module)."""
-    try:
-        check_spec(spec)       # before any work (review H3, M1)
-    except SpecLimitError as exc:
-        raise SpecError(exc.reason, exc.message) from None
+    check_spec(spec)       # before any work (review H3, M1)
     redactor = Redactor()
     reader = _Reader(client, namespace, redactor)
     template = await _template(reader, spec)
