@@ -45,6 +45,7 @@ from kubeheat.engine import (
     StateSaveError,
 )
 from kubeheat.resources import heat_physical_name, short_id
+from kubeheat.template import SANDBOX_PROJECT_ID
 
 SHORT = "[a-z2-7]{12}"
 UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -70,7 +71,8 @@ EXPECTED: dict[str, str] = {
     "chain": UUID,
     "asg": UUID,
     "nested": UUID,
-    "prov": f"arn:openstack:heat::[^:]*:stacks/{STACK}-prov-{SHORT}/{UUID}",
+    # the project part is the stack's project (the sandbox's, as no cloud is given here)
+    "prov": f"arn:openstack:heat::{SANDBOX_PROJECT_ID}:stacks/{STACK}-prov-{SHORT}/{UUID}",
     "prov_inner": f"{STACK}-prov-{SHORT}-inner-{SHORT}",
     "nested_inner": f"{STACK}-nested-{SHORT}-inner-{SHORT}",
     "nested_name": f"{STACK}-nested-{SHORT}",

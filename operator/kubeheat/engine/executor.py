@@ -134,6 +134,7 @@ class Engine:
         self.definitions = Definitions(self.plugins, constraints, self.runtime.run_sync,
                                        offload=offload_evaluation,
                                        project_id=self._cloud_project)
+        self.runtime.project_id = self.definitions.project_id
         self.actions = ResourceActions(self.runtime)
         self.refresher = Refresher(self.runtime)
         self.checker = Checker(self.runtime)

@@ -47,6 +47,8 @@ class Runtime:
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads),
                                         thread_name_prefix="kubeheat-engine")
         self._sem: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        #: the stacks' project id (set by the engine once its definitions know it)
+        self.project_id: Callable[[], str] = str
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -89,7 +91,8 @@ class Runtime:
             nested=EngineNestedStacks(self.runner, self.recorder, state, key, op),
             cloud=self.cloud, run_sync=self.run_sync,
             exclude_ids=op.exclude_ids(name) if op is not None else frozenset(),
-            signal_resource=functools.partial(self.signal_resource, state, op))
+            signal_resource=functools.partial(self.signal_resource, state, op),
+            project_id=self.project_id())
 
     def plugin_of(self, rec: ResourceState, op: Operation | None) -> ResourcePlugin:
         """The plugin of a recorded resource (the operation's choice while it runs)."""

@@ -290,6 +290,8 @@ class ResourceContext:
     #: returns that data. Raises LookupError when no resource matches. None: the engine
     #: cannot (a plugin tested on its own).
     signal_resource: SignalResource | None = None
+    #: the project (tenant) the stack lives in, as Heat's ARNs name it (empty: not known)
+    project_id: str = ""
 
     @property
     def tags(self) -> dict[str, str]:

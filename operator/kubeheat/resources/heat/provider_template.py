@@ -68,17 +68,18 @@ class TemplateResource(NestedStackResource):
             facade=facade)
 
     @staticmethod
-    def _created(result: NestedStackResult) -> Created:
+    def _created(ctx: ResourceContext, result: NestedStackResult) -> Created:
         """The child stack's id is the physical id; ``get_resource`` gives the template's
         ``OS::stack_id`` output when it has one, else (as in Heat) the child stack's ARN,
-        ``arn:openstack:heat::<project>:stacks/<child name>/<child id>`` (no project here)."""
+        ``arn:openstack:heat::<project>:stacks/<child name>/<child id>``."""
         ref = result.outputs.get("OS::stack_id")
         if not (isinstance(ref, str) and ref):
-            ref = f"arn:openstack:heat:::stacks/{result.stack_name}/{result.stack_id}"
+            ref = (f"arn:openstack:heat::{ctx.project_id}:stacks/{result.stack_name}/"
+                   f"{result.stack_id}")
         return Created(physical_id=result.stack_id, data={REFERENCE: ref})
 
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
-        return self._created(await self._apply(ctx, props))
+        return self._created(ctx, await self._apply(ctx, props))
 
     async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
                             ) -> Created | None:
@@ -89,12 +90,12 @@ class TemplateResource(NestedStackResource):
         found = child_result(ctx, self.child_id)
         if found is None or found.status not in FINISHED:
             return None
-        return self._created(found)
+        return self._created(ctx, found)
 
     async def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any],
                      changed: frozenset[str]) -> dict[str, Any] | None:
         result = await self._apply(ctx, new)
-        return self._created(result).data
+        return self._created(ctx, result).data
 
     async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
         found = child_result(ctx, self.child_id)
