@@ -43,9 +43,12 @@ def test_validate_refuses_the_reviews_fan_out(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = kubeheat(capsys, "validate", "-t", str(fan(tmp_path)))
     assert code == 1 and out == ""
+    # the CLI names provider templates by their file:// URLs, as heatclient does
+    base = tmp_path.resolve().as_uri()
     assert err.strip().endswith(
-        "resources.a1.type.fan1.yaml.resources.a1.type.fan2.yaml.resources.a5.type.fan3.yaml"
-        f".resources.a7.type.fan4.yaml.resources.a1.type.fan5.yaml: {TOO_MANY}"), err
+        f"resources.a1.type.{base}/fan1.yaml.resources.a1.type.{base}/fan2.yaml"
+        f".resources.a5.type.{base}/fan3.yaml.resources.a7.type.{base}/fan4.yaml"
+        f".resources.a1.type.{base}/fan5.yaml: {TOO_MANY}"), err
 
 
 def test_run_refuses_the_reviews_fan_out_before_creating_anything(

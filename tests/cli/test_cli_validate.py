@@ -143,7 +143,8 @@ resource_registry:
     result = validate_json(capsys, "-t", str(tpl), "-e", str(first), "-e", str(second),
                            "-P", "cidr=10.1.0.0/16")
     assert result["Environment"] == {
-        "resource_registry": {"My::Server": "server.yaml",
+        # the registry names the file by its URL, as heatclient rewrites it
+        "resource_registry": {"My::Server": (tmp_path / "server.yaml").resolve().as_uri(),
                               "resources": {"server": {"hooks": ["pre-create"]}}},
         "parameters": {"flavor": "m1.large", "cidr": "10.1.0.0/16"},
         "parameter_defaults": {"count": 5},

@@ -1,67 +1,75 @@
-"""Reading a template, its environments and every file they pull in: the CLI's only file I/O.
+"""Reading a template, its environments and every file they pull in, as python-heatclient does.
 
-Like python-heatclient, :func:`collect_files` walks the loaded template for ``get_file`` with a
-literal string argument and for resource types naming a template (``type``/``Type`` ending in
-``.yaml`` or ``.template``), and each environment's ``resource_registry`` for provider template
-values; it reads them relative to the referencing file and recurses into provider templates
-(and into ``get_file``'d files that are templates themselves). Unlike heatclient it never
-rewrites references into absolute URLs: the files map is keyed by each reference exactly as
-written, which is what the engine's ``get_file`` and provider-template lookups use.
+The template and each environment file become ``file://`` URLs (their real paths, symbolic
+links resolved). In the template, every ``get_file`` with a string argument and every
+``type`` (or CloudFormation ``Type``) ending in ``.yaml`` or ``.template`` is a reference; in an
+environment's ``resource_registry`` (its top level and each ``resources.<name>`` mapping) every
+string value without ``::`` is one, resolved against the registry's ``base_url`` when it gives
+one. A reference is joined to the URL of the file that contains it, so relative paths (``..``
+included), absolute paths, ``file://`` and ``http(s)://`` URLs all work; the file is read once,
+and the reference is rewritten to that URL, which also keys the file in the files map. A file
+that is a template itself (it parses and has a version key) is followed the same way, and its
+files-map text is then the JSON of the rewritten template, as heatclient sends it. A file that
+is not UTF-8 is sent base64-encoded (heatclient does the same).
 
-It is deliberately strict: a reference must stay inside the directory tree of the top-level
-file that led to it (the template's directory, or the environment file's), so absolute paths,
-``..`` escapes and symbolic links leading out are refused, as is every URL (kubeheat never
-fetches anything). The same reference text naming two different files is refused as ambiguous.
-Nesting is bounded by ``limits.max_nested_depth`` and the total size of everything read by
-``max_total_bytes`` (Heat's default ``max_json_body_size``).
+Bounds heatclient does not have: everything read together (the template included) must fit in
+``max_total_bytes`` (Heat's default ``max_json_body_size``), templates nest at most
+``limits.max_nested_depth`` levels, a download must end within ``timeout`` seconds, and only
+regular files and ``file``/``http``/``https`` URLs are read (see :mod:`kubeheat.cli.fetch`).
+This is the CLI's only template file I/O: the operator reads only the Stack's files map.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import stat
+import base64
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import urljoin, urlsplit
 
+from kubeheat.cli.fetch import (
+    DEFAULT_FETCH_TIMEOUT,
+    DEFAULT_MAX_TOTAL_BYTES,
+    Fetcher,
+    FetchError,
+    describe,
+)
 from kubeheat.template import (
     DEFAULT_LIMITS,
-    EntryKind,
     Limits,
     PathPart,
     TemplateError,
-    is_template_reference,
     load_mapping,
     parse_environment,
 )
 
-DEFAULT_MAX_TOTAL_BYTES = 1_048_576
-"""Heat's ``max_json_body_size``: the whole create request must fit in it."""
-
 VERSION_KEYS = ("heat_template_version", "HeatTemplateFormatVersion", "AWSTemplateFormatVersion")
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+TEMPLATE_SUFFIXES = (".yaml", ".template")
 _TYPE_KEYS = ("type", "Type")
+_BASE_URL = "base_url"
+_NOT_FILES = (_BASE_URL, "hooks", "restricted_actions")
 
 TemplatePath = tuple[PathPart, ...]
 
 
 class FileCollectionError(TemplateError):
-    """A referenced file is refused, missing or unreadable.
+    """A referenced file is missing, unreadable or too big.
 
     ``path`` is where the reference sits in the referencing document; the message names the
-    reference and the referencing file.
+    reference, the referencing file and why it could not be read.
     """
 
 
 @dataclass
 class FileBundle:
-    """Everything the template layer needs, read from disk.
+    """Everything the template layer needs, read from disk (or the web).
 
     ``template_document`` is the template as loaded (and structure-checked) from
-    ``template_text``, so that callers need not parse it again; ``files`` maps each ``get_file``
-    / provider template reference, exactly as written, to the file's text.
+    ``template_text``, with its references rewritten to URLs; ``environment_texts`` are the
+    environment files (as JSON when a registry reference was rewritten); ``files`` maps each
+    URL to the file's text.
     """
 
     template_text: str
@@ -70,85 +78,95 @@ class FileBundle:
     files: dict[str, str] = field(default_factory=dict)
 
 
-# _Root and _Source are NamedTuples: immutable like frozen dataclasses, and cheaper to create
-# at import (every validate and run imports this module).
-class _Root(NamedTuple):
-    """The directory tree references must stay in: as given, and with symlinks resolved."""
-
-    lexical: Path
-    real: Path
-    kind: str
-
-    @classmethod
-    def of(cls, directory: Path, kind: str) -> _Root:
-        lexical = Path(os.path.abspath(directory))
-        return cls(lexical, lexical.resolve(), kind)
-
-    def describe(self) -> str:
-        return f"the {self.kind} directory {self.lexical}"
-
-
 class _Source(NamedTuple):
-    """A file whose references are being followed."""
+    """A document whose references are being followed: its URL, how deep it is nested and
+    the URL its references are relative to."""
 
-    file: Path
-    root: _Root
+    url: str
     depth: int
+    base: str
 
 
-def _absolute(path: Path) -> Path:
-    return Path(os.path.abspath(path))
+def file_url(path: Path) -> str:
+    """The ``file://`` URL of ``path``, symbolic links resolved (heatclient's rule)."""
+    return Path(path).resolve().as_uri()
 
 
-def _is_absolute(reference: str) -> bool:
-    return (reference.startswith(("/", "\\")) or os.path.isabs(reference)
-            or bool(PureWindowsPath(reference).drive))
+def base_url_of(url: str) -> str:
+    """The directory URL references in the document at ``url`` are relative to."""
+    directory = urlsplit(url).path.rsplit("/", 1)[0]
+    return urljoin(url, directory + "/")
 
 
-def _looks_like_template(text: str) -> bool:
-    return any(key in text for key in VERSION_KEYS)
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
 
 
 class _Collector:
     """State of one :func:`collect_files` call."""
 
-    def __init__(self, limits: Limits, max_total_bytes: int) -> None:
+    def __init__(self, limits: Limits, fetcher: Fetcher) -> None:
         self.files: dict[str, str] = {}
         self._limits = limits
-        self._budget = max_total_bytes
-        self._max_total = max_total_bytes
-        self._real_of: dict[str, Path] = {}
-        self._scanned: set[tuple[Path, Path]] = set()
+        self._fetcher = fetcher
+        #: templates being followed (a reference back to one is only rewritten)
+        self._pending: dict[str, dict[str, Any]] = {}
+        #: every URL a reference named (the top template's own is kept only when named)
+        self._referred: set[str] = set()
 
     # -- top-level files -------------------------------------------------------------------
-    def add_template(self, path: Path, root: Path | None) -> tuple[str, dict[str, Any]]:
-        file = _absolute(path)
-        text = self._read_top(file, "template")
-        doc = load_mapping(text, limits=self._limits, what=f"Template {file}")
-        source = _Source(file, _Root.of(root or file.parent, "template"), 0)
-        self._scanned.add((file.resolve(), source.root.real))
-        self._scan(doc, source)
+    def add_template(self, path: Path) -> tuple[str, dict[str, Any]]:
+        url = file_url(path)
+        text = self._read_top(url, path, "template")
+        doc = load_mapping(text, limits=self._limits, what=f"Template {path}")
+        self._follow_template(doc, url, 0)
         return text, doc
 
-    def add_environment(self, path: Path, root: Path | None) -> str:
-        file = _absolute(path)
-        text = self._read_top(file, "environment")
-        env = parse_environment(text, name=str(file), limits=self._limits)
-        source = _Source(file, _Root.of(root or file.parent, "environment"), 0)
-        for entry in env.resource_registry.entries():
-            if entry.kind is EntryKind.TEMPLATE and not is_template_reference(entry.key):
-                self._reference(entry.value, source, entry.location, provider=True)
+    def add_environment(self, path: Path) -> str:
+        url = file_url(path)
+        text = self._read_top(url, path, "environment")
+        try:
+            doc = load_mapping(text, limits=self._limits, what=f"Environment {path}")
+        except TemplateError:
+            doc = None
+        registry = doc.get("resource_registry") if isinstance(doc, dict) else None
+        if (
+            isinstance(doc, dict)
+            and isinstance(registry, dict)
+            and self._registry(registry, _Source(url, 0, base_url_of(url)), path)
+        ):
+            text = json.dumps(doc)
+        # the environment's own errors, naming the file
+        parse_environment(text, name=str(path), limits=self._limits)
         return text
 
-    def _read_top(self, file: Path, kind: str) -> str:
+    def _read_top(self, url: str, path: Path, kind: str) -> str:
         try:
-            return self._read(file.resolve())
-        except _ReadError as exc:
-            raise FileCollectionError(f"cannot read {kind} file {file}: {exc}") from None
+            data = self._fetcher.read(url)
+        except FetchError as exc:
+            raise FileCollectionError(f"cannot read {kind} file {path}: {exc}") from None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FileCollectionError(
+                f"cannot read {kind} file {path}: {describe(url)} is not UTF-8 text "
+                f"({exc.reason} at byte {exc.start})"
+            ) from None
 
-    # -- references ------------------------------------------------------------------------
-    def _scan(self, doc: Any, source: _Source) -> None:
-        """Follow every ``get_file`` and provider-template type in ``doc``, in document order."""
+    # -- templates -------------------------------------------------------------------------
+    def _follow_template(self, doc: dict[str, Any], url: str, depth: int) -> None:
+        """Rewrite every reference of ``doc`` (the template at ``url``) to its URL, reading
+        each file; then, if ``doc`` was referred to on the way, record its JSON text."""
+        self._pending[url] = doc
+        try:
+            self._scan(doc, _Source(url, depth, base_url_of(url)))
+        finally:
+            del self._pending[url]
+        if url in self._referred:
+            self.files[url] = json.dumps(doc)
+
+    def _scan(self, doc: dict[str, Any], source: _Source) -> None:
+        """Follow every ``get_file`` and template ``type`` of ``doc``, in document order."""
         stack: list[tuple[TemplatePath, Any]] = [((), doc)]
         while stack:
             path, node = stack.pop()
@@ -156,131 +174,134 @@ class _Collector:
             if isinstance(node, dict):
                 for key, value in node.items():
                     here = (*path, str(key))
-                    self._check_item(key, value, here, source)
+                    if isinstance(value, str) and (
+                        key == "get_file"
+                        or (key in _TYPE_KEYS and value.endswith(TEMPLATE_SUFFIXES))
+                    ):
+                        node[key] = self._reference(value, source, here, provider=key != "get_file")
                     children.append((here, value))
             elif isinstance(node, list):
                 children = [((*path, i), item) for i, item in enumerate(node)]
             stack.extend(c for c in reversed(children) if isinstance(c[1], dict | list))
 
-    def _check_item(self, key: Any, value: Any, where: TemplatePath, source: _Source) -> None:
-        if not isinstance(value, str):
-            return
-        if key == "get_file":
-            self._reference(value, source, where, provider=False)
-        elif key in _TYPE_KEYS and is_template_reference(value):
-            self._reference(value, source, where, provider=True)
+    # -- environments ----------------------------------------------------------------------
+    def _registry(self, registry: dict[str, Any], source: _Source, path: Path) -> bool:
+        """Rewrite the file references of an environment's ``resource_registry`` (its top
+        level and each ``resources.<name>``); ``base_url`` is applied and removed. Returns
+        whether anything changed."""
+        where: TemplatePath = ("resource_registry",)
+        base = self._base_url(registry, source.base, path, where)
+        changed = self._registry_level(registry, source._replace(base=base), where)
+        resources = registry.get("resources")
+        if isinstance(resources, dict):
+            for name, overrides in resources.items():
+                if isinstance(overrides, dict):
+                    here = (*where, "resources", str(name))
+                    own = self._base_url(overrides, base, path, here)
+                    changed |= self._registry_level(overrides, source._replace(base=own), here)
+        return changed
 
-    def _reference(self, ref: str, source: _Source, where: TemplatePath, *,
-                   provider: bool) -> None:
-        lexical, real = self._locate(ref, source, where)
-        known = self._real_of.get(ref)
-        if known is not None and known != real:
-            raise self._refuse(ref, source, where,
-                               f"ambiguous: the same name already refers to {known}, and the "
-                               "files map is keyed by the name as written; rename one of them")
-        if known is None:
-            try:
-                self.files[ref] = self._read(real)
-            except _ReadError as exc:
-                raise FileCollectionError(
-                    f'cannot read "{ref}" in {source.file}: {exc}', where) from None
-            self._real_of[ref] = real
-        nested = _Source(lexical, source.root, source.depth + 1)
-        self._follow(ref, self.files[ref], source, nested, real, where, provider)
+    def _base_url(
+        self, mapping: dict[str, Any], default: str, path: Path, where: TemplatePath
+    ) -> str:
+        if _BASE_URL not in mapping:
+            return default
+        value = mapping.pop(_BASE_URL)
+        if not isinstance(value, str) or not value.strip():
+            raise FileCollectionError(
+                f"{path}: base_url must be a URL or a directory, not {value!r}", (*where, _BASE_URL)
+            )
+        if not urlsplit(value).scheme:
+            # not a URL: a directory, relative to the environment file's
+            value = (Path(path).resolve().parent / value).resolve().as_uri()
+        return _with_slash(value)
 
-    def _locate(self, ref: str, source: _Source, where: TemplatePath) -> tuple[Path, Path]:
-        """Where ``ref`` points, as written and with symlinks resolved; refuse escapes."""
-        root = source.root
-        if _URL.match(ref):
-            raise self._refuse(ref, source, where,
-                               "kubeheat never fetches URLs; save the file inside "
-                               f"{root.describe()} and reference it by a relative path")
+    def _registry_level(
+        self, mapping: dict[str, Any], source: _Source, where: TemplatePath
+    ) -> bool:
+        changed = False
+        for key, value in mapping.items():
+            if key in _NOT_FILES or not isinstance(value, str) or "::" in value:
+                continue
+            mapping[key] = self._reference(value, source, (*where, str(key)), provider=True)
+            changed = True
+        return changed
+
+    # -- references ------------------------------------------------------------------------
+    def _reference(self, ref: str, source: _Source, where: TemplatePath, *, provider: bool) -> str:
+        """Read what ``ref`` (in ``source``) names, once; return its URL."""
+        origin = describe(source.url)
         if not ref.strip():
-            raise self._refuse(ref, source, where, "the file name is empty")
-        if _is_absolute(ref):
-            raise self._refuse(ref, source, where, "absolute paths are not allowed; use a "
-                               f"path relative to the referencing file inside {root.describe()}")
-        lexical = Path(os.path.normpath(source.file.parent / ref))
-        if not lexical.is_relative_to(root.lexical):
-            raise self._refuse(ref, source, where, f"outside {root.describe()}")
-        real = lexical.resolve()
-        if not real.is_relative_to(root.real):
-            raise self._refuse(ref, source, where, f"it leads through a symbolic link to "
-                               f"{real}, outside {root.describe()}")
-        return lexical, real
+            raise FileCollectionError(
+                f'cannot read "{ref}" in {origin}: the file name is empty', where
+            )
+        url = urljoin(_with_slash(source.base), ref)
+        self._referred.add(url)
+        if url in self.files or url in self._pending:
+            return url
+        try:
+            data = self._fetcher.read(url)
+        except FetchError as exc:
+            raise FileCollectionError(f'cannot read "{ref}" in {origin}: {exc}', where) from None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            self.files[url] = base64.encodebytes(data).decode("ascii")
+            return url
+        doc = self._as_template(text, ref, origin, where, provider=provider)
+        if doc is None:
+            self.files[url] = text
+            return url
+        if source.depth + 1 > self._limits.max_nested_depth:
+            raise FileCollectionError(
+                f'"{ref}" in {origin}: templates nest more than '
+                f"{self._limits.max_nested_depth} levels deep",
+                where,
+            )
+        self._follow_template(doc, url, source.depth + 1)
+        return url
 
-    def _follow(self, ref: str, text: str, source: _Source, nested: _Source, real: Path,
-                where: TemplatePath, provider: bool) -> None:
-        """Recurse into a provider template, or a ``get_file``'d file that is a template."""
-        if (real, nested.root.real) in self._scanned:
-            return
-        if not provider and not _looks_like_template(text):
-            return
+    def _as_template(
+        self, text: str, ref: str, origin: str, where: TemplatePath, *, provider: bool
+    ) -> dict[str, Any] | None:
+        """``text`` loaded when it is a template (it parses and has a version key), else
+        None; a provider template that has a version key but does not parse is an error."""
+        if not any(key in text for key in VERSION_KEYS):
+            return None
         try:
             doc = load_mapping(text, limits=self._limits, what=f'Template "{ref}"')
         except TemplateError as exc:
             if not provider:
-                return
+                return None
             raise FileCollectionError(
-                f'provider template "{ref}" in {source.file}: {exc}', where) from None
-        if not provider and not any(key in doc for key in VERSION_KEYS):
-            return
-        if nested.depth > self._limits.max_nested_depth:
-            raise FileCollectionError(
-                f'"{ref}" in {source.file}: templates nest more than '
-                f"{self._limits.max_nested_depth} levels deep", where)
-        self._scanned.add((real, nested.root.real))
-        self._scan(doc, nested)
-
-    def _refuse(self, ref: str, source: _Source, where: TemplatePath,
-                reason: str) -> FileCollectionError:
-        return FileCollectionError(f'refusing "{ref}" in {source.file}: {reason}', where)
-
-    # -- reading ---------------------------------------------------------------------------
-    def _read(self, real: Path) -> str:
-        """Read a regular file as UTF-8 within the remaining size budget."""
-        flags = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-                 | getattr(os, "O_CLOEXEC", 0))
-        try:
-            fd = os.open(real, flags)
-        except FileNotFoundError:
-            raise _ReadError(f"no such file {real}") from None
-        except OSError as exc:
-            raise _ReadError(f"{real}: {exc.strerror}") from None
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            raise _ReadError(f"{real} is not a regular file")
-        with os.fdopen(fd, "rb") as handle:
-            data = handle.read(self._budget + 1)
-        if len(data) > self._budget:
-            raise _ReadError(f"the template and its files exceed {self._max_total} bytes in "
-                             "total")
-        self._budget -= len(data)
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise _ReadError(f"{real} is not UTF-8 text ({exc.reason} at byte "
-                             f"{exc.start})") from None
+                f'provider template "{ref}" in {origin}: {exc}', where
+            ) from None
+        return doc if any(key in doc for key in VERSION_KEYS) else None
 
 
-class _ReadError(Exception):
-    """Internal: why a file could not be read; wrapped with its context by the caller."""
-
-
-def collect_files(template_path: Path, environment_paths: Sequence[Path] = (), *,
-                  root: Path | None = None, limits: Limits = DEFAULT_LIMITS,
-                  max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES) -> FileBundle:
-    """Read ``template_path``, the environments, and every file they reference.
-
-    References resolve relative to the file that contains them and must stay inside ``root``
-    when given, else inside the directory of the top-level template (for the template's
-    references) or of each environment file (for that environment's). Raises
-    :class:`FileCollectionError` (or a template/environment parsing error) on the first problem.
-    """
-    collector = _Collector(limits, max_total_bytes)
-    template_text, document = collector.add_template(Path(template_path), root)
-    environment_texts = [collector.add_environment(Path(p), root) for p in environment_paths]
+def collect_files(
+    template_path: Path,
+    environment_paths: Sequence[Path] = (),
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
+    timeout: float = DEFAULT_FETCH_TIMEOUT,
+) -> FileBundle:
+    """Read ``template_path``, the environments, and every file they reference (see the
+    module). Raises :class:`FileCollectionError` (or a template/environment parsing error)
+    on the first problem."""
+    collector = _Collector(limits, Fetcher(max_total_bytes, timeout))
+    template_text, document = collector.add_template(Path(template_path))
+    environment_texts = [collector.add_environment(Path(p)) for p in environment_paths]
     return FileBundle(template_text, document, environment_texts, collector.files)
 
 
-__all__ = ["DEFAULT_MAX_TOTAL_BYTES", "FileBundle", "FileCollectionError", "collect_files"]
+__all__ = [
+    "DEFAULT_FETCH_TIMEOUT",
+    "DEFAULT_MAX_TOTAL_BYTES",
+    "FileBundle",
+    "FileCollectionError",
+    "base_url_of",
+    "collect_files",
+    "file_url",
+]
