@@ -89,3 +89,39 @@ def test_removed_function_is_still_an_error_without_warning(
     assert "WARNING" not in err
     assert ("outputs.o.value.Fn::GetAZs: The template version is invalid: The function "
             "Fn::GetAZs is not supported in this version of HOT.") in err
+
+
+def test_provider_and_nested_templates_are_looked_into(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A provider template (by type and through the environment) and an OS::Heat::Stack's
+    get_file'd template are checked too; each warning names the file, then the path."""
+    nested = tmp_path / "nested"
+    nested.mkdir()
+    (nested / "prov.yaml").write_text("heat_template_version: 2016-10-14\noutputs:\n"
+                                      "  o: {value: {list_concat: [[1], [2]]}}\n")
+    (nested / "mapped.yaml").write_text("heat_template_version: 2016-10-14\nresources:\n"
+                                        "  v: {type: OS::Heat::Value, properties: "
+                                        "{value: {filter: [[null], [1]]}}}\n")
+    (nested / "child.yaml").write_text("heat_template_version: 2016-10-14\noutputs:\n"
+                                       "  c: {value: {contains: [a, [a]]}}\n")
+    (tmp_path / "env.yaml").write_text("resource_registry: {My::Mapped: nested/mapped.yaml}\n")
+    path = tmp_path / "t.yaml"
+    path.write_text("heat_template_version: 2018-08-31\nresources:\n"
+                    "  p: {type: nested/prov.yaml}\n"
+                    "  m: {type: My::Mapped}\n"
+                    "  s: {type: OS::Heat::Stack, properties: "
+                    "{template: {get_file: nested/child.yaml}}}\n", encoding="utf-8")
+    code = main(["validate", "-t", str(path), "-e", str(tmp_path / "env.yaml")])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    real = nested.resolve()
+    assert err.splitlines() == [
+        f"WARNING: {real / 'prov.yaml'}: outputs.o.value: 'list_concat' is not a function in "
+        "heat_template_version 2016-10-14 (it is one from 2017-09-01); it is used as data",
+        f"WARNING: {real / 'child.yaml'}: outputs.c.value: 'contains' is not a function in "
+        "heat_template_version 2016-10-14 (it is one from 2017-09-01); it is used as data",
+        f"WARNING: {real / 'mapped.yaml'}: resources.v.properties.value: 'filter' is not a "
+        "function in heat_template_version 2016-10-14 (it is one from 2017-02-24); it is used "
+        "as data",
+    ]
+
