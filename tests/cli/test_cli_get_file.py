@@ -360,6 +360,15 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/slow":
             time.sleep(2)
+        if self.path == "/drip":  # no Content-Length, a byte every 50 ms for 3 s
+            self.send_response(200)
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                for _ in range(60):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            return
         body = self.routes.get(self.path)
         if body is None:
             self.send_error(404)
@@ -423,9 +432,16 @@ def test_http_size_limit(tmp_path: Path, web: str) -> None:
 def test_http_timeout(tmp_path: Path, web: str) -> None:
     started = time.monotonic()
     with pytest.raises(
-        FileCollectionError, match=f"could not fetch {web}/slow: no answer within 0.3 seconds"
+        FileCollectionError, match=f"could not fetch {web}/slow: timed out after 0.3 seconds"
     ):
         collect_files(_web_template(tmp_path, f"{web}/slow"), timeout=0.3)
+    assert time.monotonic() - started < 1.5
+
+
+def test_http_timeout_bounds_the_whole_download(tmp_path: Path, web: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(FileCollectionError, match=r"timed out after 0\.5 seconds"):
+        collect_files(_web_template(tmp_path, f"{web}/drip"), timeout=0.5)
     assert time.monotonic() - started < 1.5
 
 

@@ -133,7 +133,7 @@ class Fetcher:
         return b"".join(chunks)
 
     def _timed_out(self, url: str) -> FetchError:
-        return FetchError(f"could not fetch {url}: no answer within {self.timeout:g} seconds")
+        return FetchError(f"could not fetch {url}: timed out after {self.timeout:g} seconds")
 
 
 __all__ = [
