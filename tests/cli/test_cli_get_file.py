@@ -388,7 +388,7 @@ def web() -> Iterator[str]:
     _Handler.routes = {
         "/t/child.yaml": (
             HOT + "resources:\n  c: {type: OS::Heat::Value, properties: "
-            "{value: {get_file: ../data/motd}}}\n"
+            "{value: {get_file: ../data/motd}}}\noutputs:\n  o: {value: {get_attr: [c, value]}}\n"
         ).encode(),
         "/data/motd": b"hello from the web\n",
         "/big": b"x" * 5000,
@@ -458,3 +458,50 @@ def test_nothing_listening(tmp_path: Path, web: str) -> None:
     closed = "http://127.0.0.1:1/x.sh"
     with pytest.raises(FileCollectionError, match=re.escape(f"could not fetch {closed}")):
         collect_files(_web_template(tmp_path, closed))
+
+
+def test_validate_reports_a_missing_file_with_its_place(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tree / EXAMPLES / "fragments/configure.sh").unlink()
+    code = kubeheat(
+        [
+            "validate",
+            "-t",
+            str(tree / EXAMPLES / "example.yaml"),
+            "-e",
+            str(tree / BOOT / "centos7_rdo_env.yaml"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err == (
+        'ERROR: resources.configure.properties.value.get_file: cannot read "fragments/'
+        f'configure.sh" in {tree / EXAMPLES / "example.yaml"}: no such file '
+        f"{tree / EXAMPLES / 'fragments/configure.sh'}\n"
+    )
+
+
+def test_validate_and_run_with_http_files(
+    tmp_path: Path, web: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(
+        tmp_path / "t.yaml",
+        HOT
+        + f"""resources:
+  n: {{type: "{web}/t/child.yaml"}}
+  m: {{type: OS::Heat::Value, properties: {{value: {{get_file: "{web}/data/motd"}}}}}}
+outputs:
+  motd: {{value: {{get_attr: [m, value]}}}}
+  nested: {{value: {{get_attr: [n, o]}}}}
+""",
+    )
+    assert kubeheat(["validate", "-t", str(path)]) == 0
+    capsys.readouterr()
+    state = str(tmp_path / "state.json")
+    code = kubeheat(["run", "-t", str(path), "--sandbox", "--state", state, "--format", "json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0, out
+    assert out["outputs"] == {"motd": "hello from the web\n", "nested": "hello from the web\n"}
+    assert {r["name"]: r["type"] for r in out["resources"]}["n"] == f"{web}/t/child.yaml"
+    assert kubeheat(["delete", "--sandbox", "--state", state]) == 0
