@@ -92,7 +92,7 @@ class Runtime:
             cloud=self.cloud, run_sync=self.run_sync,
             exclude_ids=op.exclude_ids(name) if op is not None else frozenset(),
             signal_resource=functools.partial(self.signal_resource, state, op),
-            project_id=self.project_id())
+            project_of=self.project_id)
 
     def plugin_of(self, rec: ResourceState, op: Operation | None) -> ResourcePlugin:
         """The plugin of a recorded resource (the operation's choice while it runs)."""

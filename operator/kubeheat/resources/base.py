@@ -290,8 +290,14 @@ class ResourceContext:
     #: returns that data. Raises LookupError when no resource matches. None: the engine
     #: cannot (a plugin tested on its own).
     signal_resource: SignalResource | None = None
-    #: the project (tenant) the stack lives in, as Heat's ARNs name it (empty: not known)
-    project_id: str = ""
+    #: the project (tenant) the stack lives in, as Heat's ARNs name it (asked only when
+    #: needed: a cloud may have to be asked; empty: not known)
+    project_of: Callable[[], str] = str
+
+    @property
+    def project_id(self) -> str:
+        """The stack's project id (see ``project_of``)."""
+        return self.project_of()
 
     @property
     def tags(self) -> dict[str, str]:
