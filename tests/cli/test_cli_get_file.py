@@ -505,3 +505,42 @@ outputs:
     assert out["outputs"] == {"motd": "hello from the web\n", "nested": "hello from the web\n"}
     assert {r["name"]: r["type"] for r in out["resources"]}["n"] == f"{web}/t/child.yaml"
     assert kubeheat(["delete", "--sandbox", "--state", state]) == 0
+
+
+def test_template_and_environment_given_as_urls(
+    tmp_path: Path, web: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """heatclient takes a URL for the template and the environments too; their references
+    resolve against those URLs."""
+    _Handler.routes["/t/main.yaml"] = (
+        HOT + "resources:\n  c: {type: My::Child}\noutputs:\n  o: {value: {get_attr: [c, o]}}\n"
+    ).encode()
+    _Handler.routes["/env/env.yaml"] = b"resource_registry:\n  My::Child: ../t/child.yaml\n"
+    bundle = collect_files(f"{web}/t/main.yaml", [f"{web}/env/env.yaml"])
+    assert set(bundle.files) == {f"{web}/t/child.yaml", f"{web}/data/motd"}
+    assert json.loads(bundle.environment_texts[0]) == {
+        "resource_registry": {"My::Child": f"{web}/t/child.yaml"}
+    }
+    local_env = write(
+        tmp_path / "env.yaml", f"resource_registry:\n  My::Child: {web}/t/child.yaml\n"
+    )
+    state = str(tmp_path / "state.json")
+    code = kubeheat(
+        [
+            "run",
+            "-t",
+            f"{web}/t/main.yaml",
+            "-e",
+            str(local_env),
+            "--sandbox",
+            "--state",
+            state,
+            "--format",
+            "json",
+        ]
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0, out
+    assert out["stack_name"] == "main"
+    assert out["outputs"] == {"o": "hello from the web\n"}
+    assert kubeheat(["delete", "--sandbox", "--state", state]) == 0

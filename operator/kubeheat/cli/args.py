@@ -63,12 +63,23 @@ class UsageError(Exception):
     """A command-line argument is malformed (exit status 2)."""
 
 
+_URL_SCHEMES = ("file://", "http://", "https://")
+
+
+def template_source(value: str) -> Path | str:
+    """A template or environment argument: a ``file://``/``http(s)://`` URL is kept as
+    written (as python-heatclient takes it), anything else is a path."""
+    return value if value.lower().startswith(_URL_SCHEMES) else Path(value)
+
+
 def add_template_arguments(parser: argparse.ArgumentParser) -> None:
     """The inputs shared by validate, plan and run."""
-    parser.add_argument("-t", "--template", required=True, type=Path,
-                        help="path of the HOT or CloudFormation template (YAML or JSON)")
-    parser.add_argument("-e", "--environment", action="append", default=[], type=Path,
-                        metavar="ENV", help="environment file; repeat to merge several in order")
+    parser.add_argument("-t", "--template", required=True, type=template_source,
+                        help="path or file/http(s) URL of the HOT or CloudFormation template "
+                             "(YAML or JSON)")
+    parser.add_argument("-e", "--environment", action="append", default=[],
+                        type=template_source, metavar="ENV",
+                        help="environment file (path or URL); repeat to merge several in order")
     parser.add_argument("-P", "--parameter", action="append", default=[], metavar="KEY=VALUE",
                         help="parameter value; repeatable")
     parser.add_argument("--parameter-file", action="append", default=[], metavar="KEY=PATH",

@@ -25,13 +25,14 @@ import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 from kubeheat.cli.fetch import (
     DEFAULT_FETCH_TIMEOUT,
     DEFAULT_MAX_TOTAL_BYTES,
+    READ_SCHEMES,
     Fetcher,
     FetchError,
     describe,
@@ -87,9 +88,18 @@ class _Source(NamedTuple):
     base: str
 
 
-def file_url(path: Path) -> str:
-    """The ``file://`` URL of ``path``, symbolic links resolved (heatclient's rule)."""
+def file_url(path: Path | str) -> str:
+    """The URL of a template or environment argument: a URL as it is, a path as the
+    ``file://`` URL of its real path, symbolic links resolved (heatclient's rule)."""
+    if isinstance(path, str) and urlsplit(path).scheme.lower() in READ_SCHEMES:
+        return path
     return Path(path).resolve().as_uri()
+
+
+def source_stem(source: Path | str) -> str:
+    """The file name of a template argument without its suffix (the default stack name)."""
+    name = PurePosixPath(urlsplit(source).path) if isinstance(source, str) else Path(source)
+    return name.stem
 
 
 def base_url_of(url: str) -> str:
@@ -115,14 +125,14 @@ class _Collector:
         self._referred: set[str] = set()
 
     # -- top-level files -------------------------------------------------------------------
-    def add_template(self, path: Path) -> tuple[str, dict[str, Any]]:
+    def add_template(self, path: Path | str) -> tuple[str, dict[str, Any]]:
         url = file_url(path)
         text = self._read_top(url, path, "template")
         doc = load_mapping(text, limits=self._limits, what=f"Template {path}")
         self._follow_template(doc, url, 0)
         return text, doc
 
-    def add_environment(self, path: Path) -> str:
+    def add_environment(self, path: Path | str) -> str:
         url = file_url(path)
         text = self._read_top(url, path, "environment")
         try:
@@ -140,7 +150,7 @@ class _Collector:
         parse_environment(text, name=str(path), limits=self._limits)
         return text
 
-    def _read_top(self, url: str, path: Path, kind: str) -> str:
+    def _read_top(self, url: str, path: Path | str, kind: str) -> str:
         try:
             data = self._fetcher.read(url)
         except FetchError as exc:
@@ -185,24 +195,29 @@ class _Collector:
             stack.extend(c for c in reversed(children) if isinstance(c[1], dict | list))
 
     # -- environments ----------------------------------------------------------------------
-    def _registry(self, registry: dict[str, Any], source: _Source, path: Path) -> bool:
+    def _registry(self, registry: dict[str, Any], source: _Source, path: Path | str) -> bool:
         """Rewrite the file references of an environment's ``resource_registry`` (its top
         level and each ``resources.<name>``); ``base_url`` is applied and removed. Returns
         whether anything changed."""
         where: TemplatePath = ("resource_registry",)
-        base = self._base_url(registry, source.base, path, where)
+        base = self._base_url(registry, source.base, source, path, where)
         changed = self._registry_level(registry, source._replace(base=base), where)
         resources = registry.get("resources")
         if isinstance(resources, dict):
             for name, overrides in resources.items():
                 if isinstance(overrides, dict):
                     here = (*where, "resources", str(name))
-                    own = self._base_url(overrides, base, path, here)
+                    own = self._base_url(overrides, base, source, path, here)
                     changed |= self._registry_level(overrides, source._replace(base=own), here)
         return changed
 
     def _base_url(
-        self, mapping: dict[str, Any], default: str, path: Path, where: TemplatePath
+        self,
+        mapping: dict[str, Any],
+        default: str,
+        source: _Source,
+        path: Path | str,
+        where: TemplatePath,
     ) -> str:
         if _BASE_URL not in mapping:
             return default
@@ -211,10 +226,8 @@ class _Collector:
             raise FileCollectionError(
                 f"{path}: base_url must be a URL or a directory, not {value!r}", (*where, _BASE_URL)
             )
-        if not urlsplit(value).scheme:
-            # not a URL: a directory, relative to the environment file's
-            value = (Path(path).resolve().parent / value).resolve().as_uri()
-        return _with_slash(value)
+        # not a URL: a directory, relative to the environment file's
+        return _with_slash(urljoin(source.base, value))
 
     def _registry_level(
         self, mapping: dict[str, Any], source: _Source, where: TemplatePath
@@ -280,8 +293,8 @@ class _Collector:
 
 
 def collect_files(
-    template_path: Path,
-    environment_paths: Sequence[Path] = (),
+    template_path: Path | str,
+    environment_paths: Sequence[Path | str] = (),
     *,
     limits: Limits = DEFAULT_LIMITS,
     max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
@@ -291,8 +304,8 @@ def collect_files(
     module). Raises :class:`FileCollectionError` (or a template/environment parsing error)
     on the first problem."""
     collector = _Collector(limits, Fetcher(max_total_bytes, timeout))
-    template_text, document = collector.add_template(Path(template_path))
-    environment_texts = [collector.add_environment(Path(p)) for p in environment_paths]
+    template_text, document = collector.add_template(template_path)
+    environment_texts = [collector.add_environment(p) for p in environment_paths]
     return FileBundle(template_text, document, environment_texts, collector.files)
 
 
@@ -304,4 +317,5 @@ __all__ = [
     "base_url_of",
     "collect_files",
     "file_url",
+    "source_stem",
 ]

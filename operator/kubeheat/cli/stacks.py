@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kubeheat.cli.args import UsageError, parse_parameters
-from kubeheat.cli.files import collect_files
+from kubeheat.cli.files import collect_files, source_stem
 from kubeheat.cli.inputs import Inputs, given_redactor, redactor
 from kubeheat.cli.output import error, printable, render, table
 from kubeheat.cli.statefile import Session, StateInUse, StateLock, require_state
@@ -160,7 +160,7 @@ def _request(args: argparse.Namespace, params: dict[str, Any]
     with contextlib.suppress(KubeheatError):
         inputs.environments = [parse_environment(text, name=str(path)) for path, text in
                                zip(args.environment, bundle.environment_texts, strict=True)]
-    name = args.name or args.template.stem
+    name = args.name or source_stem(args.template)
     request = StackRequest(name=name, template=dict(document), files=dict(bundle.files),
                            environments=list(bundle.environment_texts), parameters=params)
     return request, redactor(inputs)
