@@ -1,8 +1,9 @@
 """Reading a template, its environments and every file they pull in, as python-heatclient does.
 
 The template and each environment file become ``file://`` URLs (their real paths, symbolic
-links resolved). In the template, every ``get_file`` with a string argument and every
-``type`` (or CloudFormation ``Type``) ending in ``.yaml`` or ``.template`` is a reference; in an
+links resolved; a ``file://`` or ``http(s)://`` URL argument is taken as it is). In the
+template, every ``get_file`` with a string argument and every ``type`` (or CloudFormation
+``Type``) ending in ``.yaml`` or ``.template`` is a reference; in an
 environment's ``resource_registry`` (its top level and each ``resources.<name>`` mapping) every
 string value without ``::`` is one, resolved against the registry's ``base_url`` when it gives
 one. A reference is joined to the URL of the file that contains it, so relative paths (``..``
