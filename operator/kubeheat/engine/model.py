@@ -170,6 +170,8 @@ class ResourceState:
     #: the last action FAILED because it was interrupted (cancelled, timed out, the stack
     #: failing elsewhere), not because the cloud refused it
     interrupted: bool = False
+    #: the template's ``external_id``: an existing physical resource adopted, never deleted
+    external_id: str | None = None
 
     @property
     def state(self) -> str:

@@ -383,6 +383,18 @@ class ResourcePlugin:
         """Observed state; the default says the resource exists as last applied."""
         return Observed(properties={}, attributes={})
 
+    async def adopt_external(self, ctx: ResourceContext, props: dict[str, Any]
+                             ) -> Observed | None:
+        """The existing resource ``ctx.physical_id`` names (a template's ``external_id``),
+        with its attributes; None when the cloud does not have it. ``props`` are the
+        template's values, unchecked. Default: :meth:`read` and :meth:`attribute_values`."""
+        found = await self.read(ctx, props)
+        if found is None:
+            return None
+        return Observed(properties=found.properties, status=found.status, failed=found.failed,
+                        attributes={**found.attributes,
+                                    **(await self.attribute_values(ctx, props))})
+
     async def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any],
                      changed: frozenset[str]) -> dict[str, Any] | None:
         """Apply in-place changes; may return new private data (else ctx.data is kept)."""
