@@ -298,7 +298,7 @@ class Engine:
         existing = self._load(stack_id)
         if existing is None or existing.create_unfinished:
             state = existing or StackState(id=stack_id, name=request.name)
-            state.parent = parent.id
+            state.parent, state.region = parent.id, request.region or parent.region
             return await self._operate(state, CREATE, request, patch=False, facade=facade,
                                        deadline=deadline, depth=depth)
         existing.parent = parent.id

@@ -81,9 +81,18 @@ async def verify(
     runtime: Runtime, plugins: Plugins, state: StackState, defn: StackDefinition
 ) -> None:
     """Refuse the operation (as Heat's validation does) when an external resource of
-    ``defn`` is not in the cloud."""
+    ``defn`` is not in the cloud, or a type's own check against the cloud
+    (:meth:`ResourcePlugin.preflight`) fails."""
     for name, rdef in defn.resources.items():
         if rdef.external_id is None:
+            cls = plugins.class_for(rdef.type, rdef.implementation)
+            if cls is not None and cls.preflight is not ResourcePlugin.preflight:
+                probe = ResourceState(name=name, type=rdef.type)
+                await plugins.instance(cls).preflight(
+                    runtime.context(state, name, probe, None),
+                    rdef.properties,
+                    rdef.key_path("properties"),
+                )
             continue
         external = str(rdef.external_id)
         plugin = plugins.for_definition(defn, rdef)
