@@ -241,11 +241,18 @@ def no_region(region: str, known: list[str]) -> str:
 
 
 def region_cloud(cloud: Any, region: str) -> Any:
-    """``cloud`` (a :class:`CloudSession` or a plain openstacksdk ``Connection``) for
+    """``cloud`` (a :class:`CloudSession`, a plain openstacksdk ``Connection``, or an object
+    carrying either as ``session`` / ``conn``) for
     ``region`` of the same cloud: ``cloud`` itself for its own region, else a new one with the
     same configuration; :class:`CloudConfigError` when the catalog has no such region."""
     if isinstance(cloud, CloudSession):
         return cloud.for_region(region)
+    if not isinstance(cloud, openstack.connection.Connection):
+        # a wrapper that connects on first use (the CLI's), giving a session
+        session = getattr(cloud, "session", None)
+        if isinstance(session, CloudSession):
+            return session.for_region(region)
+        cloud = getattr(cloud, "conn", cloud)
     conn: openstack.connection.Connection = cloud
     if region == (conn.config.get_region_name() or None):
         return conn
