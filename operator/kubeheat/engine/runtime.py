@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from kubeheat.cloud import CloudSession, region_cloud
 from kubeheat.engine.model import (
     COMPLETE,
     REPLACED_SEP,
@@ -52,10 +51,13 @@ class Runtime:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-        if not isinstance(self.cloud, CloudSession):   # a session closes its regions itself
-            for other in self._region_clouds.values():
-                if other is not self.cloud:
-                    other.close()
+        if self._region_clouds:
+            from kubeheat.cloud import CloudSession  # loaded only when regions were used
+
+            if not isinstance(self.cloud, CloudSession):   # a session closes its own
+                for other in self._region_clouds.values():
+                    if other is not self.cloud:
+                        other.close()
 
     # -- limits and blocking calls ----------------------------------------------------------
     def semaphore(self) -> asyncio.Semaphore:
@@ -87,6 +89,8 @@ class Runtime:
             return self.cloud
         found = self._region_clouds.get(region)
         if found is None:
+            from kubeheat.cloud import region_cloud  # openstacksdk: loaded when needed
+
             found = self._region_clouds[region] = region_cloud(self.cloud, region)
         return found
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from kubeheat.cloud import CloudConfigError, region_cloud
 from kubeheat.resources.base import (
     ANY,
     BOOLEAN,
@@ -84,6 +83,8 @@ def region_of(ctx: ResourceContext, context: Mapping[str, Any] | None) -> str | 
     if not region:
         return None
     if ctx.cloud is not None:
+        from kubeheat.cloud import CloudConfigError, region_cloud  # openstacksdk: when used
+
         try:
             region_cloud(ctx.cloud, str(region))
         except CloudConfigError:
@@ -151,6 +152,8 @@ class HeatStack(NestedStackResource):
         region = context.get("region_name")
         if not isinstance(region, str) or not region or ctx.cloud is None:
             return          # unset, or known only once evaluated: checked at create
+        from kubeheat.cloud import CloudConfigError, region_cloud  # openstacksdk: when used
+
         try:
             await ctx.call(region_cloud, ctx.cloud, region)
         except CloudConfigError:
