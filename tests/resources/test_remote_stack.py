@@ -13,6 +13,7 @@ import openstack
 import openstack.connection
 import pytest
 
+from kubeheat.cloud import connect
 from kubeheat.engine import StackRequest
 from kubeheat.sandbox import SandboxCloud
 from kubeheat.template import TemplateError
@@ -120,3 +121,18 @@ def test_a_credential_for_another_cloud_is_refused(engine: Any) -> None:
     with pytest.raises(TemplateError, match="Barbican") as err:
         run(eng.create(StackRequest("cred", parent({"credential_secret_id": "abc"}))))
     assert err.value.path[-1] == "credential_secret_id"
+
+
+def test_a_cloud_session_as_the_operator_has_one(engine: Any, sandbox: SandboxCloud) -> None:
+    """The operator gives the engine a CloudSession: the child gets that session's session
+    for the region (same credentials and guard options), closed with it."""
+    session = connect(sandbox.clouds, sandbox.config.cloud_name)
+    eng, _, _ = engine(cloud=session)
+    state = run(eng.create(StackRequest("op", parent({"region_name": "RegionTwo"}))))
+    assert state.state == "CREATE_COMPLETE", state.status_reason
+    regional = session.for_region("RegionTwo")
+    assert regional.conn.network.get_network(state.outputs["net_id"]).name == "remote-net"
+    assert session.conn.network.find_network(state.outputs["net_id"]) is None
+    run(eng.delete(state.id))
+    assert regional.conn.network.find_network(state.outputs["net_id"]) is None
+    session.close()
