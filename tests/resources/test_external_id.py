@@ -147,3 +147,23 @@ def test_changing_the_external_id_fails_the_update(engine: Any, conn: Conn) -> N
     run(eng.delete(state.id))
     for net in (first, second):
         conn.network.delete_network(net.id)
+
+
+def test_a_failed_server_fails_the_check(engine: Any, conn: Conn, sandbox: Any) -> None:
+    image = next(iter(conn.image.images()))
+    flavor = next(iter(conn.compute.flavors()))
+    server = conn.compute.create_server(
+        name="extid-broken", image_id=image.id, flavor_id=flavor.id, networks="none"
+    )
+    conn.compute.wait_for_server(server, wait=30)
+    sandbox.fail_server(server.id, "Disk on fire")
+    eng, _, _ = engine()
+    doc = hot({"vm": {"type": "OS::Nova::Server", "external_id": server.id}})
+    state = run(eng.create(StackRequest("extid-broken", doc, disable_rollback=True)))
+    assert state.state == "CREATE_FAILED"
+    rec = state.resources["vm"]
+    assert rec.state == "CHECK_FAILED" and "Disk on fire" in rec.status_reason
+    assert state.status_reason.startswith("Resource CHECK failed: ")
+    run(eng.delete(state.id))
+    assert conn.compute.get_server(server.id).status == "ERROR"  # never deleted
+    conn.compute.delete_server(server.id)
