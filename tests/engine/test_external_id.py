@@ -154,3 +154,17 @@ def test_depends_on_with_external_id_is_refused() -> None:
         run(eng.create(StackRequest("dep", doc)))
     assert err.value.message == "Invalid dependency with external OS::Heat::None resource: x"
     assert err.value.path == ("resources", "b")
+
+
+def test_a_record_from_before_the_external_id_field() -> None:
+    eng, store, _ = make_engine()
+    doc = hot({"a": {"type": "OS::Heat::None", "external_id": "abc"}})
+    state = run(eng.create(StackRequest("legacy", doc)))
+    saved = store.load(state.id)
+    assert saved is not None
+    saved.resources["a"].external_id = None  # as an older kubeheat recorded it
+    store.save(saved)
+    again = Engine(store, ListEventSink())
+    state = run(again.update(state.id, StackRequest("legacy", doc, disable_rollback=True)))
+    assert state.state == "UPDATE_COMPLETE", state.status_reason
+    assert state.resources["a"].external_id == "abc"

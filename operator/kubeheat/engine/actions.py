@@ -21,7 +21,7 @@ from collections.abc import Callable, Coroutine, Iterator, Mapping
 from typing import Any, TypeVar
 
 from kubeheat.engine.decide import NOT_OBSERVED
-from kubeheat.engine.external import checks, not_found, not_supported
+from kubeheat.engine.external import checks, not_found, not_supported, recorded_external
 from kubeheat.engine.model import (
     ADOPT,
     CHECK,
@@ -305,7 +305,8 @@ class ResourceActions:
         state = op.state
         rec = state.resources.get(name)
         external = None if rdef.external_id is None else str(rdef.external_id)
-        if rec is not None and rec.physical_id is not None and rec.external_id != external:
+        if rec is not None and rec.physical_id is not None and (
+                recorded_external(rec, external) != external):
             raise ResourceFailed(UPDATE, not_supported(name, rdef.type))
         assert external is not None
         if rec is not None and rec.external_id == external and rec.status == COMPLETE:

@@ -44,7 +44,7 @@ from kubeheat.engine.decide import decide as decide_action
 from kubeheat.engine.definition import Definitions
 from kubeheat.engine.deps import stack_requires
 from kubeheat.engine.events import EventSink
-from kubeheat.engine.external import external_properties
+from kubeheat.engine.external import external_properties, recorded_external
 from kubeheat.engine.external import verify as verify_externals
 from kubeheat.engine.live import LiveResolver, Refresher, output_values
 from kubeheat.engine.model import (
@@ -532,7 +532,7 @@ class Engine:
         await self.refresher.before_resolving(op, rdef)
         props, metadata, policy = await self._resolved(op, defn, name, plugin)
         rec = op.state.resources.get(name)
-        if rdef.external_id is not None or (rec is not None and rec.external_id is not None):
+        if rdef.external_id is not None or recorded_external(rec, None) is not None:
             await self.actions.external(op, name, rdef, plugin, props, metadata)
             return
         if rec is not None and op.replaced.get(name):

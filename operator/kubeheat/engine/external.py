@@ -65,6 +65,18 @@ def not_found(external_id: str, type_name: str) -> str:
     return f"Invalid external resource: Resource {external_id} ({type_name}) can not be found."
 
 
+def recorded_external(rec: ResourceState | None, wanted: str | None) -> str | None:
+    """The external id ``rec`` was adopted with (None: made by the stack). A record written
+    before the field existed has the external id as physical id and the Retain policy."""
+    if rec is None:
+        return None
+    if rec.external_id is None and wanted is not None and rec.physical_id == wanted and (
+        rec.deletion_policy == "Retain"
+    ):
+        rec.external_id = wanted
+    return rec.external_id
+
+
 def external_properties(cls: type[ResourcePlugin], raw: Mapping[str, Any]) -> dict[str, Any]:
     """An external resource's property values, unchecked: as resolved, the declared ones
     left out taking their default (or None)."""
@@ -113,4 +125,12 @@ async def verify(
             raise EngineError(not_found(external, rdef.type), "StackValidationFailed")
 
 
-__all__ = ["CHECKED_TYPES", "checks", "external_properties", "not_found", "not_supported", "verify"]
+__all__ = [
+    "CHECKED_TYPES",
+    "checks",
+    "external_properties",
+    "not_found",
+    "not_supported",
+    "recorded_external",
+    "verify",
+]

@@ -32,7 +32,7 @@ from kubeheat.engine.decide import (
     PlanAction,
     decide,
 )
-from kubeheat.engine.external import not_supported
+from kubeheat.engine.external import not_supported, recorded_external
 from kubeheat.engine.model import (
     COMPLETE,
     DELETE,
@@ -290,11 +290,12 @@ def _plan_external(name: str, type_name: str, external_id: Any, rec: ResourceSta
     """A resource naming an existing physical resource: adopted (shown as added), kept as
     it is, or an external id added, changed or removed (the update fails)."""
     wanted = None if external_id is None else str(external_id)
-    if rec is not None and rec.physical_id is not None and rec.external_id != wanted:
+    if rec is not None and rec.physical_id is not None and (
+            recorded_external(rec.copy(), wanted) != wanted):
         return ResourcePlan(name=name, type=type_name, action=P_UPDATE,
                             reason="external_id changed", physical_id=rec.physical_id,
                             requires=requires, error=not_supported(name, type_name))
-    if rec is not None and rec.external_id == wanted and rec.status == COMPLETE:
+    if rec is not None and rec.physical_id == wanted and rec.status == COMPLETE:
         return ResourcePlan(name=name, type=type_name, action=P_NOOP,
                             reason="existing resource (external_id)",
                             physical_id=rec.physical_id, requires=requires)
