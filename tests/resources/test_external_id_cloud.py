@@ -11,7 +11,8 @@ from typing import Any
 import openstack.connection
 import pytest
 
-from kubeheat.engine import EngineError, StackRequest
+from kubeheat.engine import StackRequest
+from kubeheat.template import TemplateError
 
 Conn = openstack.connection.Connection
 
@@ -106,12 +107,13 @@ def test_a_missing_external_resource_refuses_the_stack(engine: Any, conn: Conn) 
     eng, store, _ = engine()
     missing = "0b5c0b6e-0000-4000-8000-000000000000"
     doc = hot({"net": {"type": "OS::Neutron::Net", "external_id": missing}})
-    with pytest.raises(EngineError) as err:
+    with pytest.raises(TemplateError) as err:
         run(eng.create(StackRequest("extid-missing", doc)))
     # Heat 27.0.1: HTTP 400, StackValidationFailed
-    assert str(err.value) == (
+    assert err.value.message == (
         f"Invalid external resource: Resource {missing} (OS::Neutron::Net) can not be found."
     )
+    assert err.value.path == ("resources", "net", "external_id")
     assert store.list() == []
 
 

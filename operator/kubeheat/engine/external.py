@@ -24,10 +24,9 @@ from typing import Any
 
 from kubeheat.engine.model import ResourceState, StackState
 from kubeheat.engine.plugins import Plugins
-from kubeheat.engine.request import EngineError
 from kubeheat.engine.runtime import Runtime
 from kubeheat.resources import NO_DEFAULT, ResourcePlugin
-from kubeheat.template import StackDefinition
+from kubeheat.template import StackDefinition, TemplateError
 
 #: the types whose Heat plugin has a check handler (the others' check is "not supported"):
 #: the nested-stack types, Nova servers and key pairs, Cinder volumes, floating IPs and
@@ -70,8 +69,11 @@ def recorded_external(rec: ResourceState | None, wanted: str | None) -> str | No
     before the field existed has the external id as physical id and the Retain policy."""
     if rec is None:
         return None
-    if rec.external_id is None and wanted is not None and rec.physical_id == wanted and (
-        rec.deletion_policy == "Retain"
+    if (
+        rec.external_id is None
+        and wanted is not None
+        and rec.physical_id == wanted
+        and (rec.deletion_policy == "Retain")
     ):
         rec.external_id = wanted
     return rec.external_id
@@ -110,19 +112,16 @@ async def verify(
         plugin = plugins.for_definition(defn, rdef)
         probe = ResourceState(name=name, type=rdef.type, physical_id=external)
         ctx = runtime.context(state, name, probe, None)
+        where = rdef.key_path("external_id")
         try:
             found = await plugin.adopt_external(ctx, {})
         except Exception as exc:
             detail = str(exc)
             missing = "not found" in detail.lower() or "could not be found" in detail
-            raise EngineError(
-                not_found(external, rdef.type)
-                if missing
-                else f"{not_found(external, rdef.type)} ({detail})",
-                "StackValidationFailed",
-            ) from None
+            message = not_found(external, rdef.type)
+            raise TemplateError(message if missing else f"{message} ({detail})", where) from None
         if found is None:
-            raise EngineError(not_found(external, rdef.type), "StackValidationFailed")
+            raise TemplateError(not_found(external, rdef.type), where)
 
 
 __all__ = [
