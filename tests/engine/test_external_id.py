@@ -168,3 +168,16 @@ def test_a_record_from_before_the_external_id_field() -> None:
     state = run(again.update(state.id, StackRequest("legacy", doc, disable_rollback=True)))
     assert state.state == "UPDATE_COMPLETE", state.status_reason
     assert state.resources["a"].external_id == "abc"
+
+
+def test_check_of_adopted_resources() -> None:
+    eng, _, _ = make_engine()
+    doc = hot(
+        {
+            "a": {"type": "OS::Heat::None", "external_id": "abc"},
+            "v": {"type": "OS::Heat::Value", "external_id": "v1", "properties": {"value": 1}},
+        }
+    )
+    state = run(eng.create(StackRequest("chk", doc)))
+    result = run(eng.check(state.id))
+    assert result.state.state == "CHECK_COMPLETE", result.state.status_reason

@@ -305,10 +305,10 @@ class ResourceActions:
         state = op.state
         rec = state.resources.get(name)
         external = None if rdef.external_id is None else str(rdef.external_id)
-        if rec is not None and rec.physical_id is not None and (
+        if rec is not None and (rec.physical_id is not None or external is None) and (
                 recorded_external(rec, external) != external):
             raise ResourceFailed(UPDATE, not_supported(name, rdef.type))
-        assert external is not None
+        assert external is not None     # else the record had an external id: refused above
         if rec is not None and rec.external_id == external and rec.status == COMPLETE:
             rec.properties, rec.metadata = props, metadata
             ctx = self.runtime.context(state, name, rec, op, metadata=metadata)
