@@ -13,6 +13,7 @@ from kubeheat.cloud.session import (
     CloudSession,
     connect,
     from_env,
+    region_cloud,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "SessionOptions",
     "connect",
     "from_env",
+    "region_cloud",
 ]

@@ -133,6 +133,8 @@ class CloudSession:
         self._guard = Guard(self.options, self._secrets, auth_url)
         configured = auth.get("project_id") if auth else None
         self._project_id: str | None = str(configured) if configured else None
+        self._config = dict(config)
+        self._regions: dict[str, CloudSession] = {}
         kwargs = dict(config)
         kwargs.setdefault("connect_retries", 0)
         kwargs.setdefault("status_code_retries", 0)
@@ -178,11 +180,38 @@ class CloudSession:
             self._project_id = str(found) if found else None
         return self._project_id
 
+    @property
+    def region_name(self) -> str | None:
+        """The region this session works in (None: the cloud's only one)."""
+        return self.conn.config.get_region_name() or None
+
+    def regions(self) -> list[str]:
+        """The regions of the cloud's service catalog (authenticating once)."""
+        return self.call(catalog_regions, self.conn)
+
+    def for_region(self, region: str) -> CloudSession:
+        """A session for ``region`` of the same cloud (this one for its own region), with the
+        same credentials and options; :class:`CloudConfigError` when the catalog has no such
+        region."""
+        if region == self.region_name:
+            return self
+        found = self._regions.get(region)
+        if found is None:
+            known = self.regions()
+            if region not in known:
+                raise CloudConfigError(no_region(region, known))
+            found = CloudSession(self.name, {**self._config, "region_name": region},
+                                 self.options)
+            self._regions[region] = found
+        return found
+
     def authorize(self) -> None:
         """Authenticate now (rather than on the first call); raises :class:`CloudError`."""
         self.call(self.conn.authorize)
 
     def close(self) -> None:
+        for other in self._regions.values():
+            other.close()
         self.conn.close()
 
     def __enter__(self) -> CloudSession:
@@ -193,6 +222,50 @@ class CloudSession:
 
     def __repr__(self) -> str:
         return f"CloudSession(name={self.name!r})"
+
+
+def catalog_regions(conn: openstack.connection.Connection) -> list[str]:
+    """The regions named by the endpoints of ``conn``'s service catalog, sorted."""
+    auth: Any = conn.session.auth
+    access = auth.get_access(conn.session)
+    found = {str(endpoint.get("region_id") or endpoint.get("region"))
+             for service in access.service_catalog.catalog or []
+             for endpoint in service.get("endpoints") or []
+             if endpoint.get("region_id") or endpoint.get("region")}
+    return sorted(found)
+
+
+def no_region(region: str, known: list[str]) -> str:
+    return (f"the cloud has no region {region!r} (its catalog has: "
+            f"{', '.join(known) or 'none'})")
+
+
+def region_cloud(cloud: Any, region: str) -> Any:
+    """``cloud`` (a :class:`CloudSession`, a plain openstacksdk ``Connection``, or an object
+    carrying either as ``session`` / ``conn``) for
+    ``region`` of the same cloud: ``cloud`` itself for its own region, else a new one with the
+    same configuration; :class:`CloudConfigError` when the catalog has no such region."""
+    if isinstance(cloud, CloudSession):
+        return cloud.for_region(region)
+    if not isinstance(cloud, openstack.connection.Connection):
+        # a wrapper that connects on first use (the CLI's), giving a session
+        session = getattr(cloud, "session", None)
+        if isinstance(session, CloudSession):
+            return session.for_region(region)
+        cloud = getattr(cloud, "conn", cloud)
+    conn: openstack.connection.Connection = cloud
+    if region == (conn.config.get_region_name() or None):
+        return conn
+    try:
+        known = catalog_regions(conn)
+    except Exception as exc:
+        raise CloudConfigError(f"cannot read the cloud's catalog: {exc}") from None
+    if region not in known:
+        raise CloudConfigError(no_region(region, known))
+    config = openstack.config.get_cloud_region(
+        load_yaml_config=False, load_envvars=False,
+        **{**conn.config.config, "region_name": region})
+    return openstack.connection.Connection(config=config)
 
 
 def connect(

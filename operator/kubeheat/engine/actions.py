@@ -21,7 +21,9 @@ from collections.abc import Callable, Coroutine, Iterator, Mapping
 from typing import Any, TypeVar
 
 from kubeheat.engine.decide import NOT_OBSERVED
+from kubeheat.engine.external import checks, not_found, not_supported, recorded_external
 from kubeheat.engine.model import (
+    ADOPT,
     CHECK,
     COMPLETE,
     CREATE,
@@ -296,24 +298,47 @@ class ResourceActions:
     async def external(self, op: Operation, name: str, rdef: ResourceDefinition,
                        plugin: ResourcePlugin, props: dict[str, Any],
                        metadata: dict[str, Any]) -> None:
-        """``external_id``: the resource exists outside the stack; record it, never delete."""
+        """``external_id`` (see :mod:`kubeheat.engine.external`): adopt the existing
+        resource and check it; the same external id again records the new values only; an
+        external id added, changed or removed fails the update, the resource left as it
+        was."""
         state = op.state
         rec = state.resources.get(name)
-        external = str(rdef.external_id)
-        if rec is not None and rec.physical_id == external and rec.status == COMPLETE:
+        external = None if rdef.external_id is None else str(rdef.external_id)
+        if rec is not None and (rec.physical_id is not None or external is None) and (
+                recorded_external(rec, external) != external):
+            raise ResourceFailed(UPDATE, not_supported(name, rdef.type))
+        assert external is not None     # else the record had an external id: refused above
+        if rec is not None and rec.external_id == external and rec.status == COMPLETE:
+            rec.properties, rec.metadata = props, metadata
+            ctx = self.runtime.context(state, name, rec, op, metadata=metadata)
+            found = await plugin.adopt_external(ctx, props)
+            if found is not None:
+                rec.attributes = found.attributes
+            self.recorder.save(state, name)
             return
         if rec is None:
             rec = self.new_record(state, name, rdef)
-        rec.physical_id, rec.properties, rec.metadata = external, props, metadata
+        rec.physical_id, rec.external_id = external, external
+        rec.properties, rec.metadata, rec.requires = props, metadata, []
         rec.deletion_policy = "Retain"
+        self.recorder.transition(state, name, rec, ADOPT, IN_PROGRESS)
         ctx = self.runtime.context(state, name, rec, op, metadata=metadata)
-        with self.recording_failure(state, name, rec, CREATE):
-            observed = await plugin.read(ctx, props)
-            if observed is None:
-                raise ResourceFailure(f"The Resource ({external}) could not be found.")
-            rec.attributes = {**observed.attributes,
-                              **(await plugin.attribute_values(ctx, props))}
-        self.recorder.transition(state, name, rec, CREATE, COMPLETE)
+        with self.recording_failure(state, name, rec, ADOPT):
+            found = await plugin.adopt_external(ctx, props)
+            if found is None:
+                raise ResourceFailure(not_found(external, rdef.type))
+        rec.attributes = found.attributes
+        self.recorder.transition(state, name, rec, ADOPT, COMPLETE)
+        if not checks(plugin):
+            self.recorder.transition(state, name, rec, CHECK, COMPLETE,
+                                     f"CHECK not supported for {rdef.type}")
+            return
+        self.recorder.transition(state, name, rec, CHECK, IN_PROGRESS)
+        with self.recording_failure(state, name, rec, CHECK):
+            if found.failed:
+                raise ResourceFailure(found.failed)
+        self.recorder.transition(state, name, rec, CHECK, COMPLETE)
 
     async def carry_on(self, op: Operation, name: str, rec: ResourceState | None,
                         plugin: ResourcePlugin, type_name: str, metadata: dict[str, Any],

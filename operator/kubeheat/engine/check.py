@@ -41,7 +41,7 @@ class Checker:
             rec = state.resources[key]
             plugin = (plugins or {}).get(key) or runtime.plugin_of(rec, None)
             chosen[key] = plugin
-            if plugin.batch_observe:
+            if plugin.batch_observe and rec.external_id is None:
                 batches.setdefault(type(plugin), []).append(key)
 
         async def batch(cls: type[ResourcePlugin], names: list[str]) -> None:
@@ -63,9 +63,11 @@ class Checker:
             rec = state.resources[key]
             plugin = chosen[key]
             try:
+                ctx = runtime.context(state, key, rec, None)
                 async with runtime.limit(plugin):
-                    out[key] = await plugin.read(runtime.context(state, key, rec, None),
-                                                 rec.properties)
+                    # an adopted resource (external_id) is looked at as it was adopted
+                    out[key] = await (plugin.adopt_external if rec.external_id is not None
+                                      else plugin.read)(ctx, rec.properties)
             except Exception as exc:
                 out[key] = exc
 

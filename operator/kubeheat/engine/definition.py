@@ -240,6 +240,8 @@ class Definitions:
                 raise TemplateError(f"The Resource Type ({rdef.type}) could not be found.",
                                     rdef.key_path("type"), code="ResourceTypeNotFound")
             classes[name] = cls
+            if rdef.external_id is not None:
+                continue        # adopted as it is: Heat checks none of its properties
             values: dict[str, Any] = {}
             deferred: list[str] = []
             any_props = cls.accepts_any_properties

@@ -44,6 +44,8 @@ from kubeheat.engine.decide import decide as decide_action
 from kubeheat.engine.definition import Definitions
 from kubeheat.engine.deps import stack_requires
 from kubeheat.engine.events import EventSink
+from kubeheat.engine.external import external_properties, recorded_external
+from kubeheat.engine.external import verify as verify_externals
 from kubeheat.engine.live import LiveResolver, Refresher, output_values
 from kubeheat.engine.model import (
     CHECK,
@@ -297,7 +299,7 @@ class Engine:
         existing = self._load(stack_id)
         if existing is None or existing.create_unfinished:
             state = existing or StackState(id=stack_id, name=request.name)
-            state.parent = parent.id
+            state.parent, state.region = parent.id, request.region or parent.region
             return await self._operate(state, CREATE, request, patch=False, facade=facade,
                                        deadline=deadline, depth=depth)
         existing.parent = parent.id
@@ -366,6 +368,8 @@ class Engine:
                                               constraints, facade=facade, depth=depth,
                                               patch_params=patch)
         resuming = state.action == action and state.status == IN_PROGRESS
+        if not resuming:
+            await verify_externals(self.runtime, self.plugins, state, defn)
         parent_op = self._running.get(state.parent) if state.parent else None
         if action == UPDATE and not resuming:
             state.previous = {"template": state.template, "parameters": state.parameters,
@@ -528,10 +532,10 @@ class Engine:
         plugin = op.plugins[name]
         await self.refresher.before_resolving(op, rdef)
         props, metadata, policy = await self._resolved(op, defn, name, plugin)
-        if rdef.external_id is not None:
+        rec = op.state.resources.get(name)
+        if rdef.external_id is not None or recorded_external(rec, None) is not None:
             await self.actions.external(op, name, rdef, plugin, props, metadata)
             return
-        rec = op.state.resources.get(name)
         if rec is not None and op.replaced.get(name):
             rec = self.actions.restore(op, name, rdef, props) or rec
         observed = await self.actions.carry_on(op, name, rec, plugin, rdef.type, metadata,
@@ -576,7 +580,9 @@ class Engine:
             raw = defn.resolve_properties(name, op.resolver)
             where = rdef.key_path("properties")
             op.evaluated.admit(("resources", name), raw, where)
-            if self.definitions.needs_cloud_checks(type(plugin)):  # asks the cloud
+            if rdef.external_id is not None:    # adopted as it is: nothing checked
+                props = external_properties(type(plugin), raw)
+            elif self.definitions.needs_cloud_checks(type(plugin)):  # asks the cloud
                 props = await self.runtime.run_sync(check_properties, type(plugin), raw, where,
                                                     constraints=op.constraints)
             else:

@@ -170,6 +170,8 @@ class ResourceState:
     #: the last action FAILED because it was interrupted (cancelled, timed out, the stack
     #: failing elsewhere), not because the cloud refused it
     interrupted: bool = False
+    #: the template's ``external_id``: an existing physical resource adopted, never deleted
+    external_id: str | None = None
 
     @property
     def state(self) -> str:
@@ -250,6 +252,9 @@ class StackState:
     timeout_minutes: float | None = None
     #: child stacks run by nested-stack resources: child stack id -> parent resource name
     parent: str | None = None
+    #: the cloud region the stack's resources are made in (None: the cloud's own); a remote
+    #: stack (``OS::Heat::Stack`` with ``context.region_name``) and the stacks below it
+    region: str | None = None
     #: the previous applied template (what a rollback restores)
     previous: dict[str, Any] | None = None
 

@@ -178,7 +178,8 @@ class EngineNestedStacks:
                                files: Mapping[str, str] | None = None,
                                timeout: float | None = None,
                                environment: Mapping[str, Any] | None = None,
-                               facade: Mapping[str, Any] | None = None) -> ChildResult:
+                               facade: Mapping[str, Any] | None = None,
+                               region: str | None = None) -> ChildResult:
         depth = self.depth() + 1
         self._check_depth(depth)
         rec = self._record()
@@ -194,7 +195,7 @@ class EngineNestedStacks:
             files=dict(files if files is not None else self.parent.files),
             environments=[dict(environment)] if environment is not None
             else list(self._environment()),
-            parameters=dict(parameters), disable_rollback=True)
+            parameters=dict(parameters), disable_rollback=True, region=region)
         state = await self.runner.run_child(request, sid, self.parent,
                                             deadline=self._deadline(timeout), facade=facade,
                                             depth=depth)

@@ -32,6 +32,7 @@ from kubeheat.engine.decide import (
     PlanAction,
     decide,
 )
+from kubeheat.engine.external import not_supported, recorded_external
 from kubeheat.engine.model import (
     COMPLETE,
     DELETE,
@@ -237,6 +238,8 @@ def _plan_resource(definition: StackDefinition, name: str, rec: ResourceState | 
     :func:`decide`; what it will change makes its reference or attributes unknown to the
     resources planned after it."""
     rdef = definition.resources[name]
+    if rdef.external_id is not None or (rec is not None and rec.external_id is not None):
+        return _plan_external(name, rdef.type, rdef.external_id, rec, requires)
     values: dict[str, Any] = {}
     unknown: list[str] = []
     error: str | None = None
@@ -280,6 +283,25 @@ def _plan_resource(definition: StackDefinition, name: str, rec: ResourceState | 
         changed=tuple(sorted(decision.changed)), may_change=tuple(sorted(unknown)),
         physical_id=rec.physical_id if rec else None, requires=requires,
         error=decision.error or error)
+
+
+def _plan_external(name: str, type_name: str, external_id: Any, rec: ResourceState | None,
+                   requires: tuple[str, ...]) -> ResourcePlan:
+    """A resource naming an existing physical resource: adopted (shown as added), kept as
+    it is, or an external id added, changed or removed (the update fails)."""
+    wanted = None if external_id is None else str(external_id)
+    if rec is not None and rec.physical_id is not None and (
+            recorded_external(rec.copy(), wanted) != wanted):
+        return ResourcePlan(name=name, type=type_name, action=P_UPDATE,
+                            reason="external_id changed", physical_id=rec.physical_id,
+                            requires=requires, error=not_supported(name, type_name))
+    if rec is not None and rec.physical_id == wanted and rec.status == COMPLETE:
+        return ResourcePlan(name=name, type=type_name, action=P_NOOP,
+                            reason="existing resource (external_id)",
+                            physical_id=rec.physical_id, requires=requires)
+    return ResourcePlan(name=name, type=type_name, action=P_ADOPT,
+                        reason="existing resource adopted (external_id)", physical_id=wanted,
+                        requires=requires)
 
 
 def _in_removal_order(entries: Mapping[str, ResourceState], removed: list[str]

@@ -59,6 +59,8 @@ class StackRequest:
     disable_rollback: bool = False
     #: PATCH: parameters to drop from the previous values
     clear_parameters: list[str] = field(default_factory=list)
+    #: a child stack's cloud region (None: its parent's)
+    region: str | None = None
 
 
 @dataclass

@@ -43,6 +43,7 @@ class Runtime:
         self.runner = runner
         self.native = native
         self.cloud = cloud
+        self._region_clouds: dict[str, Any] = {}
         self.concurrency = max(1, concurrency)
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads),
                                         thread_name_prefix="kubeheat-engine")
@@ -52,6 +53,13 @@ class Runtime:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._region_clouds:
+            from kubeheat.cloud import CloudSession  # loaded only when regions were used
+
+            if not isinstance(self.cloud, CloudSession):   # a session closes its own
+                for other in self._region_clouds.values():
+                    if other is not self.cloud:
+                        other.close()
 
     # -- limits and blocking calls ----------------------------------------------------------
     def semaphore(self) -> asyncio.Semaphore:
@@ -75,6 +83,19 @@ class Runtime:
         return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
 
     # -- contexts ---------------------------------------------------------------------------
+    def cloud_for(self, state: StackState) -> Any:
+        """The cloud connection the resources of ``state`` use: the engine's, or the one of
+        the stack's region (a remote stack's), made once per region."""
+        region = state.region
+        if region is None or self.cloud is None:
+            return self.cloud
+        found = self._region_clouds.get(region)
+        if found is None:
+            from kubeheat.cloud import region_cloud  # openstacksdk: loaded when needed
+
+            found = self._region_clouds[region] = region_cloud(self.cloud, region)
+        return found
+
     def context(self, state: StackState, key: str, rec: ResourceState, op: Operation | None, *,
                 metadata: dict[str, Any] | None = None,
                 update_policy: dict[str, Any] | None = None,
@@ -89,7 +110,7 @@ class Runtime:
             deletion_policy=deletion_policy or rec.deletion_policy,
             deadline=op.deadline if op is not None else None, native=self.native,
             nested=EngineNestedStacks(self.runner, self.recorder, state, key, op),
-            cloud=self.cloud, run_sync=self.run_sync,
+            cloud=self.cloud_for(state), run_sync=self.run_sync,
             exclude_ids=op.exclude_ids(name) if op is not None else frozenset(),
             signal_resource=functools.partial(self.signal_resource, state, op),
             project_of=self.project_id)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         INTEGER,
         LIST,
         MAP,
+        NO_DEFAULT,
         NUMBER,
         REGISTRY,
         STRING,
@@ -60,8 +61,8 @@ if TYPE_CHECKING:
 #: the module of each public name, imported on first use of one of its names
 _EXPORTS = {
     "kubeheat.resources.base": (
-        "ANY", "BOOLEAN", "INTEGER", "LIST", "MAP", "NUMBER", "REGISTRY", "STRING", "TAG_RESOURCE",
-        "TAG_STACK_ID", "Attribute", "Created", "DependencyView", "NativeStore",
+        "ANY", "BOOLEAN", "INTEGER", "LIST", "MAP", "NO_DEFAULT", "NUMBER", "REGISTRY", "STRING",
+        "TAG_RESOURCE", "TAG_STACK_ID", "Attribute", "Created", "DependencyView", "NativeStore",
         "NestedStackResult", "NestedStacks", "Observed", "PluginRegistry", "Property",
         "ResourceContext", "ResourceFailure", "ResourcePlugin", "ResourceSnippet",
         "TransientFailure", "heat_physical_name", "load_builtin_plugins", "register",
@@ -79,6 +80,7 @@ __all__ = [
     "INTEGER",
     "LIST",
     "MAP",
+    "NO_DEFAULT",
     "NUMBER",
     "REGISTRY",
     "STRING",

@@ -184,13 +184,15 @@ class NestedStacks(Protocol):
                                files: Mapping[str, str] | None = None,
                                timeout: float | None = None,
                                environment: Mapping[str, Any] | None = None,
-                               facade: Mapping[str, Any] | None = None) -> NestedStackResult:
+                               facade: Mapping[str, Any] | None = None,
+                               region: str | None = None) -> NestedStackResult:
         """Create the child stack ``child_id`` (unique within the parent resource), or update
         it to ``template``/``parameters`` when it exists. ``files`` default to the parent's,
         ``environment`` to the parent's without its parameters; ``facade`` is what
         ``resource_facade`` gives in the child (the parent resource's ``metadata``,
-        ``update_policy`` and ``deletion_policy``). Raises ResourceFailure when the child ends
-        FAILED (after its own rollback, if any)."""
+        ``update_policy`` and ``deletion_policy``); ``region`` the cloud region its
+        resources are made in (default: the parent's). Raises ResourceFailure when the child
+        ends FAILED (after its own rollback, if any)."""
 
     def reserve(self, child_id: str, resources: int) -> None:
         """Raise ``TemplateLimitError`` when the child stack ``child_id`` may not hold
@@ -390,6 +392,25 @@ class ResourcePlugin:
     async def read(self, ctx: ResourceContext, props: dict[str, Any]) -> Observed | None:
         """Observed state; the default says the resource exists as last applied."""
         return Observed(properties={}, attributes={})
+
+    async def preflight(self, ctx: ResourceContext, snippets: Mapping[str, Any],
+                        path: Sequence[str | int]) -> None:
+        """Optional: what Heat's validation checks against the cloud before a stack's create
+        or update starts (no resource exists yet). ``snippets`` are the template's property
+        values (functions unresolved), ``path`` the properties' location; raise a
+        ``TemplateError`` located under it to refuse the request."""
+
+    async def adopt_external(self, ctx: ResourceContext, props: dict[str, Any]
+                             ) -> Observed | None:
+        """The existing resource ``ctx.physical_id`` names (a template's ``external_id``),
+        with its attributes; None when the cloud does not have it. ``props`` are the
+        template's values, unchecked. Default: :meth:`read` and :meth:`attribute_values`."""
+        found = await self.read(ctx, props)
+        if found is None:
+            return None
+        return Observed(properties=found.properties, status=found.status, failed=found.failed,
+                        attributes={**found.attributes,
+                                    **(await self.attribute_values(ctx, props))})
 
     async def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any],
                      changed: frozenset[str]) -> dict[str, Any] | None:

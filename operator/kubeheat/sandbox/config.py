@@ -102,6 +102,9 @@ class SandboxConfig:
     user_domain: str = "Default"
     project_domain: str = "Default"
     region: str = "RegionOne"
+    #: more regions of the same cloud: each has its own compute, network, volume, image and
+    #: object services (and resources) under ``/regions/<name>/``; identity is shared
+    extra_regions: tuple[str, ...] = ("RegionTwo",)
     cloud_name: str = "sandbox"
     host: str = "127.0.0.1"
     port: int = 0

@@ -25,6 +25,11 @@ CATALOG = (
 )
 
 
+def region_prefix(region: str) -> str:
+    """Where a region other than the first serves its services in the sandbox's URL space."""
+    return f"/regions/{region}"
+
+
 def _iso(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
 
@@ -208,22 +213,29 @@ class Keystone(Service):
         return body
 
     def catalog(self, project_id: str | None) -> list[dict[str, Any]]:
-        region = self.state.config.region
+        """Every service with its endpoints in each region (the first region's under the
+        root URL, each other's under ``/regions/<name>``; identity is the same in all)."""
+        config = self.state.config
+        regions = [(config.region, "")] + [(r, region_prefix(r)) for r in config.extra_regions]
         out = []
         for stype, sname, path in CATALOG:
             if "{project}" in path and project_id is None:
                 continue
             url = self.state.base_url + path.format(project=project_id)
-            endpoints = [
-                {
-                    "id": uuid.uuid5(uuid.NAMESPACE_URL, f"{url}#{iface}").hex,
-                    "interface": iface,
-                    "region": region,
-                    "region_id": region,
-                    "url": url,
-                }
-                for iface in ("public", "internal", "admin")
-            ]
+            endpoints = []
+            for region, prefix in regions:
+                where = url if stype == "identity" else (
+                    self.state.base_url + prefix + path.format(project=project_id))
+                endpoints += [
+                    {
+                        "id": uuid.uuid5(uuid.NAMESPACE_URL, f"{where}#{iface}#{region}").hex,
+                        "interface": iface,
+                        "region": region,
+                        "region_id": region,
+                        "url": where,
+                    }
+                    for iface in ("public", "internal", "admin")
+                ]
             out.append({
                 "endpoints": endpoints,
                 "id": uuid.uuid5(uuid.NAMESPACE_URL, f"{stype}:{url}").hex,

@@ -23,7 +23,7 @@ from kubeheat.sandbox._service import Service
 from kubeheat.sandbox.cinder import Cinder
 from kubeheat.sandbox.config import FaultRule, SandboxConfig
 from kubeheat.sandbox.glance import Glance
-from kubeheat.sandbox.keystone import UNAUTHORIZED, Keystone
+from kubeheat.sandbox.keystone import UNAUTHORIZED, Keystone, region_prefix
 from kubeheat.sandbox.neutron import Neutron
 from kubeheat.sandbox.nova import Nova
 from kubeheat.sandbox.state import CloudState
@@ -105,6 +105,9 @@ class SandboxCloud:
         self.neutron.seed_defaults()
         self.nova.seed_defaults()
         self.glance.seed_defaults()
+        #: the other regions: their own state (sharing the identity and the lock) and services
+        self.regions: dict[str, _Region] = {
+            name: _Region(self.state, name) for name in self.config.extra_regions}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -121,6 +124,8 @@ class SandboxCloud:
         sock.bind((self.config.host, self.config.port))
         self._port = sock.getsockname()[1]
         self.state.base_url = f"http://{self.config.host}:{self._port}"
+        for region in self.regions.values():
+            region.state.base_url = self.state.base_url + region_prefix(region.name)
         site = web.SockSite(runner, sock)
         await site.start()
         self._runner = runner
@@ -241,11 +246,14 @@ class SandboxCloud:
                     return
             del self.state[kind][ident]
 
-    def resources(self, kind: str) -> list[dict[str, Any]]:
-        """A snapshot of the raw records of ``kind`` (for assertions in tests)."""
+    def resources(self, kind: str, region: str | None = None) -> list[dict[str, Any]]:
+        """A snapshot of the raw records of ``kind`` in ``region`` (default: the first), for
+        assertions in tests."""
+        state = self.state if region in (None, self.config.region) else \
+            self.regions[str(region)].state
         with self.state.lock:
-            self.state.settle()
-            return [dict(r) for r in self.state[kind].values()]
+            state.settle()
+            return [dict(r) for r in state[kind].values()]
 
     # -- persistence -------------------------------------------------------------------------
 
@@ -260,6 +268,11 @@ class SandboxCloud:
                 "user": self.state.user,
                 "store": self.state.store,
             })
+            regions = {}
+            for name, region in self.regions.items():
+                region.state.fast_forward()
+                regions[name] = _to_json(region.state.store)
+            data["regions"] = regions
             return data
 
     def restore(self, snapshot: Mapping[str, Any]) -> None:
@@ -272,18 +285,31 @@ class SandboxCloud:
             store = _from_json(dict(snapshot["store"]))
             self.state.store = {kind: dict(store.get(kind, {})) for kind in self.state.KINDS}
             self.state.tokens.clear()
+            for name, saved in dict(snapshot.get("regions") or {}).items():
+                region = self.regions.get(name)
+                if region is not None:      # a region this sandbox no longer has is dropped
+                    region.restore(_from_json(dict(saved)))
+            for region in self.regions.values():
+                region.share_identity()
 
     # -- dispatch ----------------------------------------------------------------------------
 
-    def _service_for(self, path: str) -> Service | None:
-        for service in self.services:
+    def _service_for(self, path: str) -> tuple[Service | None, str]:
+        """The service serving ``path`` (None: none) and the path within the region."""
+        services = self.services
+        if path.startswith("/regions/"):
+            name, _, rest = path[len("/regions/"):].partition("/")
+            region = self.regions.get(name)
+            if region is None:
+                return None, path
+            services, path = region.services, "/" + rest
+        for service in services:
             if path == service.prefix or path.startswith(service.prefix + "/"):
-                return service
-        return None
+                return service, path
+        return None, path
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        path = request.path
-        service = self._service_for(path)
+        service, path = self._service_for(request.path)
         name = service.name if service is not None else "unknown"
         method = request.method.upper()
         delay = 0.0
@@ -354,10 +380,10 @@ class SandboxCloud:
             query=request.rel_url.query,
             headers=request.headers,
             body=body,
-            base_url=self.state.base_url,
+            base_url=service.state.base_url,
         )
         with self.state.lock:
-            self.state.settle()
+            service.state.settle()
             if not route.public:
                 token = self.keystone.token_for(request.headers.get("X-Auth-Token"))
                 if token is None or (token.project_id is None and service is not self.keystone):
@@ -371,6 +397,34 @@ class SandboxCloud:
             except Exception:  # a sandbox bug: answer like a service would, and say so
                 LOG.exception("sandbox %s handler failed for %s %s", service.name, method, path)
                 return service.error(500, _FAULT_MESSAGES[500]).response
+
+
+class _Region:
+    """A region other than the first: its own resources and services (no identity of its
+    own: tokens, project and user are the first region's, as is the lock)."""
+
+    def __init__(self, primary: CloudState, name: str) -> None:
+        self.name = name
+        self.primary = primary
+        self.state = CloudState(primary.config)
+        self.state.lock = primary.lock
+        self.share_identity()
+        nova, neutron, cinder = Nova(self.state), Neutron(self.state), Cinder(self.state)
+        glance, swift = Glance(self.state), Swift(self.state)
+        nova.neutron, nova.cinder = neutron, cinder
+        self.services: list[Service] = sorted(
+            [nova, neutron, cinder, glance, swift], key=lambda s: -len(s.prefix))
+        neutron.seed_defaults()
+        nova.seed_defaults()
+        glance.seed_defaults()
+
+    def share_identity(self) -> None:
+        self.state.tokens = self.primary.tokens
+        self.state.project, self.state.user = self.primary.project, self.primary.user
+        self.state.domain = self.primary.domain
+
+    def restore(self, store: Mapping[str, Any]) -> None:
+        self.state.store = {kind: dict(store.get(kind, {})) for kind in self.state.KINDS}
 
 
 class _Thread:

@@ -215,9 +215,12 @@ class Template:
             raise TemplateSectionError(
                 f'"{keys.depends_on}" must be a resource name or a list of names',
                 (*path, keys.depends_on))
-        if keys.external_id and snippet.get(keys.external_id) is not None and deps:
+        external = snippet.get(keys.external_id) if keys.external_id else None
+        if external is not None and deps:
+            # Heat's message names the type and the id (as written, when not a plain string)
             raise TemplateSectionError(
-                f'"{keys.depends_on}" is not allowed together with "{keys.external_id}"', path)
+                f"Invalid dependency with external {snippet[keys.type]} resource: {external}",
+                path)
 
     def _check_output(self, name: str, snippet: Any) -> None:
         spec = self.version

@@ -151,6 +151,16 @@ class NativeResource(ResourcePlugin):
             return None
         return Observed(properties={}, attributes=self.attrs_from(ctx, found, props))
 
+    def external_record(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """The record an adopted resource (``external_id``) has: Heat keeps no data for it,
+        so its attributes are those of an empty record (Value's come from its properties)."""
+        return {}
+
+    async def adopt_external(self, ctx: ResourceContext, props: dict[str, Any]
+                             ) -> Observed | None:
+        """Heat's own types have no object in a cloud: any external id exists."""
+        return Observed(attributes=self.attrs_from(ctx, self.external_record(props), props))
+
     async def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any],
                      changed: frozenset[str]) -> dict[str, Any] | None:
         """Default: rebuild the record from the new properties."""

@@ -103,13 +103,19 @@ def clean_definition(definition: Mapping[str, Any]) -> dict[str, Any]:
 
 async def run_child(ctx: ResourceContext, template: Mapping[str, Any],
                     parameters: Mapping[str, Any] | None = None, *,
-                    timeout: float | None = None) -> NestedStackResult:
-    """Create or update the child stack; the stack deadline bounds the timeout."""
+                    timeout: float | None = None,
+                    region: str | None = None) -> NestedStackResult:
+    """Create or update the child stack (in ``region``: a remote stack's); the stack
+    deadline bounds the timeout."""
     remaining = ctx.remaining()
     if remaining is not None:
         timeout = remaining if timeout is None else min(timeout, remaining)
-    return await nested_stacks(ctx).create_or_update(CHILD, template, parameters or {},
-                                                     timeout=timeout)
+    nested = nested_stacks(ctx)
+    if region is None:
+        return await nested.create_or_update(CHILD, template, parameters or {},
+                                             timeout=timeout)
+    return await nested.create_or_update(CHILD, template, parameters or {}, timeout=timeout,
+                                         region=region)
 
 
 def reserve_child(ctx: ResourceContext, type_name: str, props: Mapping[str, Any],

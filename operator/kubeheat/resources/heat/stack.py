@@ -7,10 +7,14 @@ environment. Every update is passed down to the child, whose own resources decid
 Attributes: ``stack_name``, ``outputs`` (``get_attr: [res, outputs, NAME]``) and, as for nested
 stacks, each output by its own name (``get_attr: [res, NAME]``).
 
-kubeheat runs local stacks only: Heat's remote stacks (``context.region_name`` naming another
-region, ``credential_secret_id`` naming a Barbican credential for another cloud) are refused
-with an error saying so. ``template`` may be given as a string (JSON or YAML, as in Heat) or
-already as a mapping.
+``context.region_name`` names the cloud region the child stack's resources are made in
+(Heat's remote stack in another region of the same cloud): kubeheat runs the child itself,
+through an openstacksdk connection for that region (unset, or the stack's own region: the
+parent's connection). A region the cloud's catalog does not have refuses the stack before
+anything is made, with Heat's message located at ``...properties.context.region_name``.
+``credential_secret_id`` (a Barbican secret holding another cloud's credentials) is refused:
+kubeheat has no Barbican client. ``template`` may be given as a string (JSON or YAML, as in
+Heat) or already as a mapping.
 
 Facts follow Heat's ``remote_stack.py``; the code is kubeheat's own.
 """
@@ -42,7 +46,7 @@ from kubeheat.resources.heat._nested import (
     run_child,
     select_path,
 )
-from kubeheat.template import KubeheatError, load_mapping
+from kubeheat.template import KubeheatError, TemplateError, load_mapping
 
 
 def parse_template(value: Any) -> dict[str, Any]:
@@ -58,31 +62,46 @@ def parse_template(value: Any) -> dict[str, Any]:
         raise ResourceFailure(f"template: {exc}") from None
 
 
-def check_local(context: Mapping[str, Any] | None) -> None:
-    """Refuse what would make the stack remote."""
+def no_endpoint(region: str) -> str:
+    """Heat 27.0.1's refusal of a region its cloud does not have."""
+    return (f'Cannot establish connection to Heat endpoint at region "{region}" due to '
+            f'"public endpoint for orchestration service in {region} region not found"')
+
+
+def region_of(ctx: ResourceContext, context: Mapping[str, Any] | None) -> str | None:
+    """The region the child stack runs in (None: the parent's), after refusing what kubeheat
+    cannot do (a credential for another cloud) and a region the cloud does not have."""
     if not context:
-        return
-    region = context.get("region_name")
-    if region:
-        raise ResourceFailure(
-            f"context.region_name: remote stacks are not supported by kubeheat; "
-            f"OS::Heat::Stack runs the stack locally, so region {region!r} cannot be used "
-            f"(leave context.region_name unset)")
+        return None
+    where = f"resources.{ctx.name}.properties.context"
     if context.get("credential_secret_id"):
         raise ResourceFailure(
-            "context.credential_secret_id: remote stacks in another cloud are not supported "
-            "by kubeheat; OS::Heat::Stack runs the stack locally")
+            f"{where}.credential_secret_id: remote stacks in another cloud need the "
+            "credential kept in Barbican, which kubeheat does not support; use "
+            "context.region_name for another region of the same cloud")
+    region = context.get("region_name")
+    if not region:
+        return None
+    if ctx.cloud is not None:
+        from kubeheat.cloud import CloudConfigError, region_cloud  # openstacksdk: when used
+
+        try:
+            region_cloud(ctx.cloud, str(region))
+        except CloudConfigError:
+            raise ResourceFailure(f"{where}.region_name: {no_endpoint(str(region))}") from None
+    return str(region)
 
 
 @register
 class HeatStack(NestedStackResource):
     type_name = "OS::Heat::Stack"
     description = ("A resource representing a stack: the template (with its parameters) is "
-                   "created as a child stack. kubeheat runs it locally only.")
+                   "created as a child stack, in another region of the same cloud with "
+                   "context.region_name.")
     properties = {
         "context": Property(MAP, "Context for this stack.", update_allowed=True, schema={
-            "region_name": Property(STRING, "Region name in which this stack will be created. "
-                                    "kubeheat supports only the local stack (unset)."),
+            "region_name": Property(STRING, "Region name in which this stack will be created "
+                                    "(a region of the same cloud)."),
             "credential_secret_id": Property(STRING, "A Barbican secret ID holding a "
                                              "credential for a remote cloud (not supported "
                                              "by kubeheat).", update_allowed=True),
@@ -117,14 +136,37 @@ class HeatStack(NestedStackResource):
                 return frozenset({"context"})
         return frozenset()
 
+    async def preflight(self, ctx: ResourceContext, snippets: Mapping[str, Any],
+                        path: Sequence[str | int]) -> None:
+        """Heat's validation connects to the region (or the credential's cloud) first: a
+        region the cloud does not have, or a credential, refuses the request."""
+        context = snippets.get("context")
+        if not isinstance(context, Mapping):
+            return
+        where = (*path, "context")
+        if context.get("credential_secret_id") is not None:
+            raise TemplateError(
+                "remote stacks in another cloud need the credential kept in Barbican, which "
+                "kubeheat does not support; use context.region_name for another region of "
+                "the same cloud", (*where, "credential_secret_id"))
+        region = context.get("region_name")
+        if not isinstance(region, str) or not region or ctx.cloud is None:
+            return          # unset, or known only once evaluated: checked at create
+        from kubeheat.cloud import CloudConfigError, region_cloud  # openstacksdk: when used
+
+        try:
+            await ctx.call(region_cloud, ctx.cloud, region)
+        except CloudConfigError:
+            raise TemplateError(no_endpoint(region), (*where, "region_name")) from None
+
     async def _apply(self, ctx: ResourceContext, props: Mapping[str, Any]
                      ) -> NestedStackResult:
-        check_local(props.get("context"))
+        region = await ctx.call(region_of, ctx, props.get("context"))
         template = parse_template(props.get("template"))
         minutes = props.get("timeout")
         timeout = None if minutes is None else float(minutes) * 60.0
         return await run_child(ctx, template, dict(props.get("parameters") or {}),
-                               timeout=timeout)
+                               timeout=timeout, region=region)
 
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
         result = await self._apply(ctx, props)

@@ -105,6 +105,9 @@ class Value(NativeResource):
                 f"Property error: resources.{ctx.name}.properties.{problem[0]}: {problem[1]}")
         return {"value": props.get("value"), "type": props.get("type")}
 
+    def external_record(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        return {"value": props.get("value")}    # Heat reads the value from the properties
+
     def attrs_from(self, ctx: ResourceContext, record: Mapping[str, Any],
                    props: Mapping[str, Any]) -> dict[str, Any]:
         return {"value": record.get("value")}
