@@ -140,11 +140,11 @@ class Template:
         self.version: VersionSpec = formats.detect(self.document)
         spec = self.version
         names = spec.sections
-        unknown = sorted(k for k in self.document if k not in spec.allowed_sections)
+        unknown = sorted((k for k in self.document if k not in spec.allowed_sections), key=str)
         if unknown:
             raise TemplateSectionError(
                 f'The template section is invalid: {unknown[0]} (allowed in {spec.label}: '
-                f'{", ".join(sorted(spec.allowed_sections))})', (unknown[0],))
+                f'{", ".join(sorted(spec.allowed_sections))})', (str(unknown[0]),))
         desc = self.document.get(names.description)
         if desc is not None and not isinstance(desc, str):
             raise TemplateSectionError("The description must be a string", (names.description,))
