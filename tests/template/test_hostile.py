@@ -95,7 +95,8 @@ CASES: list[tuple[str, Any, type[TemplateError], str]] = [
      "2015-04-30, 2015-10-15, 2016-04-08, 2016-10-14, 2017-02-24, 2017-09-01, 2018-03-02, "
      "2018-08-31, 2021-04-16, newton, ocata, pike, queens, rocky, wallaby"),
     ("version not a string", "heat_template_version: 2016\n", TemplateVersionError,
-     'heat_template_version: The template version is invalid: "2016" is not a string'),
+     "heat_template_version: The template version is invalid: Template version was not "
+     "provided (heat_template_version: 2016 is not a string; quote it)"),
     ("unknown section", HOT + "resourcez: {}\n", TemplateSectionError,
      "resourcez: The template section is invalid: resourcez (allowed in heat_template_version: "
      "2016-10-14: conditions, description, heat_template_version, outputs, parameter_groups, "
