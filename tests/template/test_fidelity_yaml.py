@@ -12,10 +12,12 @@ them in that stored form directly (see notes on deliberate differences).
 from __future__ import annotations
 
 import math
+import pathlib
 from typing import Any, NamedTuple
 
 import pytest
 
+from kubeheat.cli.main import main as kubeheat
 from kubeheat.template import Template
 from kubeheat.template.environment import parse_environment
 from kubeheat.template.errors import (
@@ -26,7 +28,7 @@ from kubeheat.template.errors import (
     TemplateVersionError,
 )
 from kubeheat.template.formats import detect
-from kubeheat.template.loader import load_mapping
+from kubeheat.template.loader import duplicate_key_warnings, load_mapping
 
 H = "heat_template_version: 2018-08-31\n"
 V = {"heat_template_version": "2018-08-31"}
@@ -665,3 +667,41 @@ def test_an_environment_mapping_is_not_reread_as_yaml() -> None:
     """An already loaded environment keeps its values (1e+100 stays a float)."""
     env = parse_environment({"parameter_defaults": {"a": 1e100, "b": "yes"}})
     assert env.parameter_defaults == {"a": 1e100, "b": "yes"}
+
+
+def test_duplicate_keys_are_kept_last_and_warned_about() -> None:
+    text = (
+        H + "resources:\n  web:\n    type: OS::Heat::None\n    properties:\n"
+        "      flavor: a\n      flavor: b\n  db: {type: OS::Heat::None}\n"
+        "outputs:\n  o: {value: [{k: 1, k: 2}]}\n  o: {value: 3}\n"
+        "m: &A {x: 1}\nn: {<<: *A, x: 2}\n"
+    )
+    assert load_mapping(text)["outputs"] == {"o": {"value": 3}}
+    assert duplicate_key_warnings(text) == [
+        "resources.web.properties.flavor: duplicate key, the value at line 7 is kept",
+        "outputs.o.value[0].k: duplicate key, the value at line 10 is kept",
+        "outputs.o: duplicate key, the value at line 11 is kept",
+    ]
+    assert duplicate_key_warnings('{"a": 1, "a": 2}', "Environment e.json") == [
+        "e.json: a: duplicate key, the value at line 1 is kept"
+    ]
+    assert duplicate_key_warnings(H + "a: [\n") == []
+
+
+def test_validate_warns_about_duplicate_keys(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = tmp_path / "t.yaml"
+    template.write_text(
+        H + "resources:\n  v:\n    type: OS::Heat::Value\n    properties: {value: 1, value: 2}\n"
+    )
+    env = tmp_path / "e.yaml"
+    env.write_text("parameter_defaults:\n  a: 1\n  a: 2\n")
+    assert kubeheat(["validate", "-t", str(template), "-e", str(env)]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "WARNING: resources.v.properties.value: duplicate key, the value at line 5 is kept" in err
+    )
+    assert (
+        f"WARNING: {env}: parameter_defaults.a: duplicate key, the value at line 3 is kept" in err
+    )

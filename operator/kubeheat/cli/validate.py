@@ -10,7 +10,8 @@ provider template it uses) is shown as ``******`` in ``Environment`` as everywhe
 masked in error messages too (they may quote values computed from parameters). As in Heat, a
 resource whose type is neither known nor a provider template fails validation (exit 1). A
 one-key map whose key is a function of a later template version only is data, as in Heat; each
-one gets a ``WARNING:`` line on stderr (the exit code is unchanged).
+one gets a ``WARNING:`` line on stderr (the exit code is unchanged), as does each key written
+twice in one mapping of the template or an environment file (Heat keeps the last value silently).
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     # later-version functions used as data: legal (as in Heat) but rarely meant
     from kubeheat.template import data_function_warnings
-    for warning in data_function_warnings(inputs.template):
+    for warning in [*inputs.warnings, *data_function_warnings(inputs.template)]:
         print(f"WARNING: {redactor(inputs).text(warning)}", file=sys.stderr)
     print(render(validate_result(defn, inputs.params), args.format), end="")
     return 0

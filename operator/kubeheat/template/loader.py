@@ -26,9 +26,11 @@ from typing import Any
 import yaml
 
 from kubeheat.template.errors import (
+    PathPart,
     TemplateLimitError,
     TemplateSyntaxError,
     TemplateVersionError,
+    format_path,
 )
 from kubeheat.template.limits import DEFAULT_LIMITS, Limits
 from kubeheat.template.versions import VERSION_KEYS
@@ -278,6 +280,48 @@ def load_mapping(
             f"{where}Template not in valid format: Template format version not found."
         )
     return dict(data)
+
+
+def duplicate_key_warnings(text: str | bytes, what: str = "Template") -> list[str]:
+    """One warning per key written twice in one mapping of ``text`` (a YAML or JSON document
+    that loads): Heat, and kubeheat with it, silently keep the last value; ``kubeheat validate``
+    says so. Each names the key's path and the line of the value kept, e.g.
+    ``resources.web.properties.flavor: duplicate key, the value at line 9 is kept``.
+    Merge keys (``<<``) are not duplicates. A text that does not compose gives no warnings."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return []
+    _, where = _split_what(what)
+    found: list[tuple[int, str]] = []
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, tuple[PathPart, ...]]] = [(root, ())] if root else []
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((item, (*path, i)) for i, item in enumerate(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            keys: dict[tuple[str, str], int] = {}
+            for key, value in node.value:
+                name = key.value if isinstance(key, yaml.ScalarNode) else None
+                if name is not None and key.tag != "tag:yaml.org,2002:merge":
+                    if (key.tag, name) in keys:
+                        line = value.start_mark.line + 1
+                        found.append(
+                            (
+                                line,
+                                f"{where}{format_path((*path, name))}: duplicate "
+                                f"key, the value at line {line} is kept",
+                            )
+                        )
+                    keys[(key.tag, name)] = value.start_mark.line
+                stack.append((value, (*path, name if name is not None else "?")))
+    return [message for _, message in sorted(found)]
 
 
 _NOT_JSON = object()
