@@ -705,3 +705,29 @@ def test_validate_warns_about_duplicate_keys(
     assert (
         f"WARNING: {env}: parameter_defaults.a: duplicate key, the value at line 3 is kept" in err
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # Heat 27.0.1 refuses each, though with a Python error or a bare HTTP 400
+        (H + "outputs:\n  1: {value: x}\n", "outputs.1: Output names must be strings, not 1"),
+        (H + "outputs:\n  ~: {value: x}\n", "outputs.None: Output names must be strings, not None"),
+        (
+            H + "resources:\n  1: {type: OS::Heat::None}\n",
+            "resources.1: Resource names must be non-empty strings",
+        ),
+        (
+            H + "resources:\n  yes: {type: OS::Heat::None}\n",
+            "resources.True: Resource names must be non-empty strings",
+        ),
+        (
+            H + "parameters:\n  1: {type: string}\n",
+            "parameters: Parameter names must be non-empty strings, not 1",
+        ),
+    ],
+)
+def test_names_that_yaml_reads_as_other_scalars_are_refused(text: str, message: str) -> None:
+    with pytest.raises(TemplateError) as info:
+        Template.load(text)
+    assert str(info.value) == message
