@@ -731,3 +731,12 @@ def test_names_that_yaml_reads_as_other_scalars_are_refused(text: str, message: 
     with pytest.raises(TemplateError) as info:
         Template.load(text)
     assert str(info.value) == message
+
+
+def test_an_environment_default_under_a_non_string_key_is_kept_by_its_json_name() -> None:
+    """Heat 27.0.1 validate with parameter_defaults {1: x}: accepted, given back as {"1": "x"};
+    with parameters {1: x}: 'The Parameter (1) was not defined in template.'"""
+    env = parse_environment("parameter_defaults: {1: x, ~: y, p: z}\n")
+    assert env.parameter_defaults == {"1": "x", "null": "y", "p": "z"}
+    with pytest.raises(TemplateError, match=r"parameters\.1: parameter name 1 is not a string"):
+        parse_environment("parameters: {1: x}\n")
