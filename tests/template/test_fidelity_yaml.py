@@ -556,6 +556,56 @@ TABLE: list[tuple[str, str, str, Any]] = [
         ("parameters: &p {a: 1}\nparameter_defaults: *p\n"),
         {"parameters": {"a": 1}, "parameter_defaults": {"a": 1}},
     ),
+    # JSON indented with tabs: JSON for a template; YAML flow (tabs allowed) for an environment
+    (
+        "json indented with tabs",
+        TEMPLATE,
+        '{\n\t"heat_template_version": "2018-08-31",\n\t"a": 1\n}\n',
+        {**V, "a": 1},
+    ),
+    (
+        "environment json indented with tabs",
+        ENVIRONMENT,
+        '{\n\t"parameters": {"a": 1}\n}\n',
+        {"parameters": {"a": 1}},
+    ),
+    (
+        "crlf line ends",
+        TEMPLATE,
+        H.replace("\n", "\r\n") + "a: |\r\n  x\r\n  y\r\n",
+        {**V, "a": "x\ny\n"},
+    ),
+    (
+        "control character",
+        TEMPLATE,
+        H + 'a: "x\x07"\n',
+        Refused(
+            "Error parsing template [root stack] unacceptable character #x0007: special characters "
+            'are not allowed\n  in "<unicode string>", position 39'
+        ),
+    ),
+    (
+        "json with a trailing comment is yaml",
+        TEMPLATE,
+        '{"heat_template_version": "2018-08-31", "a": 1e5} # c\n',
+        {**V, "a": "1e5"},
+    ),
+    (
+        "bad indentation",
+        TEMPLATE,
+        H + "a: 1\n  b: 2\n",
+        Refused(
+            "Error parsing template [root stack] mapping values are not allowed here\n"
+            '  in "<unicode string>", line 3, column 4:\n      b: 2\n       ^'
+        ),
+    ),
+    ("block scalar as a key", TEMPLATE, H + "? |\n  block key\n: v\n", {**V, "block key\n": "v"}),
+    (
+        "explicit tags convert",
+        TEMPLATE,
+        H + "a: !!float 1e5\nb: !!int 0x_1\n",
+        {**V, "a": 100000.0, "b": 1},
+    ),
 ]
 
 
@@ -576,7 +626,7 @@ def test_loader_reads_as_heat_does(what: str, text: str, heat: Any) -> None:
 
 
 def test_the_table_is_big_enough() -> None:
-    assert len(TABLE) >= 60
+    assert len(TABLE) >= 80
 
 
 def test_size_is_counted_in_characters_as_heat_does() -> None:
@@ -740,3 +790,9 @@ def test_an_environment_default_under_a_non_string_key_is_kept_by_its_json_name(
     assert env.parameter_defaults == {"1": "x", "null": "y", "p": "z"}
     with pytest.raises(TemplateError, match=r"parameters\.1: parameter name 1 is not a string"):
         parse_environment("parameters: {1: x}\n")
+
+
+def test_an_empty_environment_section_is_refused_as_heat_does() -> None:
+    """Heat: 'environment has empty section "parameters"' (the last of two keys counts)."""
+    with pytest.raises(TemplateError, match='environment has empty section "parameters"'):
+        parse_environment("parameters: {a: 1}\nparameters: ~\n")
