@@ -606,6 +606,52 @@ TABLE: list[tuple[str, str, str, Any]] = [
         H + "a: !!float 1e5\nb: !!int 0x_1\n",
         {**V, "a": 100000.0, "b": 1},
     ),
+    # libyaml refuses this; Heat then keeps what PyYAML's pure-Python parser loads. (There Heat's
+    # dates are datetime objects: its version is 2018-08-31 as a date, so Heat goes on to say
+    # "Template version was not provided"; kubeheat keeps dates strings in this case too.)
+    (
+        "libyaml refuses, pure-python loads",
+        TEMPLATE,
+        H + "a: [~:,  ]\n",
+        {**V, "a": [{None: None}]},
+    ),
+    (
+        "libyaml refuses, pure-python loads a sequence",
+        TEMPLATE,
+        "[~:,  ]",
+        Refused("The template is not a JSON object or YAML mapping."),
+    ),
+    (
+        "environment libyaml refuses",
+        ENVIRONMENT,
+        "parameters: {a: [~:,  ]}\n",
+        {"parameters": {"a": [{None: None}]}},
+    ),
+    (
+        "set of a sequence",
+        TEMPLATE,
+        H + "a: !!set [b]\n",
+        Refused(
+            "Error parsing template [root stack] expected a mapping node, but found sequence\n"
+            '  in "<unicode string>", line 2, column 4:\n    a: !!set [b]\n       ^'
+        ),
+    ),
+    (
+        "omap of a mapping",
+        TEMPLATE,
+        H + "a: !!omap {k: 1}\n",
+        Refused(
+            "Error parsing template [root stack] while constructing an ordered map\n"
+            "expected a sequence, but found mapping\n"
+            '  in "<unicode string>", line 2, column 4:\n    a: !!omap {k: 1}\n       ^'
+        ),
+    ),
+    (
+        "set members once, in order",
+        TEMPLATE,
+        H + "a: !!set {b, c, b}\n",
+        Stored({**V, "a": ["b", "c"]}),
+    ),
 ]
 
 

@@ -50,37 +50,47 @@ class _NotUtf8(Exception):
         self.mark = mark
 
 
+def _timestamp_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    return loader.construct_scalar(node)
+
+
+def _binary_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    raw: bytes = loader.construct_yaml_binary(node)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _NotUtf8(node.start_mark) from None
+
+
+def _member_list(loader: yaml.SafeLoader, node: yaml.MappingNode) -> list[Any]:
+    # a mapping of members to nulls, in document order (PyYAML's own checks and messages)
+    return list(loader.construct_mapping(node, deep=True))
+
+
+def _pair_list(loader: yaml.SafeLoader, node: yaml.Node) -> list[list[Any]]:
+    pairs = loader.construct_yaml_omap(node)  # a generator: the list, then filling it
+    data = next(pairs)
+    for _ in pairs:
+        pass
+    return [list(pair) for pair in data]
+
+
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """Heat's safe loader: timestamps are strings; the JSON-unfriendly types are given as Heat
     gives them back once stored (binary as text, sets and ordered maps as lists)."""
 
-    def construct_text_timestamp(self, node: yaml.ScalarNode) -> Any:
-        return self.construct_scalar(node)
 
-    def construct_text_binary(self, node: yaml.ScalarNode) -> str:
-        raw: bytes = self.construct_yaml_binary(node)
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _NotUtf8(node.start_mark) from None
-
-    def construct_member_list(self, node: yaml.MappingNode) -> list[Any]:
-        self.flatten_mapping(node)
-        return [self.construct_object(key, deep=True) for key, _ in node.value]
-
-    def construct_pair_list(self, node: yaml.Node) -> list[list[Any]]:
-        pairs = self.construct_yaml_omap(node)  # a generator: the list, then filling it
-        data = next(pairs)
-        for _ in pairs:
-            pass
-        return [list(pair) for pair in data]
+class _PureLoader(yaml.SafeLoader):
+    """The same in pure Python: Heat reparses with PyYAML's own parser when libyaml refuses a
+    text, for the message, and keeps what that parser loads when it does not refuse it."""
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_text_timestamp)
-_Loader.add_constructor("tag:yaml.org,2002:binary", _Loader.construct_text_binary)
-_Loader.add_constructor("tag:yaml.org,2002:set", _Loader.construct_member_list)
-_Loader.add_constructor("tag:yaml.org,2002:omap", _Loader.construct_pair_list)
-_Loader.add_constructor("tag:yaml.org,2002:pairs", _Loader.construct_pair_list)
+for _cls in (_Loader, _PureLoader):
+    _cls.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_text)
+    _cls.add_constructor("tag:yaml.org,2002:binary", _binary_text)
+    _cls.add_constructor("tag:yaml.org,2002:set", _member_list)
+    _cls.add_constructor("tag:yaml.org,2002:omap", _pair_list)
+    _cls.add_constructor("tag:yaml.org,2002:pairs", _pair_list)
 
 
 def _split_what(what: str) -> tuple[str, str]:
@@ -110,17 +120,6 @@ def _check_size(text: str, limits: Limits, what: str) -> None:
 def _invalid(what: str, message: str) -> TemplateSyntaxError:
     kind, where = _split_what(what)
     return TemplateSyntaxError(f"{where}{kind} not in valid format: {message}")
-
-
-def _yaml_message(text: str, exc: yaml.YAMLError) -> str:
-    """PyYAML's message for ``text`` as its pure-Python loader words it (what Heat shows)."""
-    try:
-        yaml.load(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as pure:
-        return str(pure)
-    except RecursionError:
-        pass
-    return str(exc)
 
 
 def check_structure(document: Any, limits: Limits = DEFAULT_LIMITS, what: str = "document") -> None:
@@ -196,11 +195,16 @@ def _check_totals(total: int, nbytes: int, depth: int, limits: Limits, what: str
 
 def _parse_yaml(text: str, what: str) -> Any:
     try:
-        data = yaml.load(text, Loader=_Loader)
+        try:
+            data = yaml.load(text, Loader=_Loader)
+        except yaml.YAMLError as exc:
+            if "maximum nesting depth" in str(getattr(exc, "problem", "")):  # libyaml's guard
+                raise TemplateLimitError(f"{what} nests too deeply to be parsed") from None
+            # as Heat: PyYAML's own parser words the error, or loads what libyaml refused
+            # (then an empty document is not made {})
+            return yaml.load(text, Loader=_PureLoader)
     except yaml.YAMLError as exc:
-        if "maximum nesting depth" in str(getattr(exc, "problem", "")):  # libyaml's guard
-            raise TemplateLimitError(f"{what} nests too deeply to be parsed") from None
-        message = _yaml_message(text, exc)
+        message = str(exc)
         if what.partition(" ")[0] == "Template":
             message = f"Error parsing template {_child_url(what) or '[root stack]'} {message}"
         raise _invalid(what, message) from None
