@@ -138,9 +138,11 @@ def run(args: argparse.Namespace) -> int:
         # Messages may quote values computed from parameters: mask the hidden ones.
         error(redactor(inputs).text(str(exc)))
         return 1
-    # later-version functions used as data: legal (as in Heat) but rarely meant
-    from kubeheat.template import data_function_warnings
-    for warning in [*inputs.warnings, *data_function_warnings(inputs.template)]:
+    # later-version functions used as data, and keys written twice: legal (as in Heat) but
+    # rarely meant
+    from kubeheat.template import data_function_warnings, duplicate_key_warnings
+    duplicates = [w for what, text in inputs.texts for w in duplicate_key_warnings(text, what)]
+    for warning in [*duplicates, *data_function_warnings(inputs.template)]:
         print(f"WARNING: {redactor(inputs).text(warning)}", file=sys.stderr)
     print(render(validate_result(defn, inputs.params), args.format), end="")
     return 0
