@@ -95,8 +95,8 @@ def test_an_object_template_has_the_text_templates_limits() -> None:
     as_text = asyncio.run(stalled(json.dumps(big, separators=(",", ":"))))
     assert as_object.reason == as_text.reason == "InvalidTemplate"
     assert as_object.message == as_text.message
-    assert as_object.message.startswith("spec.template: Template exceeds the maximum allowed "
-                                        "size (1500")
+    assert as_object.message.startswith("spec.template: Request limit exceeded: Template size "
+                                        "(1500")
     deep = asyncio.run(stalled({**TEMPLATE, "parameters": {"p": {"default": _nested(200)}}}))
     assert deep.message == "spec.template: Template nests deeper than 128 levels"
 

@@ -114,8 +114,8 @@ def test_an_object_template_has_the_size_limit_of_text(cluster: Cluster, ns: Nam
     cond = _stalled(cluster, "big15", ns.name)
     assert cond["reason"] == "InvalidTemplate"
     size = len(json.dumps(big, separators=(",", ":")))
-    assert cond["message"] == (f"spec.template: Template exceeds the maximum allowed size "
-                               f"({size} > 524288 bytes)")
+    assert cond["message"] == (f"spec.template: Request limit exceeded: Template size ({size} "
+                               "bytes) exceeds maximum allowed size (524288 bytes).")
     _warning(cluster, ns.name, "big15", "InvalidTemplate")
     _create(cluster, ns.name, json.dumps(_stack("big15text",
                                                 json.dumps(big, separators=(",", ":")))))

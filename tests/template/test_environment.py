@@ -98,12 +98,13 @@ def test_section_types(source: str, path: str) -> None:
 
 
 def test_not_a_mapping() -> None:
-    with pytest.raises(TemplateSyntaxError, match="must be a mapping"):
+    with pytest.raises(TemplateSyntaxError,
+                       match="The environment is not a valid YAML mapping data type"):
         parse_environment("[1, 2]")
 
 
 def test_invalid_yaml_is_a_syntax_error() -> None:
-    with pytest.raises(TemplateSyntaxError, match="Environment is not valid YAML"):
+    with pytest.raises(TemplateSyntaxError, match="Environment not in valid format: while parsing"):
         parse_environment("parameters: {a: [}")
 
 

@@ -29,14 +29,18 @@ class Inputs:
     environments: list[Environment] = field(default_factory=list)
     template: Template | None = None
     environment: Environment | None = None
+    #: the texts read, each with what names it in messages (for ``validate``'s warnings)
+    texts: list[tuple[str, str]] = field(default_factory=list)
 
 
 def read_inputs(args: argparse.Namespace, inputs: Inputs) -> None:
     """Read the template, the environment files and every file they refer to into ``inputs``;
     environment files are merged with the parameter types the template declares."""
     bundle = collect_files(args.template, args.environment)
+    inputs.texts = [("Template", bundle.template_text)]
     for path, text in zip(args.environment, bundle.environment_texts, strict=True):
         inputs.environments.append(parse_environment(text, name=str(path)))
+        inputs.texts.append((f"Environment {path}", text))
     # the document collect_files loaded and checked: not parsed a second time
     template = Template(bundle.template_document, files=bundle.files)
     inputs.template = template

@@ -10,7 +10,8 @@ provider template it uses) is shown as ``******`` in ``Environment`` as everywhe
 masked in error messages too (they may quote values computed from parameters). As in Heat, a
 resource whose type is neither known nor a provider template fails validation (exit 1). A
 one-key map whose key is a function of a later template version only is data, as in Heat; each
-one gets a ``WARNING:`` line on stderr (the exit code is unchanged).
+one gets a ``WARNING:`` line on stderr (the exit code is unchanged), as does each key written
+twice in one mapping of the template or an environment file (Heat keeps the last value silently).
 """
 
 from __future__ import annotations
@@ -137,9 +138,11 @@ def run(args: argparse.Namespace) -> int:
         # Messages may quote values computed from parameters: mask the hidden ones.
         error(redactor(inputs).text(str(exc)))
         return 1
-    # later-version functions used as data: legal (as in Heat) but rarely meant
-    from kubeheat.template import data_function_warnings
-    for warning in data_function_warnings(inputs.template):
+    # later-version functions used as data, and keys written twice: legal (as in Heat) but
+    # rarely meant
+    from kubeheat.template import data_function_warnings, duplicate_key_warnings
+    duplicates = [w for what, text in inputs.texts for w in duplicate_key_warnings(text, what)]
+    for warning in [*duplicates, *data_function_warnings(inputs.template)]:
         print(f"WARNING: {redactor(inputs).text(warning)}", file=sys.stderr)
     print(render(validate_result(defn, inputs.params), args.format), end="")
     return 0

@@ -104,8 +104,9 @@ def _document(value: Any, what: str, path: str) -> dict[str, Any]:
         if isinstance(value, str):
             return load_mapping(value, what=what)
         if isinstance(value, Mapping):   # the same size and structure checks as text
+            # JSON text, read as JSON even for an environment (YAML would misread 1e+100)
             return load_mapping(json.dumps(value, separators=(",", ":"),
-                                                ensure_ascii=False), what=what)
+                                                ensure_ascii=False), what=what, json_first=True)
     except KubeheatError as exc:
         raise SpecError("InvalidTemplate" if what == "Template" else "InvalidEnvironment",
                         f"{path}: {exc}") from None

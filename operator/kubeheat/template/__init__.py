@@ -72,7 +72,7 @@ if TYPE_CHECKING:
         ResourceCount,
         json_size,
     )
-    from kubeheat.template.loader import check_structure, load_mapping
+    from kubeheat.template.loader import check_structure, duplicate_key_warnings, load_mapping
     from kubeheat.template.parameters import (
         Parameters,
         ParameterSchema,
@@ -126,7 +126,7 @@ _EXPORTS = {
     "kubeheat.template.group_sizes": ("child_resources", "static_child_resources"),
     "kubeheat.template.limits": ("DEFAULT_LIMITS", "Limits", "ResourceCount",
                                  "TOO_MANY_RESOURCES", "json_size"),
-    "kubeheat.template.loader": ("check_structure", "load_mapping"),
+    "kubeheat.template.loader": ("check_structure", "duplicate_key_warnings", "load_mapping"),
     "kubeheat.template.parameters": (
         "ParameterSchema", "Parameters", "format_parameter_groups", "format_validate_parameters",
     ),
@@ -194,6 +194,7 @@ __all__ = [
     "child_resources",
     "data_function_warnings",
     "dependencies",
+    "duplicate_key_warnings",
     "find_version",
     "format_parameter_groups",
     "format_validate_parameters",

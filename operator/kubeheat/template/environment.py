@@ -642,6 +642,17 @@ def _parameters_section(data: Mapping[str, Any], section: str) -> dict[str, Any]
     return dict(value)
 
 
+def _defaults_section(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``parameter_defaults``: Heat 27.0.1 accepts a key YAML read as a number, boolean or null
+    (``1: x``) and ignores it like any default for a parameter the template lacks; it is kept
+    under its JSON name (``"1"``), as Heat gives it back."""
+    value = data.get(PARAMETER_DEFAULTS, {})
+    if isinstance(value, Mapping) and not all(isinstance(k, str) for k in value):
+        value = {k if isinstance(k, str) else json.dumps(k): v for k, v in value.items()}
+        return _parameters_section({PARAMETER_DEFAULTS: value}, PARAMETER_DEFAULTS)
+    return _parameters_section(data, PARAMETER_DEFAULTS)
+
+
 def _strategies_section(data: Mapping[str, Any]) -> dict[str, str]:
     value = _parameters_section(data, PARAMETER_MERGE_STRATEGIES)
     for key, strategy in value.items():
@@ -701,7 +712,7 @@ def parse_environment(source: str | bytes | Mapping[str, Any], *, name: str = "e
     _check_sections(data, _label(name))
     return Environment(
         parameters=_parameters_section(data, PARAMETERS),
-        parameter_defaults=_parameters_section(data, PARAMETER_DEFAULTS),
+        parameter_defaults=_defaults_section(data),
         resource_registry=ResourceRegistry(data.get(RESOURCE_REGISTRY, {})),
         event_sinks=_event_sinks_section(data),
         parameter_merge_strategies=_strategies_section(data),

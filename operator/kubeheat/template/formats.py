@@ -53,20 +53,21 @@ def find_version(value: str) -> VersionSpec | None:
 
 
 def detect(document: Mapping[str, Any]) -> VersionSpec:
-    """Pick the spec for ``document`` as Heat does: exactly one version key with a string value."""
-    found = [(k, document[k]) for k in VERSION_KEYS if k in document]
+    """Pick the spec for ``document`` as Heat does: exactly one version key with a string value
+    (a key whose value is not a string, such as an unquoted ``2018``, counts as absent)."""
+    found = [(k, document[k]) for k in VERSION_KEYS if isinstance(document.get(k), str)]
     if not found:
-        raise TemplateVersionError(
-            "Template version was not provided; add one of: "
-            + ", ".join(VERSION_KEYS), ())
+        missing = "The template version is invalid: Template version was not provided"
+        for key in VERSION_KEYS:
+            if key in document:
+                raise TemplateVersionError(
+                    f"{missing} ({key}: {document[key]!r} is not a string; quote it)", (key,))
+        raise TemplateVersionError(f"{missing}; add one of: " + ", ".join(VERSION_KEYS), ())
     if len(found) > 1:
         raise TemplateVersionError(
             "Ambiguous versions ({}); only one is allowed".format(
                 ", ".join(k for k, _ in found)), ())
     key, value = found[0]
-    if not isinstance(value, str):
-        raise TemplateVersionError(
-            f'The template version is invalid: "{value!r}" is not a string', (key,))
     spec = _BY_KEY.get((key, value))
     if spec is None:
         valid = sorted(v for (k, v) in _BY_KEY if k == key)

@@ -305,7 +305,9 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, Mapping):
-            return {self.text(str(k)): self.data(v) for k, v in value.items()}
+            # a key that YAML read as a number, boolean or null is named as JSON names it
+            return {self.text(k if isinstance(k, str) else json.dumps(k)): self.data(v)
+                    for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self.data(v) for v in value]
         if isinstance(value, bool):

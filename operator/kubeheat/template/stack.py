@@ -140,11 +140,11 @@ class Template:
         self.version: VersionSpec = formats.detect(self.document)
         spec = self.version
         names = spec.sections
-        unknown = sorted(k for k in self.document if k not in spec.allowed_sections)
+        unknown = sorted((k for k in self.document if k not in spec.allowed_sections), key=str)
         if unknown:
             raise TemplateSectionError(
                 f'The template section is invalid: {unknown[0]} (allowed in {spec.label}: '
-                f'{", ".join(sorted(spec.allowed_sections))})', (unknown[0],))
+                f'{", ".join(sorted(spec.allowed_sections))})', (str(unknown[0]),))
         desc = self.document.get(names.description)
         if desc is not None and not isinstance(desc, str):
             raise TemplateSectionError("The description must be a string", (names.description,))
@@ -187,7 +187,7 @@ class Template:
     def _check_resource(self, name: str, snippet: Any) -> None:
         spec = self.version
         keys = spec.resource_keys
-        path: Path = (spec.sections.resources, name)
+        path: Path = (spec.sections.resources, str(name))
         if not isinstance(name, str) or not name:
             raise TemplateSectionError("Resource names must be non-empty strings", path)
         if "/" in name:
@@ -224,7 +224,11 @@ class Template:
 
     def _check_output(self, name: str, snippet: Any) -> None:
         spec = self.version
-        path: Path = (spec.sections.outputs, name)
+        path: Path = (spec.sections.outputs, str(name))
+        if not isinstance(name, str):
+            # YAML reads `1:` or `~:` as a number or null; Heat 27.0.1 refuses such a name
+            # with a bare HTTP 400
+            raise TemplateSectionError(f"Output names must be strings, not {name!r}", path)
         value_key = "Value" if spec.family == "cfn" else "value"
         if not isinstance(snippet, Mapping):
             raise TemplateSectionError(f'Output "{name}" must be a mapping', path)

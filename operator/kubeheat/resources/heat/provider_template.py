@@ -56,7 +56,8 @@ class TemplateResource(NestedStackResource):
             raise ResourceFailure(
                 f'Could not fetch remote template "{self.template_name}": it is not in the '
                 "files map")
-        return load_mapping(self.template_text, what="Template")
+        # 'Template "name"': a parse error names the file as Heat's does
+        return load_mapping(self.template_text, what=f'Template "{self.template_name}"')
 
     async def _apply(self, ctx: ResourceContext, props: Mapping[str, Any]
                      ) -> NestedStackResult:
