@@ -44,6 +44,7 @@ from kubeheat.cli.main import main as kubeheat
 CASES = pathlib.Path(__file__).parent / "differential" / "cases"
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _UUID_RE = re.compile(UUID)
+_FILE_URL = re.compile(r"^file://.*/test_case_matches_heat[^/]*/")
 _SUFFIX_RE = re.compile(r"(?<=-)[a-z0-9]{12}(?=-|$)")
 
 
@@ -132,6 +133,12 @@ def _compare_validate(diff: Diff, heat: dict[str, Any], code: int, out: str, err
         diff.check(f"validate.{key}", heat.get(key), got.get(key))
 
 
+def _local(type_name: str) -> str:
+    """A provider type as the case names it: the CLI sends, as heatclient does, the file's
+    ``file://`` URL, which the recorder (sending the case's files map) cannot give Heat."""
+    return _FILE_URL.sub("", type_name)
+
+
 def _compare_run(diff: Diff, tag: str, heat: dict[str, Any], code: int, out: str, err: str) -> None:
     if "error" in heat:
         # Heat refused the request itself (HTTP 400): kubeheat must refuse it too
@@ -152,7 +159,7 @@ def _compare_run(diff: Diff, tag: str, heat: dict[str, Any], code: int, out: str
     diff.check(f"{tag}.resources", sorted(heat["resources"]), sorted(mine))
     for name, res in heat["resources"].items():
         if name in mine:
-            diff.check(f"{tag}.resources.{name}.type", res["type"], mine[name]["type"])
+            diff.check(f"{tag}.resources.{name}.type", res["type"], _local(mine[name]["type"]))
             diff.check(f"{tag}.resources.{name}.status", res["status"], mine[name]["status"])
             diff.check(
                 f"{tag}.resources.{name}.physical_id",
