@@ -322,6 +322,7 @@ class _Context:
         self.active_resource_names: frozenset[str] = frozenset()
         self.parameter_names = frozenset(defn.parameters)
         self.mappings = tmpl.mappings
+        self.defer_value_errors = False
 
     def condition_value(self, name_or_expr: Any, path: Path) -> bool:
         return self._defn._condition_arg(name_or_expr, path)
@@ -600,7 +601,14 @@ class StackDefinition:
         enabled = True
         if cond_key in spec.output_keys and snippet.get(cond_key) is not None:
             enabled = self._condition_arg(snippet[cond_key], (*path, cond_key))
-        value = parse(self._ctx, snippet[value_key], (*path, value_key)) if enabled else None
+        value = None
+        if enabled:
+            # as Heat, an output whose functions get bad values fails when it is evaluated
+            self._ctx.defer_value_errors = True
+            try:
+                value = parse(self._ctx, snippet[value_key], (*path, value_key))
+            finally:
+                self._ctx.defer_value_errors = False
         if value is ABSENT:
             value = None
         return OutputDefinition(name, value, str(snippet.get(desc_key) or ""), enabled)
