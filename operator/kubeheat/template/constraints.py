@@ -73,6 +73,14 @@ def show(value: Any) -> str:
     return str(value)
 
 
+def _json_text(value: Any) -> str:
+    """A value as Heat's ``json.dumps(value)`` renders it (``str()`` if it is no JSON)."""
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def to_number(value: Any) -> int | float:
     """Heat's ``Schema.str_to_num``: numbers pass, strings become int, else float.
 
@@ -255,8 +263,8 @@ class ModuloConstraint(Constraint):
 
     def _message(self, value: Any, hide: bool) -> str:
         shown = MASK if hide else show(value)
-        # Heat's text, stray closing parenthesis included.
-        return f"{shown} is not a multiple of {self.step} with an offset of {self.offset})"
+        # Heat 27.0.1's text (older Heat had a stray closing parenthesis)
+        return f"{shown} is not a multiple of {self.step} with an offset of {self.offset}"
 
 
 def _same(kind_value: Any, allowed: Any) -> bool:
@@ -297,9 +305,10 @@ class AllowedValuesConstraint(Constraint):
         return self._one_allowed(value)
 
     def _message(self, value: Any, hide: bool) -> str:
-        shown = MASK if hide else show(value)
-        allowed = ", ".join(show(a) for a in self.allowed)
-        return f'"{shown}" is not an allowed value [{allowed}]'
+        # Heat's words: the value and each allowed value as JSON (a list value as a whole)
+        shown = json.dumps(MASK) if hide else _json_text(value)
+        allowed = ", ".join(_json_text(a) for a in self.allowed)
+        return f"{shown} is not an allowed value [{allowed}]"
 
 
 @dataclass(frozen=True)
@@ -701,7 +710,8 @@ class NetCIDR(CustomConstraint):
         try:
             iface = ipaddress.ip_interface(value)
         except ValueError:
-            raise self.fail(f"'{value}' is not a valid IP subnet") from None
+            # Heat 27.0.1's words: netaddr's error, after "Invalid net cidr" (trailing space)
+            raise self.fail(f"Invalid net cidr invalid IPNetwork {value} ") from None
         if "/" not in value or (iface.version == 4 and str(iface) != value):
             raise self.fail(f"'{value}' isn't a recognized IP subnet cidr, "
                             f"'{iface.network}' is recommended")
