@@ -288,10 +288,11 @@ class _ResourceFunction(HotFunction):
             raise self.fail(f'The resource name given to "{self.name}" must be a string, '
                             f"not {_type(name)}")
         if name not in self.ctx.active_resource_names:
-            # Heat reports a resource whose condition is false exactly like an unknown one.
+            # Heat reports a resource whose condition is false exactly like an unknown one,
+            # but in an output only when it evaluates it (the output's error)
             raise ReferenceError_(
                 f'The specified reference "{name}" (in {_reference_location(self.path)}) '
-                "is incorrect.", self.path)
+                "is incorrect.", self.path, deferrable=name in self.ctx.resource_names)
         return name
 
     def runtime_name(self, snippet: Any, scope: Scope) -> str:
@@ -1322,7 +1323,9 @@ class If(Macro):
         if not isinstance(args, list) or len(args) not in counts:
             raise FunctionError(f'Arguments to "{name}" must be of the form: '
                                 "[condition_name, value_if_true, value_if_false]", path)
-        if ctx.condition_value(args[0], (*path, 0)):
+        # a condition name is reported at the if (Heat's place), an expression at itself
+        where = path if isinstance(args[0], str | bool) else (*path, 0)
+        if ctx.condition_value(args[0], where):
             return parse(args[1], (*path, 1))
         if len(args) == 3:
             return parse(args[2], (*path, 2))
