@@ -204,4 +204,4 @@ def test_case_matches_heat(path: pathlib.Path, tmp_path: pathlib.Path) -> None:
 
 
 def test_the_table_is_big_enough() -> None:
-    assert len(_case_paths()) >= 1  # raised to the 150 once the table is filled
+    assert len(_case_paths()) >= 150

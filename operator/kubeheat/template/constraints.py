@@ -910,8 +910,14 @@ class Timezone(CustomConstraint):
             if not isinstance(value, str):
                 raise TypeError(value)
             zoneinfo.ZoneInfo(value)
-        except (TypeError, ValueError, zoneinfo.ZoneInfoNotFoundError, OSError):
-            raise self.fail(f"Invalid timezone: {show(value)!r}") from None
+        except (ValueError, zoneinfo.ZoneInfoNotFoundError) as exc:
+            # Heat 27.0.1's words: zoneinfo's error (a KeyError reads quoted)
+            reason = str(exc)
+        except (TypeError, OSError):
+            reason = repr(show(value))
+        else:
+            return
+        raise self.fail(f"Invalid timezone: {reason}")
 
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -972,21 +978,23 @@ _CRON_FIELDS = (
     _CronField("month", 1, 12, _MONTHS, names_from=1),
     _CronField("day of week", 0, 7, _DAYS, any_mark=True, nth=True),
     _CronField("second", 0, 59),
+    _CronField("year", 1970, 2099),
 )
 
 
 def cron_error(expression: str) -> str | None:
     """Why ``expression`` is not a cron expression, or None.
 
-    Five fields (minute hour day-of-month month day-of-week) or six (a trailing seconds field,
-    as croniter reads it); ``@daily``-style aliases; names for months and days; ``?``, ``L``
-    and ``#`` where croniter takes them.
+    Five fields (minute hour day-of-month month day-of-week), six (a trailing seconds field,
+    as croniter reads it) or seven (then a year, 1970 to 2099, as the croniter of Heat 27.0.1
+    takes it); ``@daily``-style aliases; names for months and days; ``?``, ``L`` and ``#``
+    where croniter takes them.
     """
     if expression.strip().lower() in _CRON_ALIASES:
         return None
     columns = expression.split()
-    if len(columns) not in (5, 6):
-        return "Exactly 5 or 6 columns has to be specified for iterator expression."
+    if len(columns) not in (5, 6, 7):
+        return "Exactly 5, 6 or 7 columns has to be specified for iterator expression."
     for spec, column in zip(_CRON_FIELDS, columns, strict=False):
         for item in column.split(","):
             try:
@@ -998,7 +1006,7 @@ def cron_error(expression: str) -> str | None:
 
 @builtin
 class CronExpression(CustomConstraint):
-    """``cron_expression``: a 5- or 6-field cron line (empty is accepted)."""
+    """``cron_expression``: a 5-, 6- or 7-field cron line (empty is accepted)."""
 
     name = "cron_expression"
     description = "Value must be a cron expression."
