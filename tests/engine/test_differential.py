@@ -23,10 +23,10 @@ A case file holds::
 Comparison rules: validate accepted or refused as Heat did (a refusal must contain Heat's
 message); Description, Parameters and ParameterGroups equal; the stack status, status reason,
 outputs and each resource's type, status and physical id equal; the outputs Heat could not
-resolve (its output_error) are the ones kubeheat reports errors for, and each of kubeheat's
-errors contains Heat's message. A string from Heat that holds
-generated parts (UUIDs, the 12-character random suffix of Heat's physical names) matches any
-string of the same shape.
+resolve (its ``output_error``) are those kubeheat gives an error for (``output show``), and
+each such error contains Heat's message. A string from Heat that holds generated parts
+(UUIDs, the 12-character random suffix of Heat's physical names) matches any string of the
+same shape.
 """
 
 from __future__ import annotations

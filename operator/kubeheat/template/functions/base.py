@@ -8,6 +8,10 @@ references and attributes. :func:`dependencies` lists the resources a snippet ne
 
 Macros (``if``) are different: they are expanded while parsing, because conditions only depend on
 parameters, so only the chosen branch is parsed (and contributes dependencies).
+
+A function checks its arguments while it is parsed. In an output, an error in the *values* it
+was given (one marked ``deferrable``) is kept in the function and raised when it is evaluated,
+as Heat finds it then (the output's error), instead of refusing the template.
 """
 
 from __future__ import annotations
