@@ -185,7 +185,8 @@ def test_cfn_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     ("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  A: {Type: X, Condition: Nope}\n",
      'ERROR: Resources.A.Condition: Invalid condition "Nope"\n'),
     (HOT + "conditions:\n  a: true\n  b: a\n",
-     'ERROR: conditions.b: The definition of condition "b" is invalid: a\n'),
+     'ERROR: conditions.b: Condition validation error: The definition of condition "b" is '
+     "invalid: a\n"),
     (HOT + "resources:\n  a: {type: child.yaml}\n",
      None),
 ])
@@ -293,7 +294,8 @@ def test_hidden_values_are_masked_in_the_result(tmp_path: Path,
     # the value fails the hidden parameter's own constraint
     "",
     # an error elsewhere that quotes a value computed from the hidden parameter
-    "conditions:\n  c: {get_param: password}\n",
+    # (a condition is evaluated where it is used, as in Heat)
+    "conditions:\n  c: {get_param: password}\noutputs:\n  o: {value: x, condition: c}\n",
     "outputs:\n  o: {value: {if: [{get_param: password}, a, b]}}\n",
     "  other: {type: OS::Heat::None, deletion_policy: {get_param: password}}\n",
 ])

@@ -75,8 +75,9 @@ def test_defaults_and_conversions() -> None:
     ({"m": {"k": "x", "y": 1}}, "resources.web.properties.m: Unknown Property y"),
     ({"m": {"k": "x", "z": 9}}, "resources.web.properties.m.z: 9 is out of range "
                                 "(min: 1, max: 5)"),
+    # Heat's AllowedValues message (shared by parameters and properties): JSON values
     ({"flavor": "c"}, 'resources.web.properties.flavor: "c" is not an allowed value '
-                      "[a, b]"),
+                      '["a", "b"]'),
     ({"ip": "nope"}, "resources.web.properties.ip: Error validating value 'nope': "
                      "Invalid IP address"),
     ({"what": 1}, "resources.web.properties: Unknown Property what"),

@@ -73,6 +73,7 @@ class FakeStack:
         self.parameter_names = frozenset(self.params)
         self.raw_conditions = dict(conditions or {})
         self.mappings = dict(mappings or {})
+        self.defer_value_errors = False
         self.refs = dict(refs or {})
         self.attrs = {k: dict(v) for k, v in (attrs or {}).items()}
         self.facade_values = dict(facade or {})

@@ -120,7 +120,8 @@ def test_later_condition_function_is_data_so_not_a_condition() -> None:
                 "resources": {"n": {"type": "OS::Heat::None", "condition": "c"}}}
     with pytest.raises(TemplateError) as info:
         Template.load(template).define()
-    assert str(info.value) == ('conditions.c: The definition of condition "c" is invalid: '
+    assert str(info.value) == ('conditions.c: Condition validation error: The definition of '
+                               'condition "c" is invalid: '
                                "{'contains': ['a', ['a']]}")
 
 

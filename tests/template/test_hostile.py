@@ -150,8 +150,10 @@ CASES: list[tuple[str, Any, type[TemplateError], str]] = [
      HOT + "conditions:\n  c: {get_attr: [a, b]}\n", FunctionError,
      'conditions.c.get_attr: The function "get_attr" is invalid in this context'),
     ("condition cycle",
-     HOT + "conditions:\n  a: {not: b}\n  b: {not: a}\n", TemplateError,
-     'conditions.a: Circular definition for condition "a": a -> b -> a'),
+     HOT + "conditions:\n  a: {not: b}\n  b: {not: a}\n"
+     "resources:\n  r: {type: OS::Heat::None, condition: b}\n", TemplateError,
+     'conditions.a: Condition validation error: Circular definition for condition "a": '
+     "a -> b -> a"),
     ("unknown condition on resource",
      HOT + "resources:\n  a: {type: OS::Heat::None, condition: nope}\n", ReferenceError_,
      'resources.a.condition: Invalid condition "nope"'),

@@ -97,6 +97,7 @@ class FakeStack:
         self.params = {**PARAMS, **(params or {})}
         self.parameter_names = frozenset(self.params)
         self.mappings: dict[str, Any] = {}  # HOT has no Mappings section
+        self.defer_value_errors = False
         self.raw_conditions = {**CONDITIONS, **(conditions or {})}
         self.files = {**FILES, **(files or {})}
         self.resources = StaticResources(REFS, attrs if attrs is not None else ATTRS)
@@ -254,12 +255,19 @@ class TemplateHarness:
               condition: bool = False) -> TemplateError:
         if condition:  # conditions are all decided by define()
             with pytest.raises(TemplateError) as info:
-                define(template_doc(version, condition=snippet, has_condition=True))
+                # an error Heat finds when the condition is used: raised when it is read
+                define(template_doc(version, condition=snippet, has_condition=True)
+                       ).conditions["c"]
             return info.value
         doc = template_doc(version, snippet)
         if when == "parse":
+            try:
+                defn = define(doc)
+            except TemplateError as exc:
+                return exc
+            # an error in the values given, in an output: as Heat, the output's error
             with pytest.raises(TemplateError) as info:
-                define(doc)
+                defn.output_value("o")
             return info.value
         defn = define(doc)
         with pytest.raises(TemplateError) as info:
@@ -460,8 +468,8 @@ def test_every_condition_function_in_every_version(harness: Harness, version: st
     # condition "c" is invalid: {'contains': ['a', ['a']]}")
     with pytest.raises(TemplateError) as info:
         define(template_doc(version, condition=snippet, has_condition=True))
-    assert str(info.value) == (f'conditions.c: The definition of condition "c" is invalid: '
-                               f"{snippet!r}")
+    assert str(info.value) == (f"conditions.c: Condition validation error: The definition of "
+                               f'condition "c" is invalid: {snippet!r}')
 
 
 @pytest.mark.parametrize("version", VERSIONS[:5])
@@ -946,22 +954,22 @@ ERROR_CASES: list[tuple[str, str, Any, str, type[TemplateError], str]] = [
      f'{O_}.get_param: Argument to "get_param" must be string or list'),
     # get_resource
     ("get_resource unknown", NEWEST, {"get_resource": "nope"}, P, R,
-     f'{O_}.get_resource: The specified reference "nope" (in o.value) is incorrect.'),
+     f'{O_}.get_resource: The specified reference "nope" (in unknown) is incorrect.'),
     ("get_resource disabled", NEWEST, {"get_resource": "off"}, P, R,
-     f'{O_}.get_resource: The specified reference "off" (in o.value) is incorrect.'),
+     f'{O_}.get_resource: The specified reference "off" (in unknown) is incorrect.'),
     ("get_resource not string", NEWEST, {"get_resource": ["web"]}, P, F,
      f'{O_}.get_resource: The resource name given to "get_resource" must be a string, '
      "not list"),
     ("get_resource param not a resource", NEWEST, {"get_resource": {"get_param": "name"}}, P, R,
-     f'{O_}.get_resource: The specified reference "world" (in o.value) is incorrect.'),
+     f'{O_}.get_resource: The specified reference "world" (in unknown) is incorrect.'),
     ("get_resource dynamic", NEWEST, {"get_resource": {"get_attr": ["web", "addr"]}}, P, F,
      f'{O_}.get_resource: The resource name given to "get_resource" may not depend on other '
      "resources"),
     # get_attr
     ("get_attr unknown", NEWEST, {"get_attr": ["nope", "a"]}, P, R,
-     f'{O_}.get_attr: The specified reference "nope" (in o.value) is incorrect.'),
+     f'{O_}.get_attr: The specified reference "nope" (in unknown) is incorrect.'),
     ("get_attr disabled", "2013-05-23", {"get_attr": ["off", "a"]}, P, R,
-     f'{O_}.get_attr: The specified reference "off" (in o.value) is incorrect.'),
+     f'{O_}.get_attr: The specified reference "off" (in unknown) is incorrect.'),
     ("get_attr string", NEWEST, {"get_attr": "web"}, P, F,
      f'{O_}.get_attr: Argument to "get_attr" must be a list'),
     ("get_attr empty", NEWEST, {"get_attr": []}, P, F,
@@ -1161,10 +1169,13 @@ ERROR_CASES: list[tuple[str, str, Any, str, type[TemplateError], str]] = [
     ("digest not latin-1", NEWEST, {"digest": ["md5", "\u20ac"]}, E, F,
      f'{O_}.digest: The value given to "digest" may only hold latin-1 characters'),
     # map_merge
+    # Heat 27.0.1's words (differential case functions_map_merge_not_map)
     ("map_merge list item", NEWEST, {"map_merge": [{"f1": "b1"}, ["f1", "b2"]]}, P, F,
-     f"{O_}.map_merge: Incorrect arguments: Items to merge must be maps."),
+     f"{O_}.map_merge: Incorrect arguments: Items to merge must be maps. ['f1', 'b2'] is type "
+     "<class 'list'> instead of a dict"),
     ("map_merge computed item", NEWEST, {"map_merge": [{"get_param": "list"}]}, E, F,
-     f"{O_}.map_merge: Incorrect arguments: Items to merge must be maps."),
+     f"{O_}.map_merge: Incorrect arguments: Items to merge must be maps. ['a', 'b', 'c'] is "
+     "type <class 'list'> instead of a dict"),
     ("map_merge string", NEWEST, {"map_merge": "abc"}, P, F, f"{O_}.map_merge: {MERGE_USAGE}"),
     ("map_merge computed", NEWEST, {"map_merge": {"get_param": "map"}}, E, F,
      f"{O_}.map_merge: {MERGE_USAGE}"),
@@ -1220,10 +1231,11 @@ ERROR_CASES: list[tuple[str, str, Any, str, type[TemplateError], str]] = [
     ("if four args wallaby", NEWEST, {"if": ["yes", "a", "b", "c"]}, P, F,
      f"{O_}.if: {IF_FORM}"),
     ("if string", NEWEST, {"if": "yes"}, P, F, f"{O_}.if: {IF_FORM}"),
+    # Heat 27.0.1 names the if (differential case conditions_unknown_in_if)
     ("if unknown condition", "2016-10-14", {"if": ["cd_not_existing", "t", "f"]}, P, R,
-     f'{O_}.if[0]: Invalid condition "cd_not_existing"'),
+     f'{O_}.if: Invalid condition "cd_not_existing"'),
     ("if chosen branch parsed", "2016-10-14", {"if": [True, {"get_resource": "nope"}, "x"]}, P,
-     R, f'{O_}.if[1].get_resource: The specified reference "nope" (in o.value.if[1]) is '
+     R, f'{O_}.if[1].get_resource: The specified reference "nope" (in unknown) is '
      "incorrect."),
     ("if resource function in condition", "2016-10-14",
      {"if": [{"equals": [{"get_attr": ["web", "a"]}, 1]}, 1, 2]}, P, F,
@@ -1271,14 +1283,16 @@ ERROR_CASES: list[tuple[str, str, Any, str, type[TemplateError], str]] = [
     # list_concat
     ("list_concat string", NEWEST, {"list_concat": "I am string"}, P, F,
      f"{O_}.list_concat: {CONCAT_USAGE}"),
+    # Heat 27.0.1's words (differential case functions_list_concat_not_list)
     ("list_concat map item", NEWEST, {"list_concat": [{"k1": "v2"}, ["v3", "v4"]]}, P, F,
-     f"{O_}.list_concat: Incorrect arguments: Items to concat must be lists, not dict "
-     "{'k1': 'v2'}"),
+     f"{O_}.list_concat: Incorrect arguments: Items to concat must be lists. "
+     '[{"k1": "v2"}, ["v3", "v4"]] contains an item that is not a list: {"k1": "v2"}'),
     ("list_concat string item", NEWEST, {"list_concat": ["v1", "v2"]}, P, F,
-     f"{O_}.list_concat: Incorrect arguments: Items to concat must be lists, not str 'v1'"),
+     f"{O_}.list_concat: Incorrect arguments: Items to concat must be lists. "
+     '["v1", "v2"] contains an item that is not a list: "v1"'),
     ("list_concat_unique computed", NEWEST, {"list_concat_unique": [{"get_param": "name"}]}, E,
-     F, f"{O_}.list_concat_unique: Incorrect arguments: Items to concat must be lists, not "
-     "str 'world'"),
+     F, f"{O_}.list_concat_unique: Incorrect arguments: Items to concat must be lists. "
+     '["world"] contains an item that is not a list: "world"'),
     # contains
     ("contains map", NEWEST, {"contains": {"key": "value"}}, P, F,
      f'{O_}.contains: Incorrect arguments to "contains" should be: "contains" : '
@@ -1321,7 +1335,7 @@ def test_reference_error_in_a_resource_names_the_resource_path() -> None:
     with pytest.raises(ReferenceError_) as info:
         parsed({"get_attr": ["nope", "a"]}, path=("resources", "web", "properties", "ip"))
     assert str(info.value) == ('resources.web.properties.ip.get_attr: The specified reference '
-                               '"nope" (in web.properties.ip) is incorrect.')
+                               '"nope" (in web.Properties.ip) is incorrect.')
 
 
 def test_digest_unknown_algorithm() -> None:
@@ -1386,7 +1400,8 @@ CONDITION_ERRORS: list[tuple[str, Any, str, type[TemplateError], str]] = [
      'conditions.c.equals: Arguments to "equals" must be of the form: [value_1, value_2]'),
     ("equals string", {"equals": "invalid condition"}, P, F,
      'conditions.c.equals: Arguments to "equals" must be of the form: [value_1, value_2]'),
-    ("not list", {"not": ["yes"]}, P, F, 'conditions.c.not: Argument to "not" must be a condition'),
+    # Heat 27.0.1: a list is an invalid condition, found when evaluated (conditions_not_bad_args)
+    ("not list", {"not": ["yes"]}, P, F, 'conditions.c.not: Invalid condition "[\'yes\']"'),
     ("not null", {"not": None}, P, F, 'conditions.c.not: Argument to "not" must be a condition'),
     ("not number", {"not": 5}, P, F, 'conditions.c.not: Invalid condition "5"'),
     ("not unknown name", {"not": "missing"}, E, R, 'conditions.c.not: Invalid condition "missing"'),
@@ -1557,7 +1572,7 @@ def test_reference_to_a_disabled_resource_from_a_resource() -> None:
     with pytest.raises(ReferenceError_) as info:
         Template.load(doc).define()
     assert str(info.value) == ('resources.a.properties.x[0].get_attr: The specified reference '
-                               '"off" (in a.properties.x[0]) is incorrect.')
+                               '"off" (in a.Properties.x[0]) is incorrect.')
 
 
 def test_unknown_parameter_in_a_resource() -> None:

@@ -73,6 +73,14 @@ def show(value: Any) -> str:
     return str(value)
 
 
+def _json_text(value: Any) -> str:
+    """A value as Heat's ``json.dumps(value)`` renders it (``str()`` if it is no JSON)."""
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def to_number(value: Any) -> int | float:
     """Heat's ``Schema.str_to_num``: numbers pass, strings become int, else float.
 
@@ -255,8 +263,8 @@ class ModuloConstraint(Constraint):
 
     def _message(self, value: Any, hide: bool) -> str:
         shown = MASK if hide else show(value)
-        # Heat's text, stray closing parenthesis included.
-        return f"{shown} is not a multiple of {self.step} with an offset of {self.offset})"
+        # Heat 27.0.1's text (older Heat had a stray closing parenthesis)
+        return f"{shown} is not a multiple of {self.step} with an offset of {self.offset}"
 
 
 def _same(kind_value: Any, allowed: Any) -> bool:
@@ -297,9 +305,10 @@ class AllowedValuesConstraint(Constraint):
         return self._one_allowed(value)
 
     def _message(self, value: Any, hide: bool) -> str:
-        shown = MASK if hide else show(value)
-        allowed = ", ".join(show(a) for a in self.allowed)
-        return f'"{shown}" is not an allowed value [{allowed}]'
+        # Heat's words: the value and each allowed value as JSON (a list value as a whole)
+        shown = json.dumps(MASK) if hide else _json_text(value)
+        allowed = ", ".join(_json_text(a) for a in self.allowed)
+        return f"{shown} is not an allowed value [{allowed}]"
 
 
 @dataclass(frozen=True)
@@ -701,7 +710,8 @@ class NetCIDR(CustomConstraint):
         try:
             iface = ipaddress.ip_interface(value)
         except ValueError:
-            raise self.fail(f"'{value}' is not a valid IP subnet") from None
+            # Heat 27.0.1's words: netaddr's error, after "Invalid net cidr" (trailing space)
+            raise self.fail(f"Invalid net cidr invalid IPNetwork {value} ") from None
         if "/" not in value or (iface.version == 4 and str(iface) != value):
             raise self.fail(f"'{value}' isn't a recognized IP subnet cidr, "
                             f"'{iface.network}' is recommended")
@@ -900,8 +910,14 @@ class Timezone(CustomConstraint):
             if not isinstance(value, str):
                 raise TypeError(value)
             zoneinfo.ZoneInfo(value)
-        except (TypeError, ValueError, zoneinfo.ZoneInfoNotFoundError, OSError):
-            raise self.fail(f"Invalid timezone: {show(value)!r}") from None
+        except (ValueError, zoneinfo.ZoneInfoNotFoundError) as exc:
+            # Heat 27.0.1's words: zoneinfo's error (a KeyError reads quoted)
+            reason = str(exc)
+        except (TypeError, OSError):
+            reason = repr(show(value))
+        else:
+            return
+        raise self.fail(f"Invalid timezone: {reason}")
 
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -962,21 +978,23 @@ _CRON_FIELDS = (
     _CronField("month", 1, 12, _MONTHS, names_from=1),
     _CronField("day of week", 0, 7, _DAYS, any_mark=True, nth=True),
     _CronField("second", 0, 59),
+    _CronField("year", 1970, 2099),
 )
 
 
 def cron_error(expression: str) -> str | None:
     """Why ``expression`` is not a cron expression, or None.
 
-    Five fields (minute hour day-of-month month day-of-week) or six (a trailing seconds field,
-    as croniter reads it); ``@daily``-style aliases; names for months and days; ``?``, ``L``
-    and ``#`` where croniter takes them.
+    Five fields (minute hour day-of-month month day-of-week), six (a trailing seconds field,
+    as croniter reads it) or seven (then a year, 1970 to 2099, as the croniter of Heat 27.0.1
+    takes it); ``@daily``-style aliases; names for months and days; ``?``, ``L`` and ``#``
+    where croniter takes them.
     """
     if expression.strip().lower() in _CRON_ALIASES:
         return None
     columns = expression.split()
-    if len(columns) not in (5, 6):
-        return "Exactly 5 or 6 columns has to be specified for iterator expression."
+    if len(columns) not in (5, 6, 7):
+        return "Exactly 5, 6 or 7 columns has to be specified for iterator expression."
     for spec, column in zip(_CRON_FIELDS, columns, strict=False):
         for item in column.split(","):
             try:
@@ -988,7 +1006,7 @@ def cron_error(expression: str) -> str | None:
 
 @builtin
 class CronExpression(CustomConstraint):
-    """``cron_expression``: a 5- or 6-field cron line (empty is accepted)."""
+    """``cron_expression``: a 5-, 6- or 7-field cron line (empty is accepted)."""
 
     name = "cron_expression"
     description = "Value must be a cron expression."

@@ -31,15 +31,20 @@ class TemplateError(KubeheatError):
     """A template, environment or parameter problem, located by ``path``.
 
     ``code`` is the name of Heat's equivalent exception (e.g. ``StackValidationFailed``), kept so
-    a Heat-compatible API can report the same error type.
+    a Heat-compatible API can report the same error type. ``deferrable`` marks an error in the
+    values a function was given (not in the shape of its arguments), which Heat only finds when
+    it evaluates the function: found while parsing an output, it becomes that output's error
+    when the stack is created, instead of a refusal of the template.
     """
 
     code = "StackValidationFailed"
 
-    def __init__(self, message: str, path: Sequence[PathPart] = (), *, code: str | None = None):
+    def __init__(self, message: str, path: Sequence[PathPart] = (), *, code: str | None = None,
+                 deferrable: bool = False):
         super().__init__(message)
         self.message = message
         self.path: Path = tuple(path)
+        self.deferrable = deferrable
         if code is not None:
             self.code = code
 

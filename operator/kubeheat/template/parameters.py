@@ -281,7 +281,7 @@ def _check_schema(schema: ParameterSchema, paths: Sequence[Path], path: Path) ->
         typed = convert(schema.type, schema.default)
         for constraint in schema.constraints:
             if not isinstance(constraint, CustomConstraintRef):
-                constraint.check(typed)
+                _check_one(schema, constraint, typed, schema.default)
     except ConstraintViolation as exc:
         reason = exc.text(schema.hidden, "the value is not valid")
     else:
@@ -304,8 +304,12 @@ class ParameterGroup:
     parameters: list[str] = field(default_factory=list)
 
 
-def _group_error(message: str, path: Path) -> ParameterError:
-    return ParameterError(f"Parameter Groups error: {message}", path,
+def _group_error(message: str, path: Path, group: Any = None) -> ParameterError:
+    """Heat's words: the section, and the group's label (empty without one), in the message."""
+    where = "parameter_groups"
+    if isinstance(group, Mapping):
+        where += f".{group.get('label', '')}"
+    return ParameterError(f"Parameter Groups error: {where}: {message}", path,
                           code="StackValidationFailed")
 
 
@@ -313,7 +317,8 @@ def _group_text(group: Mapping[Any, Any], key: str, path: Path) -> str | None:
     value = group.get(key)
     if value is None or isinstance(value, str):
         return value
-    raise _group_error(f"The {key} of a parameter group must be a string.", (*path, key))
+    raise _group_error(f"The {key} of a parameter group must be a string.", (*path, key),
+                       group)
 
 
 def parse_parameter_groups(section: Any, schemas: Mapping[str, ParameterSchema], path: Path,
@@ -335,22 +340,22 @@ def parse_parameter_groups(section: Any, schemas: Mapping[str, ParameterSchema],
         names = group.get("parameters")
         if names is None:
             raise _group_error("The parameters must be provided for each parameter group.",
-                               where)
+                               where, group)
         if not isinstance(names, list):
             raise _group_error("The parameters of parameter group should be a list.",
-                               (*where, "parameters"))
+                               (*where, "parameters"), group)
         for position, name in enumerate(names):
             at: Path = (*where, "parameters", position)
             if not isinstance(name, str):
                 raise _group_error(f"The grouped parameter {show(name)} does not reference a "
-                                   "valid parameter.", at)
+                                   "valid parameter.", at, group)
             if name in grouped:
                 raise _group_error(f"The {show(name)} parameter must be assigned to one "
-                                   "parameter group only.", at)
+                                   "parameter group only.", at, group)
             grouped.add(name)
             if name not in known:
                 raise _group_error(f"The grouped parameter {show(name)} does not reference a "
-                                   "valid parameter.", at)
+                                   "valid parameter.", at, group)
         out.append(ParameterGroup(parameters=list(names), label=_group_text(group, "label", where),
                                   description=_group_text(group, "description", where)))
     return out
@@ -557,13 +562,28 @@ def _pick(name: str, values: Mapping[str, Any], defaults: Mapping[str, Any],
     return None, False
 
 
+def _check_one(schema: ParameterSchema, constraint: Constraint, typed: Any, raw: Any) -> None:
+    """Check ``typed``; Heat's allowed_values message of a number or boolean shows the value
+    as it was given (``"4"`` for the text 4), not as converted."""
+    try:
+        constraint.check(typed)
+        return
+    except ConstraintViolation as exc:
+        failure = exc
+    # raised outside the handler, so nothing quoting the value is chained to it
+    if isinstance(constraint, AllowedValuesConstraint) and schema.kind in ("number", "boolean"):
+        raise constraint.violation(raw)
+    raise failure
+
+
 def _check_constraints(schema: ParameterSchema, value: Any, registry: ConstraintRegistry,
-                       skip_cloud: bool) -> list[str]:
-    """Run every constraint on the typed ``value``; return the custom ones left unchecked."""
+                       skip_cloud: bool, raw: Any = None) -> list[str]:
+    """Run every constraint on the typed ``value`` (``raw`` as given); return the custom ones
+    left unchecked."""
     unchecked: list[str] = []
     for constraint in schema.constraints:
         if not isinstance(constraint, CustomConstraintRef):
-            constraint.check(value)
+            _check_one(schema, constraint, value, raw)
             continue
         plugin = constraint.resolve(registry)
         if plugin is None or (skip_cloud and plugin.needs_cloud):
@@ -591,7 +611,7 @@ def _resolve_one(schema: ParameterSchema, raw: Any, registry: ConstraintRegistry
     try:
         typed = convert(schema.type, raw)
         _check_structure(name, typed, limits)
-        return typed, _check_constraints(schema, typed, registry, skip_cloud)
+        return typed, _check_constraints(schema, typed, registry, skip_cloud, raw)
     except ConstraintViolation as exc:
         reason = exc.text(schema.hidden, "the value is not valid")
     raise _value_error(name, reason)

@@ -9,11 +9,12 @@ computed only when asked for, through :meth:`StackDefinition.resolve` with a res
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from kubeheat.template import formats
 from kubeheat.template.constraints import DEFAULT_CONSTRAINTS, ConstraintRegistry
@@ -119,10 +120,31 @@ class StackIdentity:
                 "OS::project_id": self.project_id}
 
 
+class _Conditions(dict[str, bool]):
+    """The named conditions' values; asking for one that failed raises its error."""
+
+    def __init__(self, errors: Mapping[str, TemplateError]) -> None:
+        super().__init__()
+        self._errors = errors
+
+    def __missing__(self, name: str) -> bool:
+        if name in self._errors:
+            raise copy.copy(self._errors[name])
+        raise KeyError(name)
+
+
+#: the start of Heat's messages about a condition's definition
+_CONDITION_ERROR = "Condition validation error"
+
+
 def _mapping_section(doc: Mapping[str, Any], name: str | None) -> dict[str, Any]:
     if name is None or doc.get(name) is None:
         return {}
     value = doc[name]
+    if not isinstance(value, Mapping) and name in ("conditions", "Conditions"):
+        raise TemplateSectionError(      # Heat's words
+            "Conditions validation error: Condition definitions must be a map. Found a "
+            f"{type(value).__name__} instead", (name,))
     if not isinstance(value, Mapping):
         raise TemplateSectionError(
             f"The {name} section must be a mapping, not {type(value).__name__}", (name,))
@@ -329,6 +351,7 @@ class _Context:
         self.active_resource_names: frozenset[str] = frozenset()
         self.parameter_names = frozenset(defn.parameters)
         self.mappings = tmpl.mappings
+        self.defer_value_errors = False
 
     def condition_value(self, name_or_expr: Any, path: Path) -> bool:
         return self._defn._condition_arg(name_or_expr, path)
@@ -397,10 +420,17 @@ class StackDefinition:
         self._ctx = _Context(self)
         self._conditions: dict[str, bool] = {}
         self._resolving: list[str] = []
-        self.conditions: dict[str, bool] = {
-            name: self.condition(name, (self._conditions_section, name))
-            for name in template.condition_snippets
-        }
+        #: as in Heat, a condition that fails only when evaluated (it names an undefined
+        #: condition, is circular, or its value is no boolean) is an error where it is used
+        self._condition_errors: dict[str, TemplateError] = {}
+        self.conditions: dict[str, bool] = _Conditions(self._condition_errors)
+        for name in template.condition_snippets:
+            try:
+                self.conditions[name] = self.condition(name, (self._conditions_section, name))
+            except TemplateError as exc:
+                if not exc.deferrable:
+                    raise
+                self._condition_errors[name] = exc
         snippets = template.resource_snippets
         active = {name for name, snip in snippets.items() if self._resource_enabled(name, snip)}
         self._ctx.active_resource_names = frozenset(active)
@@ -469,14 +499,16 @@ class StackDefinition:
         """The value of named condition ``name``; lazily evaluated, cycles detected."""
         if name in self._conditions:
             return self._conditions[name]
+        if name in self._condition_errors:
+            self._failed_condition(name, path)
         snippets = self.template.condition_snippets
         section = self._conditions_section
         if name not in snippets:
-            raise ReferenceError_(f'Invalid condition "{name}"', path)
+            raise ReferenceError_(f'Invalid condition "{name}"', path, deferrable=True)
         if name in self._resolving:
             cycle = " -> ".join([*self._resolving[self._resolving.index(name):], name])
-            raise TemplateError(f'Circular definition for condition "{name}": {cycle}',
-                                (section, name))
+            raise TemplateError(f'{_CONDITION_ERROR}: Circular definition for condition '
+                                f'"{name}": {cycle}', (section, name), deferrable=True)
         self._resolving.append(name)
         try:
             value = self._evaluate_definition(name, snippets[name], (section, name))
@@ -484,6 +516,15 @@ class StackDefinition:
             self._resolving.pop()
         self._conditions[name] = value
         return value
+
+    def _failed_condition(self, name: str, path: Path) -> NoReturn:
+        """Raise the error of condition ``name`` where it is used: at ``path`` (Heat's place
+        for "Invalid condition ..."), or where it is defined for Heat's "Condition validation
+        error" (a cycle, a value that is no boolean)."""
+        error = copy.copy(self._condition_errors[name])
+        if not error.message.startswith(_CONDITION_ERROR):
+            error.path = path
+        raise error
 
     def _evaluate_definition(self, name: str, expr: Any, path: Path) -> bool:
         """The value of the definition of named condition ``name``.
@@ -495,12 +536,12 @@ class StackDefinition:
             return expr
         parsed = parse(self._ctx, expr, path, condition=True)
         if not isinstance(parsed, Function):
-            raise TemplateError(
-                f'The definition of condition "{name}" is invalid: {_show(expr)}', path)
+            raise TemplateError(f'{_CONDITION_ERROR}: The definition of condition "{name}" is '
+                                f"invalid: {_show(expr)}", path)
         value = resolve(parsed, self.scope())
         if not isinstance(value, bool):
-            raise TemplateError(
-                f'The definition of condition "{name}" is invalid: {_show(value)}', path)
+            raise TemplateError(f'{_CONDITION_ERROR}: The definition of condition "{name}" is '
+                                f"invalid: {_show(value)}", path, deferrable=True)
         return value
 
     def _condition_arg(self, arg: Any, path: Path) -> bool:
@@ -607,7 +648,14 @@ class StackDefinition:
         enabled = True
         if cond_key in spec.output_keys and snippet.get(cond_key) is not None:
             enabled = self._condition_arg(snippet[cond_key], (*path, cond_key))
-        value = parse(self._ctx, snippet[value_key], (*path, value_key)) if enabled else None
+        value = None
+        if enabled:
+            # as Heat, an output whose functions get bad values fails when it is evaluated
+            self._ctx.defer_value_errors = True
+            try:
+                value = parse(self._ctx, snippet[value_key], (*path, value_key))
+            finally:
+                self._ctx.defer_value_errors = False
         if value is ABSENT:
             value = None
         return OutputDefinition(name, value, str(snippet.get(desc_key) or ""), enabled)

@@ -8,11 +8,16 @@ references and attributes. :func:`dependencies` lists the resources a snippet ne
 
 Macros (``if``) are different: they are expanded while parsing, because conditions only depend on
 parameters, so only the chosen branch is parsed (and contributes dependencies).
+
+A function checks its arguments while it is parsed. In an output, an error in the *values* it
+was given (one marked ``deferrable``) is kept in the function and raised when it is evaluated,
+as Heat finds it then (the output's error), instead of refusing the template.
 """
 
 from __future__ import annotations
 
 import abc
+import copy
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
@@ -153,6 +158,12 @@ class ParseContext(Protocol):
     def static_scope(self) -> Scope:
         """A scope good for everything but resources (used by macros at parse time)."""
 
+    @property
+    def defer_value_errors(self) -> bool:
+        """True while parsing an output: a deferrable error of a function's argument values
+        is kept in the function and raised when it is evaluated, as Heat reports it (the
+        output's error), instead of refusing the template."""
+
 
 class Function(abc.ABC):
     """A parsed intrinsic function call.
@@ -172,7 +183,14 @@ class Function(abc.ABC):
         self.name = name
         self.args = args
         self.path = path
-        self.check_args()
+        #: the deferrable error check_args found in an output, raised when evaluated
+        self.deferred: TemplateError | None = None
+        try:
+            self.check_args()
+        except TemplateError as exc:
+            if not (exc.deferrable and ctx.defer_value_errors):
+                raise
+            self.deferred = exc
 
     # -- parse time -------------------------------------------------------------------------
     def check_args(self) -> None:
@@ -232,6 +250,15 @@ def resolve(snippet: Any, scope: Scope) -> Any:
     """Evaluate every Function in ``snippet``; values that evaluate to :data:`ABSENT` are
     dropped from their enclosing dict or list."""
     if isinstance(snippet, Function):
+        if snippet.deferred is not None:
+            # evaluating gives the error with the values as resolved now (Heat's message)
+            try:
+                snippet.result(scope)
+            except TemplateError:
+                raise
+            except Exception:  # a call check_args refused may fail to evaluate otherwise
+                pass
+            raise copy.copy(snippet.deferred)
         return snippet.result(scope)
     if isinstance(snippet, dict):
         out: dict[Any, Any] = {}

@@ -51,8 +51,8 @@ class ConditionFunction(HotFunction):
         raise self.fail(f'Invalid condition "{value}"')
 
     def check_condition(self, value: Any) -> None:
-        if not _condition_like(value):
-            raise self.fail(f'Invalid condition "{value}"')
+        if not _condition_like(value):    # Heat finds it when the condition is evaluated
+            raise self.bad_value(f'Invalid condition "{value}"')
 
 
 class Not(ConditionFunction):
@@ -61,7 +61,7 @@ class Not(ConditionFunction):
     doc = "negation of a condition: not: <condition name, boolean or condition function>"
 
     def check_args(self) -> None:
-        if self.args is None or isinstance(self.args, list | dict):
+        if self.args is None:
             raise self.fail(f'Argument to "{self.name}" must be a condition')
         self.check_condition(self.args)
 

@@ -116,6 +116,23 @@ def _is_fn(value: Any) -> bool:
     return isinstance(value, Function)
 
 
+#: how Heat names the sections of a resource in "The specified reference ... (in X)"
+_HEAT_SECTION_NAMES = {"properties": "Properties", "metadata": "Metadata"}
+
+
+def _reference_location(path: Path) -> str:
+    """The ``X`` of Heat's "The specified reference ... (in X)" for a reference at ``path``:
+    ``<resource>.Properties.<path inside>`` (or ``Metadata``) in a resource, ``unknown`` in an
+    output (Heat 27.0.1 finds those while validating, where it knows no path)."""
+    inner = path[1:-1]
+    if path[:1] == ("resources",) and len(inner) >= 2:
+        section = _HEAT_SECTION_NAMES.get(str(inner[1]), inner[1])
+        return format_path((inner[0], section, *inner[2:]))
+    if path[:1] == ("outputs",) or not inner:
+        return "unknown"
+    return format_path(inner)
+
+
 def _is_list(value: Any) -> bool:
     return isinstance(value, list | tuple)
 
@@ -142,12 +159,26 @@ def _short(value: Any) -> str:
     return text if len(text) <= 200 else text[:200] + "..."
 
 
+def _short_json(value: Any) -> str:
+    """``value`` as JSON (Heat's form in some messages), cut as :func:`_short` does."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
 class HotFunction(Function):
     """Base of the HOT functions: error helpers and parse-time static evaluation."""
 
     def fail(self, message: str) -> FunctionError:
         """An error at this call's path whose message names the function itself."""
         return FunctionError(message, self.path)
+
+    def bad_value(self, message: str) -> FunctionError:
+        """An error in the values the call was given, which Heat only finds when it evaluates
+        the call (deferrable: in an output, the output's error at create)."""
+        return FunctionError(message, self.path, deferrable=True)
 
     def too_large(self, size: int, limit: int, what: str) -> TemplateLimitError:
         """kubeheat's guard against results that would exhaust memory."""
@@ -201,7 +232,7 @@ class GetParam(HotFunction):
             return
         if name not in self.ctx.parameter_names:
             raise ReferenceError_(f"The Parameter ({name}) was not provided.", self.path,
-                                  code="UserParameterMissing")
+                                  code="UserParameterMissing", deferrable=True)
 
     def _split(self, args: Any) -> tuple[Any, list[Any]]:
         if not args:
@@ -257,11 +288,11 @@ class _ResourceFunction(HotFunction):
             raise self.fail(f'The resource name given to "{self.name}" must be a string, '
                             f"not {_type(name)}")
         if name not in self.ctx.active_resource_names:
-            inner = self.path[1:-1] or self.path[:-1]
-            # Heat reports a resource whose condition is false exactly like an unknown one.
+            # Heat reports a resource whose condition is false exactly like an unknown one,
+            # but in an output only when it evaluates it (the output's error)
             raise ReferenceError_(
-                f'The specified reference "{name}" (in {format_path(inner) or "unknown"}) '
-                "is incorrect.", self.path)
+                f'The specified reference "{name}" (in {_reference_location(self.path)}) '
+                "is incorrect.", self.path, deferrable=name in self.ctx.resource_names)
         return name
 
     def runtime_name(self, snippet: Any, scope: Scope) -> str:
@@ -410,14 +441,14 @@ class Join(HotFunction):
 
     def check_delimiter(self, delim: Any) -> None:
         if not isinstance(delim, str) and not _is_fn(delim):
-            raise self.fail(f'"{self.name}" delimiter must be a string')
+            raise self.bad_value(f'"{self.name}" delimiter must be a string')
 
     def check_list(self, strings: Any) -> None:
         strings = _plain(strings)
         if strings is None or _is_fn(strings):
             return
         if not _is_list(strings):
-            raise self.fail(f'"{self.name}" must operate on a list')
+            raise self.bad_value(f'"{self.name}" must operate on a list')
         for item in strings:
             if not _is_fn(item):
                 self.item_text(item)
@@ -426,7 +457,7 @@ class Join(HotFunction):
         if item is None or item is ABSENT:
             return ""
         if not isinstance(item, str):
-            raise self.fail(f"Items to join must be strings not {_short(item)}")
+            raise self.bad_value(f"Items to join must be strings not {_short(item)}")
         return item
 
     def lists(self, scope: Scope) -> list[Any]:
@@ -477,11 +508,11 @@ class JoinMultiple(Join):
             try:
                 return _json(item)
             except (TypeError, ValueError):
-                raise self.fail(f"Items to join must be string, map or list. {_short(item)} "
-                                "failed json serialization") from None
+                raise self.bad_value(f"Items to join must be string, map or list. "
+                                     f"{_short(item)} failed json serialization") from None
         if isinstance(item, Mapping | list | tuple):
             return ""  # contains unevaluated functions (parse-time check only)
-        raise self.fail(f"Items to join must be string, map or list not {_short(item)}")
+        raise self.bad_value(f"Items to join must be string, map or list not {_short(item)}")
 
     def lists(self, scope: Scope) -> list[Any]:
         items: list[Any] = []
@@ -530,7 +561,7 @@ class Replace(HotFunction):
             raise self.fail(f'"{self.name}" parameters must be a mapping')
         template = _plain(args["template"])
         if not isinstance(template, str) and not _is_fn(template):
-            raise self.fail(f'"{self.name}" template must be a string')
+            raise self.bad_value(f'"{self.name}" template must be a string')
         if isinstance(params, dict):
             for key, value in params.items():
                 self.check_key(key)
@@ -539,13 +570,13 @@ class Replace(HotFunction):
 
     def check_key(self, key: Any) -> str:
         if not isinstance(key, str):
-            raise self.fail(f'"{self.name}" param placeholders must be strings')
+            raise self.bad_value(f'"{self.name}" param placeholders must be strings')
         if not key:
-            raise self.fail(f'"{self.name}" param placeholders must not be empty')
+            raise self.bad_value(f'"{self.name}" param placeholders must not be empty')
         return key
 
     def empty_value(self, param: str) -> FunctionError:
-        return self.fail(f"{self.name} has an undefined or empty value for param {param}, "
+        return self.bad_value(f"{self.name} has an undefined or empty value for param {param}, "
                          "must be a defined non-empty value")
 
     def text(self, param: str, value: Any) -> str:
@@ -564,13 +595,13 @@ class Replace(HotFunction):
             try:
                 text = _json(value)
             except (TypeError, ValueError):
-                raise self.fail(f'"{self.name}" params must be strings, numbers, list or map. '
-                                f"Failed to json serialize {_short(value)}") from None
+                raise self.bad_value(f'"{self.name}" params must be strings, numbers, list or '
+                                     f"map. Failed to json serialize {_short(value)}") from None
         elif self.json_values:
-            raise self.fail(f'"{self.name}" params must be strings, numbers, list or map.')
+            raise self.bad_value(f'"{self.name}" params must be strings, numbers, list or map.')
         else:
-            raise self.fail(f'"{self.name}" params must be strings or numbers, param {param} '
-                            "is not valid")
+            raise self.bad_value(f'"{self.name}" params must be strings or numbers, param '
+                                 f"{param} is not valid")
         if not self.allow_empty and not text:
             raise self.empty_value(param)
         return text
@@ -628,13 +659,15 @@ class StrSplit(HotFunction):
     doc = "parts of a string, or the one at an index: str_split: [<delimiter>, <string>(, <index>)]"
 
     def usage(self) -> FunctionError:
-        return self.fail(f'Incorrect arguments to "{self.name}" should be: '
-                         f'"{self.name}" : [ ",", "apples,pears", <index>]')
+        return self.bad_value(f'Incorrect arguments to "{self.name}" should be: '
+                              f'"{self.name}" : [ ",", "apples,pears", <index>]')
 
     def check_args(self) -> None:
         args = self.args
         if _is_fn(args):
             return
+        if isinstance(args, str | Mapping):   # Heat refuses these shapes when parsing
+            raise self.fail(self.usage().message)
         if not isinstance(args, list) or len(args) < 2:
             raise self.usage()
         delim, string = args[0], _plain(args[1])
@@ -643,22 +676,22 @@ class StrSplit(HotFunction):
         if not _is_fn(delim):
             self.check_delimiter(_plain(delim))
         if not _is_fn(string) and not isinstance(string, str):
-            raise self.fail(f'"{self.name}" can only split a string, not {_type(string)}')
+            raise self.bad_value(f'"{self.name}" can only split a string, not {_type(string)}')
         if len(args) > 2 and not _is_fn(args[2]):
             self.index(args[2])
 
     def check_delimiter(self, delim: Any) -> None:
         if delim is not None and not isinstance(delim, str):
-            raise self.fail(f'"{self.name}" delimiter must be a string')
+            raise self.bad_value(f'"{self.name}" delimiter must be a string')
         if delim == "":
-            raise self.fail(f'"{self.name}" delimiter must not be empty')
+            raise self.bad_value(f'"{self.name}" delimiter must not be empty')
 
     def index(self, value: Any) -> int:
         try:
             return int(value)
         except (TypeError, ValueError, OverflowError):
-            raise self.fail(f'Incorrect index to "{self.name}" should be: '
-                            f'"{self.name}" : [ ",", "apples,pears", <index>]') from None
+            raise self.bad_value(f'Incorrect index to "{self.name}" should be: '
+                                 f'"{self.name}" : [ ",", "apples,pears", <index>]') from None
 
     def result(self, scope: Scope) -> Any:
         args = _arg(self.args, scope)
@@ -705,17 +738,17 @@ class Digest(HotFunction):
             self.check_algorithm(args[0])
 
     def type_error(self) -> FunctionError:
-        return self.fail(f'Argument to function "{self.name}" must be a list of strings')
+        return self.bad_value(f'Argument to function "{self.name}" must be a list of strings')
 
     def usage(self) -> FunctionError:
-        return self.fail(f'Function "{self.name}" usage: ["<algorithm>", "<value>"]')
+        return self.bad_value(f'Function "{self.name}" usage: ["<algorithm>", "<value>"]')
 
     def check_algorithm(self, algorithm: str) -> None:
         import hashlib  # on use: only templates calling digest pay for OpenSSL's start-up
 
         if algorithm.lower() not in hashlib.algorithms_available:
-            raise self.fail("Algorithm must be one of "
-                            + ", ".join(sorted(hashlib.algorithms_available)))
+            raise self.bad_value("Algorithm must be one of "
+                                 + ", ".join(sorted(hashlib.algorithms_available)))
 
     def result(self, scope: Scope) -> Any:
         args = _arg(self.args, scope)
@@ -749,8 +782,8 @@ class MapMerge(HotFunction):
     doc = "maps merged, later keys winning: map_merge: [<map>, <map>, ...]"
 
     def usage(self) -> FunctionError:
-        return self.fail(f'Incorrect arguments to "{self.name}" should be: '
-                         f'"{self.name}" : [ {{ "key1": "val1" }}, {{ "key2": "val2" }} ]')
+        return self.bad_value(f'Incorrect arguments to "{self.name}" should be: '
+                              f'"{self.name}" : [ {{ "key1": "val1" }}, {{ "key2": "val2" }} ]')
 
     def check_args(self) -> None:
         args = self.args
@@ -766,7 +799,8 @@ class MapMerge(HotFunction):
         if value is None:
             return {}
         if not isinstance(value, Mapping):
-            raise self.fail("Incorrect arguments: Items to merge must be maps.")
+            raise self.bad_value("Incorrect arguments: Items to merge must be maps. "
+                                 f"{_short(value)} is type {type(value)} instead of a dict")
         return value
 
     def result(self, scope: Scope) -> Any:
@@ -786,17 +820,17 @@ class MapReplace(HotFunction):
            "<new>}, values: {<old>: <new>}}]")
 
     def usage(self) -> FunctionError:
-        return self.fail(f'Incorrect arguments to "{self.name}" should be: "{self.name}" : '
-                         '[ { "key1": "val1" }, {"keys": {"key1": "key2"}, '
-                         '"values": {"val1": "val2"}}]')
+        return self.bad_value(f'Incorrect arguments to "{self.name}" should be: "{self.name}" : '
+                              '[ { "key1": "val1" }, {"keys": {"key1": "key2"}, '
+                              '"values": {"val1": "val2"}}]')
 
     def as_map(self, value: Any) -> Mapping[Any, Any]:
         if value is None:
             return {}
         if not isinstance(value, Mapping):
-            raise self.fail(f'Incorrect arguments: to "{self.name}", arguments must be a list '
-                            'of maps. Example:  [ { "key1": "val1" }, {"keys": {"key1": '
-                            '"key2"}, "values": {"val1": "val2"}}]')
+            raise self.bad_value(f'Incorrect arguments: to "{self.name}", arguments must be a '
+                                 'list of maps. Example:  [ { "key1": "val1" }, {"keys": '
+                                 '{"key1": "key2"}, "values": {"val1": "val2"}}]')
         return value
 
     def check_args(self) -> None:
@@ -892,9 +926,10 @@ class Repeat(HotFunction):
         if self.allow_maps and self.nested:
             if isinstance(value, Mapping):
                 return
-            raise self.fail(f'The values of the "for_each" argument to "{self.name}" must be '
-                            "lists or maps")
-        raise self.fail(f'The values of the "for_each" argument to "{self.name}" must be lists')
+            raise self.bad_value(f'The values of the "for_each" argument to "{self.name}" must '
+                                 "be lists or maps")
+        raise self.bad_value(f'The values of the "for_each" argument to "{self.name}" must be '
+                             "lists")
 
     def result(self, scope: Scope) -> Any:
         for_each = _arg(self.args["for_each"], scope)
@@ -990,11 +1025,11 @@ class Filter(HotFunction):
 
     def check_sequence(self, sequence: Any) -> None:
         if not isinstance(sequence, list):
-            raise self.fail(f'"{self.name}" only works with lists')
+            raise self.bad_value(f'"{self.name}" only works with lists')
 
     def check_values(self, values: Any) -> None:
         if not isinstance(values, list):
-            raise self.fail(f'"{self.name}" filters a list of values')
+            raise self.bad_value(f'"{self.name}" filters a list of values')
 
     def result(self, scope: Scope) -> Any:
         sequence = _arg(self.args[1], scope)
@@ -1015,8 +1050,8 @@ class ListConcat(HotFunction):
     unique: ClassVar[bool] = False
 
     def usage(self) -> FunctionError:
-        return self.fail(f'Incorrect arguments to "{self.name}" should be: "{self.name}" : '
-                         "[ [ <value 1>, <value 2> ], [ <value 3>, <value 4> ] ]")
+        return self.bad_value(f'Incorrect arguments to "{self.name}" should be: "{self.name}" : '
+                              "[ [ <value 1>, <value 2> ], [ <value 3>, <value 4> ] ]")
 
     def check_args(self) -> None:
         args = self.args
@@ -1024,16 +1059,23 @@ class ListConcat(HotFunction):
             return
         if not isinstance(args, list):
             raise self.usage()
+        if any(map(_is_fn, _leaves(args))):
+            for item in args:
+                if not _is_fn(item) and not _is_list(_plain(item)) and item is not None:
+                    raise self.bad_value("Incorrect arguments: Items to concat must be lists, "
+                                         f"not {_type(item)} {_short(item)}")
+            return
         for item in args:
-            if not _is_fn(item):
-                self.as_list(_plain(item))
+            self.as_list(_plain(item), args)
 
-    def as_list(self, value: Any) -> Sequence[Any]:
+    def as_list(self, value: Any, args: Any) -> Sequence[Any]:
         if value is None:
             return []
         if not _is_list(value):
-            raise self.fail("Incorrect arguments: Items to concat must be lists, not "
-                            f"{_type(value)} {_short(value)}")
+            # Heat's words: the JSON of all the arguments and of the item
+            raise self.bad_value("Incorrect arguments: Items to concat must be lists. "
+                                 f"{_short_json(args)} contains an item that is not a list: "
+                                 f"{_short_json(value)}")
         return list(value)
 
     def result(self, scope: Scope) -> Any:
@@ -1042,7 +1084,7 @@ class ListConcat(HotFunction):
             raise self.usage()
         items: list[Any] = []
         for value in args:
-            items.extend(self.as_list(value))
+            items.extend(self.as_list(value, args))
         return _unique(items) if self.unique else items
 
 
@@ -1091,7 +1133,7 @@ class Contains(HotFunction):
 
     def check_sequence(self, sequence: Any) -> None:
         if not isinstance(sequence, str | list | tuple):
-            raise self.fail(f'Second argument to "{self.name}" should be a sequence.')
+            raise self.bad_value(f'Second argument to "{self.name}" should be a sequence.')
 
     def result(self, scope: Scope) -> Any:
         value = _arg(self.args[0], scope)
@@ -1281,7 +1323,9 @@ class If(Macro):
         if not isinstance(args, list) or len(args) not in counts:
             raise FunctionError(f'Arguments to "{name}" must be of the form: '
                                 "[condition_name, value_if_true, value_if_false]", path)
-        if ctx.condition_value(args[0], (*path, 0)):
+        # a condition name is reported at the if (Heat's place), an expression at itself
+        where = path if isinstance(args[0], str | bool) else (*path, 0)
+        if ctx.condition_value(args[0], where):
             return parse(args[1], (*path, 1))
         if len(args) == 3:
             return parse(args[2], (*path, 2))
