@@ -10,7 +10,8 @@ provider template it uses) is shown as ``******`` in ``Environment`` as everywhe
 masked in error messages too (they may quote values computed from parameters). As in Heat, a
 resource whose type is neither known nor a provider template fails validation (exit 1). A
 one-key map whose key is a function of a later template version only is data, as in Heat; each
-one gets a ``WARNING:`` line on stderr (the exit code is unchanged).
+one gets a ``WARNING:`` line on stderr (the exit code is unchanged), and so does every deprecated
+or hidden property name Heat still accepts (:mod:`kubeheat.cli.deprecations`).
 """
 
 from __future__ import annotations
@@ -138,8 +139,10 @@ def run(args: argparse.Namespace) -> int:
         error(redactor(inputs).text(str(exc)))
         return 1
     # later-version functions used as data: legal (as in Heat) but rarely meant
+    from kubeheat.cli.deprecations import deprecation_warnings
     from kubeheat.template import data_function_warnings
-    for warning in data_function_warnings(inputs.template):
+    warnings = [*data_function_warnings(inputs.template), *deprecation_warnings(defn)]
+    for warning in warnings:
         print(f"WARNING: {redactor(inputs).text(warning)}", file=sys.stderr)
     print(render(validate_result(defn, inputs.params), args.format), end="")
     return 0

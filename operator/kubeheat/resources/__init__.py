@@ -56,6 +56,7 @@ if TYPE_CHECKING:
         check_properties,
         check_schema,
     )
+    from kubeheat.resources.translation import deprecation_warnings, translated_snippets
 
 #: the module of each public name, imported on first use of one of its names
 _EXPORTS = {
@@ -72,6 +73,7 @@ _EXPORTS = {
     "kubeheat.resources.properties": (
         "PropertyError", "accepts_any_properties", "check_properties", "check_schema",
     ),
+    "kubeheat.resources.translation": ("deprecation_warnings", "translated_snippets"),
 }
 __all__ = [
     "ANY",
@@ -104,10 +106,12 @@ __all__ = [
     "check_properties",
     "check_schema",
     "cloud_constraints",
+    "deprecation_warnings",
     "heat_physical_name",
     "load_builtin_plugins",
     "register",
     "short_id",
+    "translated_snippets",
 ]
 
 if not TYPE_CHECKING:

@@ -57,6 +57,7 @@ from kubeheat.resources.openstack._common import (
     user_metadata,
     wait_for,
 )
+from kubeheat.resources.translation import renamed
 from kubeheat.template import RangeConstraint
 
 if TYPE_CHECKING:
@@ -138,6 +139,7 @@ class Volume(ListedResource):
                              default={}, update_allowed=True),
         "image": Property(STRING, "If specified, the name or ID of the image to create the "
                           "volume from.", constraints=(custom("glance.image"),)),
+        "imageRef": renamed("image"),
         "source_volid": Property(STRING, "If specified, the volume to use as source.",
                                  constraints=(custom("cinder.volume"),)),
         "scheduler_hints": Property(MAP, "Arbitrary key-value pairs specified by the client to "

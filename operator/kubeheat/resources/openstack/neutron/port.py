@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from kubeheat.resources.base import (
     BOOLEAN,
+    HIDDEN,
     LIST,
     MAP,
     STRING,
@@ -30,6 +31,7 @@ from kubeheat.resources.openstack.neutron.base import (
     value_specs,
 )
 from kubeheat.resources.openstack.neutron.dependencies import subnets_of_network
+from kubeheat.resources.translation import renamed
 from kubeheat.template import AllowedValuesConstraint
 
 _VNIC_TYPES = ("normal", "direct", "macvtap", "direct-physical", "baremetal")
@@ -48,6 +50,7 @@ class Port(NeutronResource):
         "network": Property(STRING, "The name or id of the network of this port (a change "
                             "replaces the port).", required=True,
                             constraints=(custom("neutron.network"),)),
+        "network_id": renamed("network", constraints=(custom("neutron.network"),)),
         "device_id": Property(STRING, "The device id of this port.", default="",
                               update_allowed=True),
         "device_owner": Property(STRING, "The owner of the device of this port (for example "
@@ -57,6 +60,7 @@ class Port(NeutronResource):
             item=Property(MAP, schema={
                 "subnet": Property(STRING, "The subnet to allocate the address from.",
                                    constraints=(custom("neutron.subnet"),)),
+                "subnet_id": renamed("subnet", constraints=(custom("neutron.subnet"),)),
                 "ip_address": Property(STRING, "The address wanted in the subnet.",
                                        constraints=(custom("ip_addr"),)),
             })),
@@ -89,6 +93,12 @@ class Port(NeutronResource):
                                           update_allowed=True),
         "qos_policy": Property(STRING, "The name or id of the QoS policy of the port.",
                                update_allowed=True, constraints=(custom("neutron.qos_policy"),)),
+        "replacement_policy": Property(
+            STRING, "REPLACE_ALWAYS replaces the port on every update; AUTO updates it in "
+            "place when the changed properties allow.", default="AUTO", update_allowed=True,
+            constraints=(AllowedValuesConstraint(allowed=("REPLACE_ALWAYS", "AUTO")),),
+            support=HIDDEN, support_message="REPLACE_ALWAYS replaces the port on every update "
+            "(the default, AUTO, updates it in place where it can)"),
     }
     attributes = {
         "admin_state_up": Attribute("The administrative state of this port.", STRING),
@@ -231,6 +241,14 @@ class Port(NeutronResource):
         out.pop("subnets", None)      # a GET per subnet and the network: kept as cached
         out.pop("network", None)
         return out
+
+    def needs_replacement(self, old: Mapping[str, Any], new: Mapping[str, Any],
+                          changed: frozenset[str]) -> frozenset[str]:
+        """Heat's hidden ``replacement_policy``: REPLACE_ALWAYS replaces the port whenever its
+        properties change."""
+        if changed and new.get("replacement_policy") == "REPLACE_ALWAYS":
+            return changed
+        return super().needs_replacement(old, new, changed)
 
     @classmethod
     def implicit_dependencies(cls, name: str, properties: Mapping[str, Any],

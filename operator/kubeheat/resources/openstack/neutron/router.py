@@ -30,6 +30,7 @@ from kubeheat.resources.openstack.neutron.base import (
     value_specs,
 )
 from kubeheat.resources.openstack.neutron.dependencies import subnets_of_network
+from kubeheat.resources.translation import renamed
 
 
 @register
@@ -176,6 +177,9 @@ class RouterInterface(NeutronResource):
     properties = {
         "router": Property(STRING, "The name or id of the router.", required=True,
                            constraints=(custom("neutron.router"),)),
+        "router_id": renamed("router", constraints=(custom("neutron.router"),)),
+        "subnet_id": renamed("subnet", constraints=(custom("neutron.subnet"),)),
+        "port_id": renamed("port", constraints=(custom("neutron.port"),)),
         "subnet": Property(STRING, "The subnet, by name or id; either this or port.",
                            constraints=(custom("neutron.subnet"),)),
         "port": Property(STRING, "The port, by name or id; either this or subnet.",

@@ -28,6 +28,7 @@ from kubeheat.resources.openstack.neutron.base import (
     resolve,
     value_specs,
 )
+from kubeheat.resources.translation import renamed
 from kubeheat.template import AllowedValuesConstraint
 
 _IPV6_MODES = ("dhcpv6-stateful", "dhcpv6-stateless", "slaac")
@@ -50,6 +51,7 @@ class Subnet(NeutronResource):
     properties = {
         "network": Property(STRING, "The name or id of the network of the subnet.",
                             required=True, constraints=(custom("neutron.network"),)),
+        "network_id": renamed("network", constraints=(custom("neutron.network"),)),
         "cidr": Property(STRING, "The CIDR.", constraints=(custom("net_cidr"),)),
         "value_specs": VALUE_SPECS,
         "name": Property(STRING, "The name of the subnet.", update_allowed=True),

@@ -19,8 +19,9 @@ proxy. Differences from Heat on purpose:
 - ``image`` changes follow Heat's ``image_update_policy`` (default ``REBUILD``: rebuilt in
   place, the server keeps its id); ``REPLACE`` replaces the server.
 - The ``addresses`` attribute's ``subnets`` hold only each subnet's id.
-- ``admin_pass``, ``personality``, ``reservation_id``, ``software_config_transport`` and
-  ``deployment_swift_data`` are not offered; ``console_urls`` is always empty.
+- ``reservation_id``, ``software_config_transport`` and ``deployment_swift_data`` are not
+  offered; ``console_urls`` is always empty. ``personality`` (deprecated) is refused unless
+  empty, as Heat refuses it against any Nova of microversion 2.57 or later.
 - The server carries the stack's tags both as server tags and as metadata; they are hidden
   from the ``metadata`` property (drift) and the ``tags`` attribute.
 """

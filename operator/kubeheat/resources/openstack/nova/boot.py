@@ -20,6 +20,7 @@ from kubeheat.resources.base import (
 from kubeheat.resources.config_records import find_config, is_uuid_like
 from kubeheat.resources.openstack._common import allowed, custom, sdk
 from kubeheat.resources.openstack.nova.base import lookup_image
+from kubeheat.resources.translation import renamed
 
 if TYPE_CHECKING:
     from openstack.connection import Connection
@@ -27,8 +28,7 @@ if TYPE_CHECKING:
 NETWORK_SCHEMA = {
     "network": Property(STRING, "Name or ID of network to create a port on.",
                         constraints=(custom("neutron.network"),)),
-    "uuid": Property(STRING, "ID of network to create a port on (deprecated: use network).",
-                     constraints=(custom("neutron.network"),)),
+    "uuid": renamed("network", constraints=(custom("neutron.network"),)),
     "fixed_ip": Property(STRING, "Fixed IP address to specify for the port created on the "
                          "requested network.", constraints=(custom("ip_addr"),)),
     "port": Property(STRING, "ID of an existing port to associate with this server.",
@@ -49,8 +49,7 @@ BDM_V2_SCHEMA = {
                           constraints=(custom("cinder.volume"),)),
     "image": Property(STRING, "The ID or name of the image to create a volume from.",
                       constraints=(custom("glance.image"),)),
-    "image_id": Property(STRING, "The ID of the image to create a volume from (deprecated: use "
-                         "image).", constraints=(custom("glance.image"),)),
+    "image_id": renamed("image", constraints=(custom("glance.image"),)),
     "snapshot_id": Property(STRING, "The ID of the snapshot to create a volume from.",
                             constraints=(custom("cinder.snapshot"),)),
     "swap_size": Property(INTEGER, "The size of the swap, in MB."),
@@ -104,7 +103,7 @@ async def nics(ctx: ResourceContext, conn: Connection, networks: list[dict[str, 
         if entry.get("port"):
             nic["port"] = entry["port"]
         else:
-            ref = entry.get("network") or entry.get("uuid")
+            ref = entry.get("network")
             if ref:
                 net = await sdk(ctx, conn.network.find_network, ref, ignore_missing=True)
                 if net is None:
@@ -138,7 +137,7 @@ async def block_devices(ctx: ResourceContext, conn: Connection,
     boot_set = has_image
     for m in mappings or ():
         bdm: dict[str, Any] = {}
-        image = m.get("image") or m.get("image_id")
+        image = m.get("image")
         if m.get("volume_id"):
             bdm.update(source_type="volume", destination_type="volume",
                        uuid=m["volume_id"])

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from kubeheat.resources.base import (
     BOOLEAN,
+    DEPRECATED,
+    HIDDEN,
     LIST,
     MAP,
     STRING,
@@ -57,6 +59,13 @@ from kubeheat.resources.openstack.nova.boot import (
 
 if TYPE_CHECKING:
     from openstack.connection import Connection
+
+#: what ``validate`` says about the old properties without a replacement (Heat's words)
+_ADMIN_USER = ("ignored (the default cloud-init user set up for each image is used, e.g. "
+               "\"ubuntu\" for Ubuntu 12.04+, \"fedora\" for Fedora 19+ and \"cloud-user\" "
+               "for CentOS/RHEL 6.5)")
+_PERSONALITY = ("not supported with nova api microversion 2.57 and above; use user_data or "
+                "metadata instead")
 
 #: server statuses meaning "gone"
 _GONE = frozenset({"DELETED", "SOFT_DELETED"})
@@ -174,6 +183,14 @@ class Server(ListedResource):
                                "created.", constraints=(allowed("AUTO", "MANUAL"),)),
         "tags": Property(LIST, "Server tags (in addition to kubeheat's own).",
                          update_allowed=True, item=Property(STRING)),
+        "admin_pass": Property(STRING, "The administrator password for the server.",
+                               update_allowed=True),
+        "admin_user": Property(STRING, "Name of the administrative user to use on the server.",
+                               support=HIDDEN, support_message=_ADMIN_USER),
+        "personality": Property(MAP, "A map of files to create/overwrite on the server upon "
+                                "boot (deprecated: Nova removed it in API microversion 2.57; "
+                                "only an empty map is accepted).", default={},
+                                support=DEPRECATED, support_message=_PERSONALITY),
     }
     attributes = {
         "name": Attribute("Name of the server.", STRING),
@@ -193,6 +210,15 @@ class Server(ListedResource):
     }
 
     # -- planning ---------------------------------------------------------------------------
+    @classmethod
+    def check_values(cls, values: Mapping[str, Any]) -> tuple[str, str] | None:
+        """Heat's validation of ``personality`` against a Nova of microversion 2.57 or later
+        (every current one): files to inject are refused."""
+        if values.get("personality"):
+            return ("personality", "Cannot use the personality parameter as nova no longer "
+                    "supports it. Use user_data instead.")
+        return None
+
     def needs_replacement(self, old: Mapping[str, Any], new: Mapping[str, Any],
                           changed: frozenset[str]) -> frozenset[str]:
         replace = set(super().needs_replacement(old, new, changed))
@@ -243,6 +269,8 @@ class Server(ListedResource):
             attrs["disk_config"] = props["diskConfig"]
         if props.get("scheduler_hints"):
             attrs["scheduler_hints"] = dict(props["scheduler_hints"])
+        if props.get("admin_pass"):
+            attrs["admin_password"] = props["admin_pass"]
         server = await sdk(ctx, conn.compute.create_server, **attrs)
         return Created(str(server.id), {"name": name, "image_id": image_id})
 
@@ -376,9 +404,13 @@ class Server(ListedResource):
             kwargs: dict[str, Any] = {"name": self._name(ctx, new)}
             if new.get("image_update_policy") == "REBUILD_PRESERVE_EPHEMERAL":
                 kwargs["preserve_ephemeral"] = True
+            if new.get("admin_pass"):
+                kwargs["admin_password"] = new["admin_pass"]
             await sdk(ctx, conn.compute.rebuild_server, sid, image_id, **kwargs)
             await self._wait_active(ctx, conn, sid)
             data["image_id"] = image_id
+        elif "admin_pass" in changed and new.get("admin_pass"):
+            await sdk(ctx, conn.compute.change_server_password, sid, new["admin_pass"])
         if "name" in changed:
             name = self._name(ctx, new)
             await sdk(ctx, conn.compute.update_server, sid, name=name)
