@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         accepts_any_properties,
         check_properties,
         check_schema,
+        translated_names,
     )
     from kubeheat.resources.translation import deprecation_warnings, translated_snippets
 
@@ -72,6 +73,7 @@ _EXPORTS = {
     "kubeheat.resources.openstack": ("cloud_constraints",),
     "kubeheat.resources.properties": (
         "PropertyError", "accepts_any_properties", "check_properties", "check_schema",
+        "translated_names",
     ),
     "kubeheat.resources.translation": ("deprecation_warnings", "translated_snippets"),
 }
@@ -111,6 +113,7 @@ __all__ = [
     "load_builtin_plugins",
     "register",
     "short_id",
+    "translated_names",
     "translated_snippets",
 ]
 

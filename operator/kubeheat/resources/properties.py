@@ -146,6 +146,18 @@ def translate(schema: Mapping[str, Property], values: Mapping[str, Any], path: P
     return out, later
 
 
+def translated_names(plugin_cls: type[ResourcePlugin], names: Sequence[str]) -> list[str]:
+    """Top-level property ``names`` with each old name replaced by its current one (the names
+    of values not known yet, as the checked properties name them)."""
+    out: list[str] = []
+    for name in names:
+        prop = plugin_cls.properties.get(name)
+        new = prop.replaced_by if prop is not None and prop.replaced_by else name
+        if new not in out:
+            out.append(new)
+    return out
+
+
 def _coerce(prop: Property, value: Any, path: Path, registry: ConstraintRegistry,
             strict: bool, check: bool, names: Sequence[str]) -> Any:
     """Convert ``value`` to ``prop``'s type (recursing into children) and check constraints."""
@@ -259,4 +271,4 @@ def _check_constraints(prop: Property, value: Any, path: Path,
 
 
 __all__ = ["PropertyError", "accepts_any_properties", "check_properties", "check_schema",
-           "translate"]
+           "translate", "translated_names"]
