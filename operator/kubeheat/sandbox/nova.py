@@ -546,7 +546,7 @@ class Nova(Service):
             volume = self.cinder.make_volume(
                 {"size": int(bdm.get("volume_size") or 1),
                  "imageRef": bdm.get("uuid") if source == "image" else None,
-                 "name": ""}, project_id, delay=0.0)
+                 "volume_type": bdm.get("volume_type"), "name": ""}, project_id, delay=0.0)
             volume["status"] = "available"
         device = bdm.get("device_name") or f"/dev/vd{chr(ord('a') + index)}"
         self._attach(server, volume, device, bool(bdm.get("delete_on_termination", False)),

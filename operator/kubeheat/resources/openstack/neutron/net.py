@@ -52,6 +52,9 @@ class Net(NeutronResource):
                                constraints=(custom("neutron.qos_policy"),)),
         "dns_domain": Property(STRING, "The DNS domain of the network.", update_allowed=True,
                                constraints=(custom("dns_domain"),)),
+        "availability_zone_hints": Property(LIST, "Availability zone candidates for the "
+                                            "network (Neutron's availability_zone "
+                                            "extension).", item=Property(STRING)),
         "tags": TAGS,
     }
     attributes = {
@@ -71,7 +74,8 @@ class Net(NeutronResource):
         body: dict[str, Any] = {"name": self._name(ctx, props),
                                 "admin_state_up": props["admin_state_up"],
                                 "shared": props["shared"]}
-        for key in ("tenant_id", "port_security_enabled", "dns_domain"):
+        for key in ("tenant_id", "port_security_enabled", "dns_domain",
+                    "availability_zone_hints"):
             if props.get(key) is not None:
                 body[key] = props[key]
         if props.get("qos_policy"):

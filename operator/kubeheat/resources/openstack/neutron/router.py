@@ -66,7 +66,13 @@ class Router(NeutronResource):
         "distributed": Property(BOOLEAN, "Create a distributed router (administrators "
                                 "only)."),
         "ha": Property(BOOLEAN, "Create a highly available router (administrators only)."),
+        "availability_zone_hints": Property(LIST, "Availability zone candidates for the "
+                                            "router (Neutron's availability_zone "
+                                            "extension).", update_allowed=True,
+                                            item=Property(STRING)),
         "tags": TAGS,
+        "tenant_id": Property(STRING, "The project that will own the router (administrators "
+                              "only)."),
     }
     attributes = {
         "status": Attribute("The status of the router.", STRING),
@@ -122,7 +128,7 @@ class Router(NeutronResource):
                                 "admin_state_up": props["admin_state_up"]}
         if data.get("gateway"):
             body["external_gateway_info"] = data["gateway"]
-        for key in ("distributed", "ha"):
+        for key in ("distributed", "ha", "availability_zone_hints", "tenant_id"):
             if props.get(key) is not None:
                 body[key] = props[key]
         body.update(value_specs(props))

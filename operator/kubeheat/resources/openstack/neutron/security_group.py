@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kubeheat.resources.base import (
+    BOOLEAN,
     INTEGER,
     LIST,
     MAP,
@@ -21,6 +22,7 @@ from kubeheat.resources.base import (
 from kubeheat.resources.openstack._common import custom, delete_quietly, failure, pick_existing, sdk
 from kubeheat.resources.openstack.neutron.base import (
     NeutronResource,
+    extension_values,
     marker,
     network_proxy,
     resolve,
@@ -116,6 +118,8 @@ class SecurityGroup(NeutronResource):
         "rules": Property(LIST, "The rules of the security group. When none is egress, the "
                           "default rules allowing all egress traffic are kept.", default=[],
                           update_allowed=True, item=Property(MAP, schema=_RULE_SCHEMA)),
+        "stateful": Property(BOOLEAN, "Whether the security group is stateful (unset: "
+                             "Neutron's default, stateful).", update_allowed=True),
     }
     attributes = {}
 
@@ -181,8 +185,9 @@ class SecurityGroup(NeutronResource):
         if props.get("name") == "default":
             raise ResourceFailure('Security groups cannot be assigned the name "default".')
         body: dict[str, Any] = {"name": self._name(ctx, props)}
-        if props.get("description") is not None:
-            body["description"] = props["description"]
+        for key in ("description", "stateful"):
+            if props.get(key) is not None:
+                body[key] = props[key]
         obj = await sdk(ctx, network_proxy(ctx).create_security_group, **body)
         await self._tag(ctx, obj, ())
         await self._sync_rules(ctx, str(obj.id), props.get("rules") or [])
@@ -199,6 +204,8 @@ class SecurityGroup(NeutronResource):
             body["name"] = self._name(ctx, new)
         if "description" in changed:
             body["description"] = new.get("description") or ""
+        if "stateful" in changed and new.get("stateful") is not None:
+            body["stateful"] = new["stateful"]
         if body:
             await sdk(ctx, network_proxy(ctx).update_security_group, ctx.physical_id, **body)
         if "rules" in changed:
@@ -216,6 +223,7 @@ class SecurityGroup(NeutronResource):
     async def _observed(self, ctx: ResourceContext, props: Mapping[str, Any],
                         raw: Mapping[str, Any]) -> dict[str, Any]:
         out = {k: raw.get(k) for k in ("name", "description")}
+        out.update(extension_values(raw, ("stateful",)))
         group_id = str(raw.get("id"))
         rules = props.get("rules") or []
         try:

@@ -19,9 +19,12 @@ proxy. Differences from Heat on purpose:
 - ``image`` changes follow Heat's ``image_update_policy`` (default ``REBUILD``: rebuilt in
   place, the server keeps its id); ``REPLACE`` replaces the server.
 - The ``addresses`` attribute's ``subnets`` hold only each subnet's id.
-- ``reservation_id``, ``software_config_transport`` and ``deployment_swift_data`` are not
-  offered; ``console_urls`` is always empty. ``personality`` (deprecated) is refused unless
-  empty, as Heat refuses it against any Nova of microversion 2.57 or later.
+- ``software_config_transport`` and ``deployment_swift_data`` are accepted and change nothing
+  (kubeheat runs no software deployments); ``reservation_id`` is accepted and not sent (Nova
+  assigns its own); ``console_urls`` is always empty. ``personality`` (deprecated) is refused
+  unless empty, as Heat refuses it against any Nova of microversion 2.57 or later.
+- ``block_device_mapping`` (Nova's legacy form) is sent as ``block_device_mapping_v2``
+  entries: the volume (or a volume from the snapshot) at its device name, ``vda`` booting.
 - The server carries the stack's tags both as server tags and as metadata; they are hidden
   from the ``metadata`` property (drift) and the ``tags`` attribute.
 """

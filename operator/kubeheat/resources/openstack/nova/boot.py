@@ -65,7 +65,59 @@ BDM_V2_SCHEMA = {
                             "calculates it when omitted."),
     "delete_on_termination": Property(BOOLEAN, "Indicate whether the volume should be deleted "
                                       "when the server is terminated."),
+    "volume_type": Property(STRING, "The volume type of the volume created from an image or "
+                            "a snapshot (Nova API microversion 2.67).",
+                            constraints=(custom("cinder.vtype"),)),
 }
+
+#: the items of ``block_device_mapping``, Heat's first form (Nova's legacy mappings)
+BDM_SCHEMA = {
+    "device_name": Property(STRING, "A device name where the volume will be attached in the "
+                            "system at /dev/device_name. This value is typically vda.",
+                            required=True),
+    "volume_id": Property(STRING, "The ID of the volume to boot from. Only one of volume_id or "
+                          "snapshot_id should be provided.",
+                          constraints=(custom("cinder.volume"),)),
+    "snapshot_id": Property(STRING, "The ID of the snapshot to create a volume from.",
+                            constraints=(custom("cinder.snapshot"),)),
+    "volume_size": Property(INTEGER, "The size of the volume, in GB; the Compute service infers "
+                            "it when omitted."),
+    "delete_on_termination": Property(BOOLEAN, "Indicate whether the volume should be deleted "
+                                      "when the server is terminated."),
+}
+
+
+def legacy_mappings(mappings: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """``block_device_mapping`` entries as ``block_device_mapping_v2`` ones: a volume, or a
+    volume made from a snapshot, attached at the device name; the device ``vda`` boots (Heat
+    counts it as the bootable one, as Nova's legacy mappings do)."""
+    if not mappings:
+        return None
+    out: list[dict[str, Any]] = []
+    for m in mappings:
+        entry = {k: m.get(k) for k in ("device_name", "volume_id", "snapshot_id",
+                                        "volume_size", "delete_on_termination")}
+        entry["boot_index"] = 0 if m.get("device_name") in ("vda", "/dev/vda") else -1
+        out.append(entry)
+    return out
+
+
+def mapping_problem(props: Mapping[str, Any]) -> tuple[str, str] | None:
+    """Heat's checks of ``block_device_mapping``: ``(property, message)`` or None."""
+    mappings = props.get("block_device_mapping") or []
+    if mappings and props.get("block_device_mapping_v2"):
+        return ("block_device_mapping", "Cannot define the following properties at the same "
+                "time: block_device_mapping, block_device_mapping_v2.")
+    for m in mappings:
+        if not isinstance(m, Mapping):
+            continue
+        if m.get("volume_id") is not None and m.get("snapshot_id") is not None:
+            return ("block_device_mapping", "Cannot define the following properties at the "
+                    "same time: volume_id, snapshot_id.")
+        if m.get("volume_id") is None and m.get("snapshot_id") is None:
+            return ("block_device_mapping", "Either volume_id or snapshot_id must be "
+                    f"specified for device mapping {m.get('device_name')}")
+    return None
 
 
 def encoded_user_data(ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
@@ -160,7 +212,7 @@ async def block_devices(ctx: ResourceContext, conn: Connection,
                                   "ephemeral_size must be specified in each "
                                   "block_device_mapping_v2 entry.")
         for key in ("device_name", "device_type", "disk_bus", "volume_size",
-                    "delete_on_termination"):
+                    "delete_on_termination", "volume_type"):
             if m.get(key) is not None:
                 bdm[key] = m[key]
         if m.get("boot_index") is not None:

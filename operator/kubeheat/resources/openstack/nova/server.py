@@ -50,12 +50,16 @@ from kubeheat.resources.openstack._common import (
 )
 from kubeheat.resources.openstack.nova.base import lookup_flavor, lookup_image
 from kubeheat.resources.openstack.nova.boot import (
+    BDM_SCHEMA,
     BDM_V2_SCHEMA,
     NETWORK_SCHEMA,
     block_devices,
     encoded_user_data,
+    legacy_mappings,
+    mapping_problem,
     nics,
 )
+from kubeheat.template import LengthConstraint
 
 if TYPE_CHECKING:
     from openstack.connection import Connection
@@ -136,6 +140,9 @@ class Server(ListedResource):
         "name": Property(STRING, "Server name.", update_allowed=True),
         "image": Property(STRING, "The ID or name of the image to boot with.",
                           update_allowed=True, constraints=(custom("glance.image"),)),
+        "block_device_mapping": Property(
+            LIST, "Block device mappings for this server (Nova's legacy form).",
+            item=Property(MAP, schema=BDM_SCHEMA)),
         "block_device_mapping_v2": Property(
             LIST, "Block device mappings v2 for this server.",
             item=Property(MAP, schema=BDM_V2_SCHEMA)),
@@ -185,6 +192,21 @@ class Server(ListedResource):
                          update_allowed=True, item=Property(STRING)),
         "admin_pass": Property(STRING, "The administrator password for the server.",
                                update_allowed=True),
+        "software_config_transport": Property(
+            STRING, "How the server would receive the metadata of software deployments "
+            "(kubeheat runs none: accepted for compatibility).", default="POLL_SERVER_CFN",
+            update_allowed=True, constraints=(allowed(
+                "POLL_SERVER_CFN", "POLL_SERVER_HEAT", "POLL_TEMP_URL", "ZAQAR_MESSAGE"),)),
+        "deployment_swift_data": Property(
+            MAP, "Swift container and object for the deployment data of POLL_TEMP_URL "
+            "(accepted for compatibility).", default={}, update_allowed=True, schema={
+                "container": Property(STRING, "Name of the container.",
+                                      constraints=(LengthConstraint(min=1),)),
+                "object": Property(STRING, "Name of the object.",
+                                   constraints=(LengthConstraint(min=1),)),
+            }),
+        "reservation_id": Property(STRING, "A UUID for the set of servers being requested "
+                                   "(accepted; Nova assigns its own)."),
         "admin_user": Property(STRING, "Name of the administrative user to use on the server.",
                                support=HIDDEN, support_message=_ADMIN_USER),
         "personality": Property(MAP, "A map of files to create/overwrite on the server upon "
@@ -217,7 +239,7 @@ class Server(ListedResource):
         if values.get("personality"):
             return ("personality", "Cannot use the personality parameter as nova no longer "
                     "supports it. Use user_data instead.")
-        return None
+        return mapping_problem(values)
 
     def needs_replacement(self, old: Mapping[str, Any], new: Mapping[str, Any],
                           changed: frozenset[str]) -> frozenset[str]:
@@ -250,7 +272,8 @@ class Server(ListedResource):
         }
         if image_id:
             attrs["image_id"] = image_id
-        bdms = await block_devices(ctx, conn, props.get("block_device_mapping_v2"),
+        bdms = await block_devices(ctx, conn, props.get("block_device_mapping_v2")
+                                   or legacy_mappings(props.get("block_device_mapping")),
                                    bool(image_id))
         if bdms:
             attrs["block_device_mapping"] = bdms

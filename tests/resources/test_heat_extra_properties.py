@@ -1,0 +1,160 @@
+"""Properties Heat 27.0.1 supports on the types kubeheat implements that kubeheat lacked,
+against the sandbox cloud over real HTTP: ``OS::Neutron::Port`` ``no_fixed_ips`` and
+``propagate_uplink_status``, ``OS::Neutron::Net`` / ``Router`` ``availability_zone_hints`` (and
+the router's ``tenant_id``), ``OS::Neutron::SecurityGroup`` ``stateful``, and
+``OS::Nova::Server``'s ``block_device_mapping`` (Nova's legacy form),
+``block_device_mapping_v2[].volume_type``, ``software_config_transport``,
+``deployment_swift_data`` and ``reservation_id``. Heat's messages are recorded as expected
+values (from ``heat/engine/resources/openstack`` of Heat 27.0.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from neutron_support import Conn, EngineFactory, assert_complete, hot, run
+
+from kubeheat.engine import StackRequest
+from kubeheat.resources import (
+    PropertyError,
+    check_properties,
+    cloud_constraints,
+    load_builtin_plugins,
+)
+
+CIRROS = "cirros-0.6.2-x86_64-disk"
+WHERE = ("resources", "r", "properties")
+NET = {"net": {"type": "OS::Neutron::Net"},
+       "subnet": {"type": "OS::Neutron::Subnet", "properties": {
+           "network": {"get_resource": "net"}, "cidr": "10.41.0.0/24"}}}
+
+
+def _plugin(name: str) -> Any:
+    cls = load_builtin_plugins().get(name)
+    assert cls is not None
+    return cls
+
+
+@pytest.mark.parametrize(("type_name", "values", "message"), [
+    ("OS::Neutron::Port", {"network": "n", "fixed_ips": [{"subnet": "s"}], "no_fixed_ips": True},
+     "resources.r.properties.fixed_ips: Cannot define the following properties at the same "
+     "time: fixed_ips, no_fixed_ips."),
+    ("OS::Nova::Server", {"flavor": "f", "block_device_mapping": [{"device_name": "vda",
+                                                                   "volume_id": "v"}],
+                          "block_device_mapping_v2": [{"volume_id": "v"}]},
+     "resources.r.properties.block_device_mapping: Cannot define the following properties at "
+     "the same time: block_device_mapping, block_device_mapping_v2."),
+    ("OS::Nova::Server", {"flavor": "f", "block_device_mapping": [
+        {"device_name": "vda", "volume_id": "v", "snapshot_id": "s"}]},
+     "resources.r.properties.block_device_mapping: Cannot define the following properties at "
+     "the same time: volume_id, snapshot_id."),
+    ("OS::Nova::Server", {"flavor": "f", "block_device_mapping": [{"device_name": "vdb"}]},
+     "resources.r.properties.block_device_mapping: Either volume_id or snapshot_id must be "
+     "specified for device mapping vdb"),
+    ("OS::Nova::Server", {"flavor": "f", "software_config_transport": "SSH"},
+     "resources.r.properties.software_config_transport: \"SSH\" is not an allowed value "
+     "[POLL_SERVER_CFN, POLL_SERVER_HEAT, POLL_TEMP_URL, ZAQAR_MESSAGE]"),
+], ids=["no_fixed_ips", "bdm-and-v2", "bdm-volume-and-snapshot", "bdm-neither", "transport"])
+def test_heats_checks(type_name: str, values: dict[str, Any], message: str) -> None:
+    with pytest.raises(PropertyError) as caught:
+        check_properties(_plugin(type_name), values, WHERE)
+    assert str(caught.value) == message
+
+
+def test_server_defaults_are_heats() -> None:
+    checked = check_properties(_plugin("OS::Nova::Server"), {"flavor": "f"}, WHERE)
+    assert checked["software_config_transport"] == "POLL_SERVER_CFN"
+    assert checked["deployment_swift_data"] == {"container": None, "object": None}
+    assert checked["block_device_mapping"] is None and checked["reservation_id"] is None
+
+
+def test_port_without_fixed_ips_and_uplink_status(engine: EngineFactory, conn: Conn) -> None:
+    eng, _, _ = engine(constraints=cloud_constraints(conn))
+
+    def doc(no_ips: bool, uplink: bool) -> dict[str, Any]:
+        return hot({**NET, "port": {"type": "OS::Neutron::Port", "depends_on": ["subnet"],
+                                    "properties": {"network": {"get_resource": "net"},
+                                                   "no_fixed_ips": no_ips,
+                                                   "propagate_uplink_status": uplink}}},
+                   outputs={"uplink": {"get_attr": ["port", "propagate_uplink_status"]}})
+
+    state = run(eng.create(StackRequest("extra-port", doc(True, True))))
+    assert_complete(state)
+    pid = state.resources["port"].physical_id
+    port = conn.network.get_port(pid)
+    assert port.fixed_ips == [] and port.propagate_uplink_status is True
+    assert state.outputs["uplink"] is True
+    state = run(eng.update(state.id, StackRequest("extra-port", doc(True, False))))
+    assert_complete(state)
+    assert state.resources["port"].physical_id == pid
+    assert conn.network.get_port(pid).propagate_uplink_status is False
+    assert conn.network.get_port(pid).fixed_ips == []
+    run(eng.delete(state.id))
+
+
+def test_availability_zone_hints_tenant_and_stateful(engine: EngineFactory, conn: Conn) -> None:
+    eng, _, _ = engine(constraints=cloud_constraints(conn))
+    project = conn.current_project_id
+    state = run(eng.create(StackRequest("extra-net", hot({
+        "net": {"type": "OS::Neutron::Net", "properties": {
+            "availability_zone_hints": ["nova"]}},
+        "router": {"type": "OS::Neutron::Router", "properties": {
+            "availability_zone_hints": ["nova"], "tenant_id": project}},
+        "sg": {"type": "OS::Neutron::SecurityGroup", "properties": {"stateful": False}},
+    }))))
+    assert_complete(state)
+    ids = {n: r.physical_id for n, r in state.resources.items()}
+    assert conn.network.get_network(ids["net"]).availability_zone_hints == ["nova"]
+    router = conn.network.get_router(ids["router"])
+    assert router.availability_zone_hints == ["nova"] and router.project_id == project
+    assert conn.network.get_security_group(ids["sg"]).stateful is False
+    check = run(eng.check(state.id))
+    assert check.ok and check.drifted == {}, check.to_dict()
+    run(eng.delete(state.id))
+
+
+def test_server_boots_from_a_legacy_block_device_mapping(engine: EngineFactory,
+                                                         conn: Conn) -> None:
+    eng, _, _ = engine(constraints=cloud_constraints(conn))
+    doc = hot({**NET,
+               "vol": {"type": "OS::Cinder::Volume", "properties": {"size": 1,
+                                                                    "image": CIRROS}},
+               "vm": {"type": "OS::Nova::Server", "depends_on": ["subnet"], "properties": {
+                   "flavor": "m1.tiny", "networks": [{"network": {"get_resource": "net"}}],
+                   "software_config_transport": "POLL_TEMP_URL",
+                   "deployment_swift_data": {"container": "c", "object": "o"},
+                   "reservation_id": "r-1",
+                   "block_device_mapping": [{"device_name": "vda",
+                                             "volume_id": {"get_resource": "vol"},
+                                             "delete_on_termination": False}]}}})
+    state = run(eng.create(StackRequest("extra-bdm", doc)))
+    assert_complete(state)
+    sid = state.resources["vm"].physical_id
+    attached = [a.volume_id for a in conn.compute.volume_attachments(sid)]
+    assert attached == [state.resources["vol"].physical_id]
+    deleted = run(eng.delete(state.id))
+    assert deleted.state == "DELETE_COMPLETE", deleted.status_reason
+
+
+def test_volume_type_of_a_volume_booted_from_an_image(engine: EngineFactory,
+                                                      conn: Conn) -> None:
+    eng, _, _ = engine(constraints=cloud_constraints(conn))
+
+    def doc(volume_type: str) -> dict[str, Any]:
+        return hot({**NET, "vm": {"type": "OS::Nova::Server", "depends_on": ["subnet"],
+                                  "properties": {
+            "flavor": "m1.tiny", "networks": [{"network": {"get_resource": "net"}}],
+            "block_device_mapping_v2": [{"image": CIRROS, "volume_size": 1, "boot_index": 0,
+                                         "volume_type": volume_type,
+                                         "delete_on_termination": True}]}}})
+
+    with pytest.raises(PropertyError) as caught:      # the cinder.vtype constraint
+        run(eng.create(StackRequest("extra-vtype-bad", doc("no-such"))))
+    assert str(caught.value) == (
+        "resources.vm.properties.block_device_mapping_v2[0].volume_type: Error validating "
+        "value 'no-such': The VolumeType (no-such) could not be found.")
+    state = run(eng.create(StackRequest("extra-vtype", doc("lvmdriver-1"))))
+    assert_complete(state)
+    [attachment] = list(conn.compute.volume_attachments(state.resources["vm"].physical_id))
+    assert conn.block_storage.get_volume(attachment.volume_id).volume_type == "lvmdriver-1"
+    run(eng.delete(state.id))
