@@ -158,3 +158,54 @@ def test_volume_type_of_a_volume_booted_from_an_image(engine: EngineFactory,
     [attachment] = list(conn.compute.volume_attachments(state.resources["vm"].physical_id))
     assert conn.block_storage.get_volume(attachment.volume_id).volume_type == "lvmdriver-1"
     run(eng.delete(state.id))
+
+
+def test_a_floating_ip_on_a_network_entry_needs_a_port_or_subnet_as_in_heat() -> None:
+    with pytest.raises(PropertyError) as caught:
+        check_properties(_plugin("OS::Nova::Server"), {"flavor": "f", "networks": [
+            {"network": "n", "floating_ip": "f"}]}, WHERE)
+    assert str(caught.value) == (
+        "resources.r.properties.networks: Property \"floating_ip\" is not supported if only "
+        "\"network\" is specified, because the corresponding port can not be retrieved.")
+
+
+ROUTED = {**NET,
+          "router": {"type": "OS::Neutron::Router", "properties": {
+              "external_gateway_info": {"network": "public"}}},
+          "iface": {"type": "OS::Neutron::RouterInterface", "properties": {
+              "router": {"get_resource": "router"}, "subnet": {"get_resource": "subnet"}}},
+          "fip": {"type": "OS::Neutron::FloatingIP", "depends_on": ["iface"],
+                  "properties": {"floating_network": "public"}},
+          "port": {"type": "OS::Neutron::Port", "depends_on": ["subnet"], "properties": {
+              "network": {"get_resource": "net"}}}}
+
+
+def test_networks_floating_ip_goes_to_the_entrys_port(engine: EngineFactory,
+                                                      conn: Conn) -> None:
+    eng, _, _ = engine(constraints=cloud_constraints(conn))
+
+    def doc(entry: dict[str, Any]) -> dict[str, Any]:
+        return hot({**ROUTED, "vm": {"type": "OS::Nova::Server", "depends_on": ["iface"],
+                                     "properties": {"flavor": "m1.tiny", "image": CIRROS,
+                                                    "networks": [entry]}}})
+
+    fip = {"get_resource": "fip"}
+    state = run(eng.create(StackRequest("extra-fip", doc(
+        {"subnet": {"get_resource": "subnet"}, "floating_ip": fip}))))
+    assert_complete(state)
+    ids = {n: r.physical_id for n, r in state.resources.items()}
+    [server_port] = list(conn.network.ports(device_id=ids["vm"]))
+    assert conn.network.get_ip(ids["fip"]).port_id == server_port.id
+    # the entry now names the template's port: the floating IP moves to it
+    state = run(eng.update(state.id, StackRequest("extra-fip", doc(
+        {"port": {"get_resource": "port"}, "floating_ip": fip}))))
+    assert_complete(state)
+    assert state.resources["vm"].physical_id == ids["vm"]        # interfaces changed in place
+    assert conn.network.get_ip(ids["fip"]).port_id == ids["port"]
+    # an entry without it: the association is taken away
+    state = run(eng.update(state.id, StackRequest("extra-fip", doc(
+        {"network": {"get_resource": "net"}}))))
+    assert_complete(state)
+    assert conn.network.get_ip(ids["fip"]).port_id is None
+    deleted = run(eng.delete(state.id))
+    assert deleted.state == "DELETE_COMPLETE", deleted.status_reason

@@ -2,7 +2,8 @@
 the ``nova.flavor`` / ``nova.keypair`` / ``nova.server`` custom constraints.
 
 Modules: ``base`` (the constraints and the flavor and image lookups), ``boot`` (the server's
-create request), ``server``, ``keypair``, ``flavor`` and ``server_group``.
+create request), ``floating_ips`` (``networks[].floating_ip``), ``server``, ``keypair``,
+``flavor`` and ``server_group``.
 
 Properties, attributes, defaults and which properties update in place follow Heat's plugins
 (``heat/engine/resources/openstack/nova``); every call goes through openstacksdk's compute
@@ -10,7 +11,9 @@ proxy. Differences from Heat on purpose:
 
 - ``networks`` entries are passed to Nova (kubeheat creates no port): a ``subnet`` entry boots
   the server on the subnet's network (Heat creates a port on the subnet);
-  ``port_extra_properties`` and ``floating_ip`` are not offered. No ``networks`` at all asks
+  ``port_extra_properties`` is not offered; a ``floating_ip`` goes to the entry's port, or for
+  a ``subnet`` entry to the server's port on that subnet once the server is active
+  (:mod:`.floating_ips`). No ``networks`` at all asks
   Nova for ``auto`` allocation. Changing to or from ``auto``/``none`` replaces the server;
   other changes attach and detach interfaces in place, as in Heat.
 - ``user_data_format`` ``HEAT_CFNTOOLS`` (Heat's default) and ``SOFTWARE_CONFIG`` send the user

@@ -36,6 +36,8 @@ NETWORK_SCHEMA = {
     "subnet": Property(STRING, "Subnet in which to allocate the IP address for the port; the "
                        "network becomes optional."),
     "tag": Property(STRING, "Port tag (device role tagging)."),
+    "floating_ip": Property(STRING, "ID of the floating IP to associate with the interface's "
+                            "port (an entry with a port or a subnet)."),
     "allocate_network": Property(STRING, "auto: a network available to the project is used "
                                  "(or created by Nova); none: no networking. Not to be used "
                                  "with the other keys.",

@@ -59,6 +59,11 @@ from kubeheat.resources.openstack.nova.boot import (
     mapping_problem,
     nics,
 )
+from kubeheat.resources.openstack.nova.floating_ips import (
+    associate,
+    disassociate,
+    floating_ip_problem,
+)
 from kubeheat.template import LengthConstraint
 
 if TYPE_CHECKING:
@@ -239,7 +244,7 @@ class Server(ListedResource):
         if values.get("personality"):
             return ("personality", "Cannot use the personality parameter as nova no longer "
                     "supports it. Use user_data instead.")
-        return mapping_problem(values)
+        return mapping_problem(values) or floating_ip_problem(values.get("networks"))
 
     def needs_replacement(self, old: Mapping[str, Any], new: Mapping[str, Any],
                           changed: frozenset[str]) -> frozenset[str]:
@@ -304,7 +309,9 @@ class Server(ListedResource):
 
     async def check_create_complete(self, ctx: ResourceContext, props: dict[str, Any]) -> bool:
         assert ctx.physical_id is not None
-        await self._wait_active(ctx, connection(ctx), ctx.physical_id)
+        conn = connection(ctx)
+        await self._wait_active(ctx, conn, ctx.physical_id)
+        await associate(ctx, conn, ctx.physical_id, props.get("networks"))
         return True
 
     async def _stack_listing(self, ctx: ResourceContext) -> list[Any]:
@@ -458,8 +465,10 @@ class Server(ListedResource):
         """Detach the interfaces of entries gone from ``networks`` and attach the new ones
         (entries present in both are left alone)."""
         removed, added = _network_changes(old, new)
+        await disassociate(ctx, conn, removed)
         if removed:
             await self._detach(ctx, conn, sid, removed)
+        attached: list[str | None] = []
         for nic in await nics(ctx, conn, added) if added else []:
             attrs: dict[str, Any] = {}
             if nic.get("port"):
@@ -470,7 +479,9 @@ class Server(ListedResource):
                     attrs["fixed_ips"] = [{"ip_address": nic["fixed_ip"]}]
             if nic.get("tag"):
                 attrs["tag"] = nic["tag"]
-            await sdk(ctx, conn.compute.create_server_interface, sid, **attrs)
+            iface = await sdk(ctx, conn.compute.create_server_interface, sid, **attrs)
+            attached.append(getattr(iface, "port_id", None))
+        await associate(ctx, conn, sid, added, attached)
 
     async def _detach(self, ctx: ResourceContext, conn: Connection, sid: str,
                       removed: list[dict[str, Any]]) -> None:
