@@ -209,3 +209,43 @@ def test_networks_floating_ip_goes_to_the_entrys_port(engine: EngineFactory,
     assert conn.network.get_ip(ids["fip"]).port_id is None
     deleted = run(eng.delete(state.id))
     assert deleted.state == "DELETE_COMPLETE", deleted.status_reason
+
+
+def test_members_need_a_shared_image_as_in_heat() -> None:
+    with pytest.raises(PropertyError) as caught:
+        check_properties(_plugin("OS::Glance::WebImage"), {
+            "disk_format": "qcow2", "container_format": "bare",
+            "location": "https://images.example.com/a.qcow2", "members": ["p1"]}, WHERE)
+    assert str(caught.value) == ("resources.r.properties.members: members property should "
+                                 "only be specified for visibility with value shared.")
+
+
+def test_web_image_extra_properties_members_and_active(engine: EngineFactory,
+                                                       conn: Conn) -> None:
+    eng, _, _ = engine(constraints=cloud_constraints(conn))
+
+    def doc(extra: dict[str, str], members: list[str], active: bool) -> dict[str, Any]:
+        return hot({"img": {"type": "OS::Glance::WebImage", "properties": {
+            "location": "https://images.example.com/extra.qcow2", "disk_format": "qcow2",
+            "container_format": "bare", "visibility": "shared", "extra_properties": extra,
+            "members": members, "active": active}}})
+
+    state = run(eng.create(StackRequest("extra-img", doc(
+        {"hw_disk_bus": "scsi", "hw_scsi_model": "virtio-scsi"}, ["p1"], False))))
+    assert_complete(state)
+    iid = state.resources["img"].physical_id
+    image = conn.image.get(f"/images/{iid}").json()
+    assert image["status"] == "deactivated"
+    assert (image["hw_disk_bus"], image["hw_scsi_model"]) == ("scsi", "virtio-scsi")
+    assert [m.member_id for m in conn.image.members(iid)] == ["p1"]
+    check = run(eng.check(state.id))
+    assert check.ok and check.drifted == {}, check.to_dict()
+    state = run(eng.update(state.id, StackRequest("extra-img", doc(
+        {"hw_disk_bus": "virtio"}, ["p2"], True))))
+    assert_complete(state)
+    assert state.resources["img"].physical_id == iid               # all in place
+    image = conn.image.get(f"/images/{iid}").json()
+    assert image["status"] == "active"
+    assert image["hw_disk_bus"] == "virtio" and "hw_scsi_model" not in image
+    assert [m.member_id for m in conn.image.members(iid)] == ["p2"]
+    run(eng.delete(state.id))
