@@ -249,3 +249,43 @@ def test_web_image_extra_properties_members_and_active(engine: EngineFactory,
     assert image["hw_disk_bus"] == "virtio" and "hw_scsi_model" not in image
     assert [m.member_id for m in conn.image.members(iid)] == ["p2"]
     run(eng.delete(state.id))
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"l3_agent_ids": ["a"], "distributed": True},
+     "resources.r.properties.l3_agent_ids: Cannot define the following properties at the "
+     "same time: distributed, l3_agent_id/l3_agent_ids."),
+    ({"l3_agent_ids": ["a", "b"]},
+     "resources.r.properties.l3_agent_ids: Non HA routers can only have one L3 agent."),
+], ids=["distributed", "non-ha"])
+def test_router_agents_checks(values: dict[str, Any], message: str) -> None:
+    with pytest.raises(PropertyError) as caught:
+        check_properties(_plugin("OS::Neutron::Router"), values, WHERE)
+    assert str(caught.value) == message
+
+
+def test_router_and_network_agents_are_replaced_as_in_heat(engine: EngineFactory,
+                                                           conn: Conn) -> None:
+    eng, _, _ = engine(constraints=cloud_constraints(conn))
+
+    def doc(l3: list[str], dhcp: list[str]) -> dict[str, Any]:
+        return hot({"net": {"type": "OS::Neutron::Net", "properties": {"dhcp_agent_ids": dhcp}},
+                    "router": {"type": "OS::Neutron::Router", "properties": {
+                        "l3_agent_ids": l3, "ha": len(l3) > 1}}})
+
+    def agents(state: Any) -> tuple[list[str], list[str]]:
+        ids = {n: r.physical_id for n, r in state.resources.items()}
+        return (sorted(a.id for a in conn.network.routers_hosting_l3_agents(ids["router"])),
+                sorted(a.id for a in conn.network.network_hosting_dhcp_agents(ids["net"])))
+
+    state = run(eng.create(StackRequest("extra-agents", doc(["l3-agent-1"],
+                                                            ["dhcp-agent-1"]))))
+    assert_complete(state)
+    assert agents(state) == (["l3-agent-1"], ["dhcp-agent-1"])
+    net_id = state.resources["net"].physical_id
+    state = run(eng.update(state.id, StackRequest("extra-agents", doc(
+        ["l3-agent-2"], ["dhcp-agent-1", "dhcp-agent-2"]))))
+    assert_complete(state)
+    assert state.resources["net"].physical_id == net_id
+    assert agents(state) == (["l3-agent-2"], ["dhcp-agent-1", "dhcp-agent-2"])
+    run(eng.delete(state.id))

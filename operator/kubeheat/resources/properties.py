@@ -117,7 +117,8 @@ def translate(schema: Mapping[str, Property], values: Mapping[str, Any], path: P
               names: Sequence[str] = (), deferred: Collection[str] = ()
               ) -> tuple[Mapping[str, Any], Collection[str]]:
     """``values`` (one level) with each old name's value moved to its replacement (Heat's
-    REPLACE translation rule, see :mod:`kubeheat.resources.translation`), and the ``deferred``
+    REPLACE translation rule, see :mod:`kubeheat.resources.translation`; a single value of a
+    list property's old name becomes its one item, Heat's ADD rule), and the ``deferred``
     names (values not known yet) translated the same way.
 
     ``path`` locates the values (``resources.<name>.properties`` plus keys and indexes),
@@ -133,6 +134,10 @@ def translate(schema: Mapping[str, Property], values: Mapping[str, Any], path: P
     for old, new in renames:
         old_value = out.pop(old)
         new_value = out.get(new)
+        target = schema.get(new)
+        if old_value is not None and target is not None and target.type == LIST \
+                and schema[old].type != LIST:
+            old_value = [old_value]          # Heat's ADD rule: one item of the new list
         if old_value and new_value:
             both = ", ".join(".".join((*names, n)) for n in (new, old))
             raise PropertyError(

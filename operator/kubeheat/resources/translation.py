@@ -9,7 +9,9 @@ name (:func:`renamed` builds one). This works at any depth: a nested map schema 
 :func:`kubeheat.resources.properties.translate` applies Heat's REPLACE rule to one level of
 values before the schema check: the old name's value, when it is not null, becomes the new
 name's value (so a required new name given by its old one is present, and the new name's type
-and constraints apply); the old name is then unset (null, as Heat shows it). Both given (both
+and constraints apply); the old name is then unset (null, as Heat shows it). When the new name
+is a list and the old one a single value, the value becomes the list's one item (Heat's ADD
+rule followed by DELETE of the old name: ``l3_agent_id`` into ``l3_agent_ids``). Both given (both
 non-empty) is Heat's error ``Cannot define the following properties at the same time: <new>,
 <old>`` (dotted schema paths), located at the new name. What Heat then does with the value (its
 RESOLVE rules turn names into ids) kubeheat's plugins do when they call the cloud, for old and
@@ -97,6 +99,10 @@ def translated_snippets(schema: Mapping[str, Property], snippet: Any) -> Any:
     for key, prop in schema.items():
         if prop.replaced_by is not None and key in out:
             value = out.pop(key)
+            target = schema.get(prop.replaced_by)
+            if value is not None and target is not None and target.type == LIST \
+                    and prop.type != LIST:
+                value = [value]
             if value is not None or prop.replaced_by not in out:
                 out[prop.replaced_by] = value
     for key, value in out.items():

@@ -1,5 +1,6 @@
 """Neutron v2.0: networks, subnets with IP allocation, ports, routers, floating IPs,
-security groups and rules, and tags (standard-attr-tag) with tag filters on lists."""
+security groups and rules, tags (standard-attr-tag) with tag filters on lists, and the agent
+schedulers (:mod:`.neutron_agents`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from kubeheat.sandbox._http import ApiError, Req, Resp
 from kubeheat.sandbox._service import Service
+from kubeheat.sandbox.neutron_agents import Agents
 from kubeheat.sandbox.state import Record, iso_now, new_id
 
 #: URL collection name -> (store kind, body key, plural body key, NotFound type, what)
@@ -91,6 +93,7 @@ class Neutron(Service):
                 r.add("PUT", f"/v2.0/{coll}/{{id}}/tags/{{tag}}", self._bind(self.tag_add, coll))
                 r.add("DELETE", f"/v2.0/{coll}/{{id}}/tags/{{tag}}",
                       self._bind(self.tag_remove, coll))
+        Agents(self).register(r)
         r.add("PUT", "/v2.0/routers/{id}/add_router_interface", self.add_interface)
         r.add("PUT", "/v2.0/routers/{id}/remove_router_interface", self.remove_interface)
 
@@ -152,7 +155,8 @@ class Neutron(Service):
         aliases = ["router", "external-net", "security-group", "standard-attr-tag", "tag-ext",
                    "standard-attr-description", "standard-attr-revisions", "binding",
                    "port-security", "extraroute", "ext-gw-mode", "quotas", "project-id",
-                   "allowed-address-pairs", "fip-port-details", "subnet_allocation"]
+                   "allowed-address-pairs", "fip-port-details", "subnet_allocation", "agent",
+                   "l3_agent_scheduler", "dhcp_agent_scheduler"]
         return Resp(200, {"extensions": [
             {"alias": a, "name": a, "description": a, "links": [],
              "updated": "2019-01-01T00:00:00Z"}

@@ -16,7 +16,7 @@ from kubeheat.resources.base import (
     ResourceContext,
     register,
 )
-from kubeheat.resources.openstack._common import custom, sdk
+from kubeheat.resources.openstack._common import custom, failure, sdk
 from kubeheat.resources.openstack.neutron.base import (
     TAGS,
     VALUE_SPECS,
@@ -55,6 +55,9 @@ class Net(NeutronResource):
         "availability_zone_hints": Property(LIST, "Availability zone candidates for the "
                                             "network (Neutron's availability_zone "
                                             "extension).", item=Property(STRING)),
+        "dhcp_agent_ids": Property(LIST, "The DHCP agents to schedule the network on "
+                                   "(administrators only).", update_allowed=True,
+                                   item=Property(STRING)),
         "tags": TAGS,
     }
     attributes = {
@@ -83,11 +86,35 @@ class Net(NeutronResource):
         body.update(value_specs(props))
         obj = await sdk(ctx, network_proxy(ctx).create_network, **body)
         await self._tag(ctx, obj, props.get("tags"))
+        if props.get("dhcp_agent_ids"):
+            await self._schedule(ctx, str(obj.id), props["dhcp_agent_ids"])
         return Created(str(obj.id))
+
+    async def _schedule(self, ctx: ResourceContext, network: str, agents: Any) -> None:
+        """Heat's ``_replace_dhcp_agents``: the network joins the new agents (one already
+        hosting it is fine) and leaves the others."""
+        from openstack import exceptions
+
+        net = network_proxy(ctx)
+        hosting = {a.id for a in await sdk(ctx, lambda: list(
+            net.network_hosting_dhcp_agents(network)))}
+        wanted = set(agents or ())
+        for agent in sorted(wanted - hosting):
+            try:
+                await ctx.call(net.add_dhcp_agent_to_network, agent, network)
+            except exceptions.ConflictException:
+                continue
+            except Exception as exc:
+                raise failure(exc) from None
+        for agent in sorted(hosting - wanted):
+            await sdk(ctx, net.remove_dhcp_agent_from_network, agent, network)
 
     async def _update_body(self, ctx: ResourceContext, old: Mapping[str, Any],
                            new: Mapping[str, Any], changed: frozenset[str]) -> dict[str, Any]:
-        body = await super()._update_body(ctx, old, new, changed - {"qos_policy"})
+        if "dhcp_agent_ids" in changed and ctx.physical_id is not None:
+            await self._schedule(ctx, ctx.physical_id, new.get("dhcp_agent_ids"))
+        body = await super()._update_body(ctx, old, new,
+                                          changed - {"qos_policy", "dhcp_agent_ids"})
         if "qos_policy" in changed:
             body["qos_policy_id"] = await resolve(ctx, "qos_policy", new.get("qos_policy"))
         return body
