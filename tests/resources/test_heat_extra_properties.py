@@ -9,6 +9,7 @@ values (from ``heat/engine/resources/openstack`` of Heat 27.0.1)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -288,4 +289,50 @@ def test_router_and_network_agents_are_replaced_as_in_heat(engine: EngineFactory
     assert_complete(state)
     assert state.resources["net"].physical_id == net_id
     assert agents(state) == (["l3-agent-2"], ["dhcp-agent-1", "dhcp-agent-2"])
+    run(eng.delete(state.id))
+
+
+@pytest.fixture
+def pool(conn: Conn) -> Iterator[Any]:
+    made = conn.network.create_subnet_pool(name="extra-pool", prefixes=["10.60.0.0/16"],
+                                           default_prefixlen=26)
+    yield made
+    conn.network.delete_subnet_pool(made)
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"subnetpool": "extra-pool", "cidr": "10.0.0.0/24"},
+     "Cannot define the following properties at the same time: subnetpool, cidr."),
+    ({"prefixlen": 24, "cidr": "10.0.0.0/24"},
+     "Cannot define the following properties at the same time: prefixlen, cidr."),
+    ({}, "At least one of the following properties must be specified: subnetpool, cidr."),
+], ids=["pool-and-cidr", "prefixlen-and-cidr", "neither"])
+def test_subnet_pool_checks_as_in_heat(engine: EngineFactory, conn: Conn, pool: Any,
+                                       values: dict[str, Any], message: str) -> None:
+    eng, _, events = engine()
+    state = run(eng.create(StackRequest("extra-pool-bad", hot({**NET, "subnet": {
+        "type": "OS::Neutron::Subnet", "properties": {
+            "network": {"get_resource": "net"}, **values}}}))))
+    reasons = [e.resource_status_reason for e in events.events
+               if e.resource_name == "subnet" and e.resource_status == "FAILED"]
+    assert reasons and message in reasons[0], reasons
+    run(eng.delete(state.id))
+
+
+def test_subnet_allocated_from_a_subnet_pool(engine: EngineFactory, conn: Conn,
+                                             pool: Any) -> None:
+    eng, _, _ = engine(constraints=cloud_constraints(conn))
+    state = run(eng.create(StackRequest("extra-pool", hot({
+        "net": {"type": "OS::Neutron::Net"},
+        "a": {"type": "OS::Neutron::Subnet", "properties": {
+            "network": {"get_resource": "net"}, "subnetpool": "extra-pool", "prefixlen": 24}},
+        "b": {"type": "OS::Neutron::Subnet", "depends_on": ["a"], "properties": {
+            "network": {"get_resource": "net"}, "subnetpool": pool.id}},
+    }, outputs={"a": {"get_attr": ["a", "cidr"]}, "b": {"get_attr": ["b", "cidr"]}}))))
+    assert_complete(state)
+    assert state.outputs == {"a": "10.60.0.0/24", "b": "10.60.1.0/26"}
+    subnet = conn.network.get_subnet(state.resources["a"].physical_id)
+    assert subnet.subnet_pool_id == pool.id
+    check = run(eng.check(state.id))
+    assert check.ok and check.drifted == {}, check.to_dict()
     run(eng.delete(state.id))

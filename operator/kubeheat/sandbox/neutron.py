@@ -26,6 +26,8 @@ RESOURCES: dict[str, tuple[str, str, str, str, str]] = {
     "security-group-rules": ("security_group_rules", "security_group_rule",
                              "security_group_rules", "SecurityGroupRuleNotFound",
                              "Security group rule"),
+    "subnetpools": ("subnetpools", "subnetpool", "subnetpools", "SubnetPoolNotFound",
+                    "Subnet pool"),
 }
 
 _COMMON = {"name", "description", "project_id", "tenant_id", "tags"}
@@ -49,6 +51,9 @@ WRITABLE: dict[str, set[str]] = {
                               "fixed_ip_address", "subnet_id", "dns_name", "dns_domain",
                               "qos_policy_id"},
     "security_groups": _COMMON | {"stateful", "shared"},
+    "subnetpools": _COMMON | {"prefixes", "default_prefixlen", "min_prefixlen",
+                              "max_prefixlen", "shared", "is_default", "address_scope_id",
+                              "default_quota"},
     "security_group_rules": {"description", "project_id", "tenant_id", "security_group_id",
                              "direction", "ethertype", "protocol", "port_range_min",
                              "port_range_max", "remote_ip_prefix", "remote_group_id",
@@ -414,6 +419,8 @@ class Neutron(Service):
         if network["project_id"] != project_id and not network.get("shared"):
             raise self.not_found("networks", str(net_id))
         cidr_text = body.get("cidr")
+        if not cidr_text and body.get("subnetpool_id"):
+            cidr_text = self._allocate_from_pool(str(body["subnetpool_id"]), body, project_id)
         if not cidr_text:
             raise self.error(400, "Bad subnets request: a cidr must be specified in the absence"
                              " of a subnet pool.", "BadRequest")
@@ -475,6 +482,61 @@ class Neutron(Service):
         network["subnets"].append(record["id"])
         self._touch(network)
         return record
+
+    def _allocate_from_pool(self, pool_id: str, body: dict[str, Any], project_id: str) -> str:
+        """The first free block of the pool's prefixes with the requested prefix length."""
+        pool = self.find("subnetpools", pool_id, project_id)
+        try:
+            length = int(body.get("prefixlen") or pool["default_prefixlen"])
+        except (TypeError, ValueError):
+            raise self.error(400, "Invalid input for prefixlen.", "InvalidInput") from None
+        if not pool["min_prefixlen"] <= length <= pool["max_prefixlen"]:
+            raise self.error(400, f"Illegal prefix bounds: prefixlen={length}, "
+                             f"min_prefixlen={pool['min_prefixlen']}, "
+                             f"max_prefixlen={pool['max_prefixlen']}.",
+                             "IllegalSubnetPoolPrefixBounds")
+        taken = [ipaddress.ip_network(s["cidr"]) for s in self.state["subnets"].values()
+                 if s.get("subnetpool_id") == pool["id"]]
+        for prefix in pool["prefixes"]:
+            network = ipaddress.ip_network(prefix)
+            if length < network.prefixlen:
+                continue
+            for candidate in network.subnets(new_prefix=length):
+                if not any(candidate.overlaps(t) for t in taken):
+                    return str(candidate)
+        raise self.error(409, "Failed to allocate subnet: Insufficient prefix space to "
+                         f"allocate subnet size /{length}.", "SubnetAllocationError")
+
+    # -- subnet pools ------------------------------------------------------------------------
+
+    def _create_subnetpools(self, body: dict[str, Any], project_id: str) -> Record:
+        prefixes = body.get("prefixes")
+        if not isinstance(prefixes, list) or not prefixes:
+            raise self.error(400, "Invalid input for prefixes.", "InvalidInput")
+        try:
+            networks = [ipaddress.ip_network(str(p)) for p in prefixes]
+        except ValueError:
+            raise self.error(400, "Invalid input for prefixes.", "InvalidInput") from None
+        version = networks[0].version
+        longest = 32 if version == 4 else 128
+        low = int(body.get("min_prefixlen") or (8 if version == 4 else 64))
+        record: Record = {
+            "name": "", "prefixes": [str(n) for n in networks], "ip_version": version,
+            "min_prefixlen": low, "max_prefixlen": int(body.get("max_prefixlen") or longest),
+            "default_prefixlen": int(body.get("default_prefixlen") or low),
+            "shared": False, "is_default": False, "address_scope_id": None,
+            "default_quota": None,
+        }
+        record.update({k: v for k, v in body.items() if k not in ("tags", "prefixes")})
+        self._stamp(record, project_id)
+        self.state["subnetpools"][record["id"]] = record
+        return record
+
+    def _delete_subnetpools(self, record: Record) -> None:
+        if any(s.get("subnetpool_id") == record["id"] for s in self.state["subnets"].values()):
+            raise self.error(409, f"Unable to delete subnet pool: Subnet pool {record['id']} "
+                             "has allocated subnets.", "SubnetPoolDeleteError")
+        del self.state["subnetpools"][record["id"]]
 
     @staticmethod
     def _default_pools(first: Any, last: Any, gateway: Any) -> list[dict[str, str]]:

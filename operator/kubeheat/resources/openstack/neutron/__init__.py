@@ -48,6 +48,7 @@ from kubeheat.resources.openstack.neutron.base import (
     RouterConstraint,
     SecurityGroupConstraint,
     SubnetConstraint,
+    SubnetPoolConstraint,
 )
 from kubeheat.resources.openstack.neutron.floating_ip import FloatingIP, FloatingIPAssociation
 from kubeheat.resources.openstack.neutron.net import Net
@@ -72,5 +73,6 @@ __all__ = [
     "SecurityGroupRule",
     "Subnet",
     "SubnetConstraint",
+    "SubnetPoolConstraint",
 ]
 
