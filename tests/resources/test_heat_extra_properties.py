@@ -18,6 +18,7 @@ from neutron_support import Conn, EngineFactory, assert_complete, hot, run
 from kubeheat.engine import StackRequest
 from kubeheat.resources import (
     PropertyError,
+    ResourceContext,
     check_properties,
     cloud_constraints,
     load_builtin_plugins,
@@ -336,3 +337,64 @@ def test_subnet_allocated_from_a_subnet_pool(engine: EngineFactory, conn: Conn,
     check = run(eng.check(state.id))
     assert check.ok and check.drifted == {}, check.to_dict()
     run(eng.delete(state.id))
+
+
+def test_subnet_segment_and_the_networks_segments(engine: EngineFactory, conn: Conn) -> None:
+    """A subnet on a segment (set at create, or later on a subnet without one, in place), and
+    the network's ``segments`` attribute (unnamed ones first, as Heat sorts them)."""
+    eng, _, events = engine(constraints=cloud_constraints(conn))
+    net = conn.network.create_network(name="extra-seg-net")
+    named = conn.network.create_segment(network_id=net.id, name="rack-1",
+                                        network_type="vlan", physical_network="physnet1",
+                                        segmentation_id=101)
+    unnamed = conn.network.create_segment(network_id=net.id, network_type="vlan",
+                                          physical_network="physnet1", segmentation_id=102)
+    try:
+        def doc(segment: str | None) -> dict[str, Any]:
+            props: dict[str, Any] = {"network": net.id, "cidr": "10.70.0.0/24"}
+            if segment is not None:
+                props["segment"] = segment
+            return hot({"subnet": {"type": "OS::Neutron::Subnet", "properties": props}})
+
+        state = run(eng.create(StackRequest("extra-seg", doc(None))))
+        assert_complete(state)
+        sid = state.resources["subnet"].physical_id
+        assert conn.network.get_subnet(sid).segment_id is None
+        state = run(eng.update(state.id, StackRequest("extra-seg", doc("rack-1"))))
+        assert_complete(state)
+        assert state.resources["subnet"].physical_id == sid
+        assert conn.network.get_subnet(sid).segment_id == named.id
+        # a subnet on a segment keeps it: Heat refuses to move it
+        state = run(eng.update(state.id, StackRequest("extra-seg", doc(unnamed.id),
+                                                      disable_rollback=True)))
+        failed = [e.resource_status_reason for e in events.events
+                  if e.resource_name == "subnet" and e.resource_action == "UPDATE"
+                  and e.resource_status == "FAILED"]
+        assert failed == ["Error: resources.subnet: Updating the subnet segment assciation "
+                          "only allowed when the current segment_id is None. The subnet is "
+                          "currently associated with segment. In this state update is not "
+                          "supported for resource."]
+        run(eng.delete(state.id))
+        listed = run(eng.create(StackRequest("extra-seg-attr", hot({
+            "net": {"type": "OS::Neutron::Net"}}, outputs={
+                "segments": {"get_attr": ["net", "segments"]}}))))
+        assert_complete(listed)
+        assert listed.outputs["segments"] == []
+        own = listed.resources["net"].physical_id
+        made = [conn.network.create_segment(network_id=own, name=n, network_type="vlan",
+                                            physical_network="physnet1", segmentation_id=i)
+                for i, n in ((201, "b"), (202, None))]
+        plugin = _plugin("OS::Neutron::Net")()    # the attribute as read after an action
+        ctx = ResourceContext(stack_id=listed.id, stack_name="extra-seg-attr", name="net",
+                              type="OS::Neutron::Net", physical_id=own, cloud=conn)
+        seen = run(plugin.attribute_values(ctx, {}))["segments"]
+        assert [(x["name"], x["segmentation_id"]) for x in seen] == [(None, 202), ("b", 201)]
+        for segment in made:
+            conn.network.delete_segment(segment)
+        run(eng.delete(listed.id))
+    finally:
+        for sub in conn.network.subnets(network_id=net.id):
+            conn.network.delete_subnet(sub)
+        conn.network.delete_segment(named)
+        conn.network.delete_segment(unnamed)
+        conn.network.delete_network(net)

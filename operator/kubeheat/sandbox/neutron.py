@@ -28,6 +28,7 @@ RESOURCES: dict[str, tuple[str, str, str, str, str]] = {
                              "Security group rule"),
     "subnetpools": ("subnetpools", "subnetpool", "subnetpools", "SubnetPoolNotFound",
                     "Subnet pool"),
+    "segments": ("segments", "segment", "segments", "SegmentNotFound", "Segment"),
 }
 
 _COMMON = {"name", "description", "project_id", "tenant_id", "tags"}
@@ -54,6 +55,8 @@ WRITABLE: dict[str, set[str]] = {
     "subnetpools": _COMMON | {"prefixes", "default_prefixlen", "min_prefixlen",
                               "max_prefixlen", "shared", "is_default", "address_scope_id",
                               "default_quota"},
+    "segments": {"name", "description", "network_id", "network_type", "physical_network",
+                 "segmentation_id", "tags"},
     "security_group_rules": {"description", "project_id", "tenant_id", "security_group_id",
                              "direction", "ethertype", "protocol", "port_range_min",
                              "port_range_max", "remote_ip_prefix", "remote_group_id",
@@ -135,6 +138,8 @@ class Neutron(Service):
             network.get("shared") or network.get("router:external")
         ):
             return True
+        if coll == "segments":
+            return True                      # admin-owned, listed for everyone here
         return record.get("project_id") in (project_id, "")
 
     def in_quota(self, kind: str, quota: str, project_id: str, extra: int = 1) -> None:
@@ -506,6 +511,26 @@ class Neutron(Service):
                     return str(candidate)
         raise self.error(409, "Failed to allocate subnet: Insufficient prefix space to "
                          f"allocate subnet size /{length}.", "SubnetAllocationError")
+
+    # -- segments (of provider networks; segment ids of subnets) -----------------------------
+
+    def _create_segments(self, body: dict[str, Any], project_id: str) -> Record:
+        network = self.find("networks", str(body.get("network_id") or ""), project_id)
+        record: Record = {"name": None, "description": None, "network_id": network["id"],
+                          "network_type": "vlan", "physical_network": None,
+                          "segmentation_id": None}
+        record.update({k: v for k, v in body.items() if k != "tags"})
+        self._stamp(record, project_id)
+        record.pop("project_id", None)
+        record.pop("tenant_id", None)
+        self.state["segments"][record["id"]] = record
+        return record
+
+    def _delete_segments(self, record: Record) -> None:
+        if any(s.get("segment_id") == record["id"] for s in self.state["subnets"].values()):
+            raise self.error(409, f"Segment '{record['id']}' cannot be deleted: 1 subnet(s) "
+                             "still associated.", "SegmentInUse")
+        del self.state["segments"][record["id"]]
 
     # -- subnet pools ------------------------------------------------------------------------
 

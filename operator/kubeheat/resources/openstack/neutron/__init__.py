@@ -47,6 +47,7 @@ from kubeheat.resources.openstack.neutron.base import (
     PortConstraint,
     RouterConstraint,
     SecurityGroupConstraint,
+    SegmentConstraint,
     SubnetConstraint,
     SubnetPoolConstraint,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "SecurityGroup",
     "SecurityGroupConstraint",
     "SecurityGroupRule",
+    "SegmentConstraint",
     "Subnet",
     "SubnetConstraint",
     "SubnetPoolConstraint",

@@ -84,6 +84,15 @@ class SubnetPoolConstraint(FinderConstraint):
 
 
 @cloud_constraint
+class SegmentConstraint(FinderConstraint):
+    name = "neutron.segment"
+    description = "A Neutron network segment, by name or id"
+    entity = "Segment"
+    finder = "network.find_segment"
+    ambiguous_is_found = True
+
+
+@cloud_constraint
 class SecurityGroupConstraint(FinderConstraint):
     name = "neutron.security_group"
     description = "A Neutron security group, by name or id"

@@ -21,6 +21,7 @@ from kubeheat.resources.openstack.neutron.base import (
     TAGS,
     VALUE_SPECS,
     NeutronResource,
+    api_dict,
     extension_values,
     network_proxy,
     resolve,
@@ -71,7 +72,25 @@ class Net(NeutronResource):
         "qos_policy_id": Attribute("The QoS policy id attached to this network.", STRING),
         "l2_adjacency": Attribute("True when L2 connectivity is available throughout the "
                                   "network.", BOOLEAN),
+        "segments": Attribute("The segments of the network (those without a name first).",
+                              LIST),
     }
+
+    async def _attributes(self, ctx: ResourceContext, raw: Mapping[str, Any]
+                          ) -> dict[str, Any]:
+        out = await super()._attributes(ctx, raw)
+        net = network_proxy(ctx)
+        segments = [api_dict(s) for s in await sdk(
+            ctx, lambda: list(net.segments(network_id=str(raw.get("id")))))]
+        segments.sort(key=lambda s: s.get("name") is not None)
+        out["segments"] = segments
+        return out
+
+    async def _listed_attributes(self, ctx: ResourceContext, raw: Mapping[str, Any]
+                                 ) -> dict[str, Any]:
+        out = await super()._attributes(ctx, raw)
+        out.pop("segments", None)           # a call per network: kept as cached
+        return out
 
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
         body: dict[str, Any] = {"name": self._name(ctx, props),

@@ -58,6 +58,9 @@ class Subnet(NeutronResource):
                                constraints=(custom("neutron.subnetpool"),)),
         "prefixlen": Property(INTEGER, "Prefix length of the CIDR allocated from the subnet "
                               "pool.", constraints=(RangeConstraint(min=0),)),
+        "segment": Property(STRING, "The name or id of the network segment of the subnet "
+                            "(an update may only set it on a subnet without one).",
+                            update_allowed=True, constraints=(custom("neutron.segment"),)),
         "value_specs": VALUE_SPECS,
         "name": Property(STRING, "The name of the subnet.", update_allowed=True),
         "ip_version": Property(INTEGER, "The IP version, 4 or 6.", default=4,
@@ -146,6 +149,8 @@ class Subnet(NeutronResource):
             body["subnetpool_id"] = await resolve(ctx, "subnet_pool", props["subnetpool"])
         if props.get("prefixlen"):
             body["prefixlen"] = props["prefixlen"]
+        if props.get("segment"):
+            body["segment_id"] = await resolve(ctx, "segment", props["segment"])
         if props.get("gateway_ip") is not None:
             body["gateway_ip"] = _gateway(props["gateway_ip"])
         if props.get("allocation_pools") is not None:
@@ -162,7 +167,14 @@ class Subnet(NeutronResource):
 
     async def _update_body(self, ctx: ResourceContext, old: Mapping[str, Any],
                            new: Mapping[str, Any], changed: frozenset[str]) -> dict[str, Any]:
-        body = await super()._update_body(ctx, old, new, changed)
+        body = await super()._update_body(ctx, old, new, changed - {"segment"})
+        if "segment" in changed and new.get("segment"):
+            if old.get("segment") is not None:     # Heat's words
+                raise ResourceFailure(
+                    "Updating the subnet segment assciation only allowed when the current "
+                    "segment_id is None. The subnet is currently associated with segment. In "
+                    "this state update is not supported for resource.")
+            body["segment_id"] = await resolve(ctx, "segment", new["segment"])
         if "gateway_ip" in changed:
             # dropped from the template (or empty, or ~): the subnet has no gateway any more
             body["gateway_ip"] = _gateway(new.get("gateway_ip"))
