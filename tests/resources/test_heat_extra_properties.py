@@ -398,3 +398,18 @@ def test_subnet_segment_and_the_networks_segments(engine: EngineFactory, conn: C
         conn.network.delete_segment(named)
         conn.network.delete_segment(unnamed)
         conn.network.delete_network(net)
+
+
+def test_server_group_rules_have_heats_schema(engine: EngineFactory, conn: Conn) -> None:
+    group = _plugin("OS::Nova::ServerGroup")
+    with pytest.raises(PropertyError) as caught:
+        check_properties(group, {"rules": {"max_servers": 2}}, WHERE)
+    assert str(caught.value) == "resources.r.properties.rules: Unknown Property max_servers"
+    eng, _, _ = engine()
+    state = run(eng.create(StackRequest("extra-group", hot({"g": {
+        "type": "OS::Nova::ServerGroup", "properties": {
+            "policies": ["anti-affinity"], "rules": {"max_server_per_host": "2"}}}}))))
+    assert_complete(state)
+    made = conn.compute.get_server_group(state.resources["g"].physical_id)
+    assert made.rules == {"max_server_per_host": 2}
+    run(eng.delete(state.id))
