@@ -562,3 +562,24 @@ def test_validate_loads_the_plugins_of_every_service_with_old_names() -> None:
         assert cls is not None
         if any(p.support != SUPPORTED for p in _walk(cls.properties).values()):
             assert any(name.startswith(prefix) for prefix in SERVICES), name
+
+
+def test_moving_from_the_old_name_to_the_new_one_changes_nothing(engine: EngineFactory,
+                                                                 conn: Conn) -> None:
+    eng, _, _ = engine(constraints=cloud_constraints(conn))
+
+    def doc(network_key: str, subnet_key: str) -> dict[str, Any]:
+        return hot({**NET, "port": {"type": "OS::Neutron::Port", "properties": {
+            network_key: {"get_resource": "net"},
+            "fixed_ips": [{subnet_key: {"get_resource": "subnet"}}]}}})
+
+    state = run(eng.create(StackRequest("deprec-move", doc("network_id", "subnet_id"))))
+    assert_complete(state)
+    before = {n: r.physical_id for n, r in state.resources.items()}
+    plan = run(eng.plan(StackRequest("deprec-move", doc("network", "subnet")), state.id))
+    assert {n: (str(p.action), p.changed) for n, p in plan.resources.items()} == dict.fromkeys(
+        before, ("noop", ()))
+    state = run(eng.update(state.id, StackRequest("deprec-move", doc("network", "subnet"))))
+    assert_complete(state)
+    assert {n: r.physical_id for n, r in state.resources.items()} == before
+    run(eng.delete(state.id))
