@@ -162,12 +162,10 @@ def test_hidden_properties_are_never_listed_and_deprecated_ones_are() -> None:
 
 
 def _ancestors(path: str) -> list[str]:
-    parts = path.replace("[]", "").split(".")
-    out, acc = [], ""
-    for part in parts[:-1]:
-        acc = f"{acc}.{part}" if acc else part
-        out.append(acc)
-    return out
+    """The paths (as :func:`_walk` names them) of the properties ``path`` is inside."""
+    parts = path.split(".")
+    return [".".join(parts[:i])[:-2] if parts[i - 1].endswith("[]") else ".".join(parts[:i])
+            for i in range(1, len(parts))]
 
 
 @pytest.mark.parametrize(("type_name", "values", "message"), HEAT_CONFLICTS,

@@ -413,3 +413,41 @@ def test_server_group_rules_have_heats_schema(engine: EngineFactory, conn: Conn)
     made = conn.compute.get_server_group(state.resources["g"].physical_id)
     assert made.rules == {"max_server_per_host": 2}
     run(eng.delete(state.id))
+
+
+def test_port_extra_properties_give_the_entry_a_port_kubeheat_makes(
+        engine: EngineFactory, conn: Conn) -> None:
+    eng, _, events = engine(constraints=cloud_constraints(conn))
+
+    def doc(extra: dict[str, Any]) -> dict[str, Any]:
+        return hot({**ROUTED, "vm": {"type": "OS::Nova::Server", "depends_on": ["iface"],
+                                     "properties": {
+            "flavor": "m1.tiny", "image": CIRROS,
+            "networks": [{"network": {"get_resource": "net"}, "fixed_ip": "10.41.0.20",
+                          "floating_ip": {"get_resource": "fip"},
+                          "port_extra_properties": extra}]}}})
+
+    state = run(eng.create(StackRequest("extra-pep", doc({
+        "mac_address": "fa:16:3e:00:00:21", "port_security_enabled": False,
+        "allowed_address_pairs": [{"ip_address": "10.41.0.99/32"}]}))))
+    assert_complete(state)
+    assert str(state.action) == "CREATE", events.events[-1]
+    ids = {n: r.physical_id for n, r in state.resources.items()}
+    [port] = list(conn.network.ports(device_id=ids["vm"]))
+    assert (port.mac_address, port.is_port_security_enabled) == ("fa:16:3e:00:00:21", False)
+    assert [ip["ip_address"] for ip in port.fixed_ips] == ["10.41.0.20"]
+    assert [p["ip_address"] for p in port.allowed_address_pairs] == ["10.41.0.99/32"]
+    assert any(t.startswith("kubeheat-nic=") for t in port.tags)
+    assert conn.network.get_ip(ids["fip"]).port_id == port.id
+    # other extra properties: the entry's port is replaced, the server is kept
+    state = run(eng.update(state.id, StackRequest("extra-pep", doc(
+        {"propagate_uplink_status": True}))))
+    assert_complete(state)
+    assert state.resources["vm"].physical_id == ids["vm"]
+    [second] = list(conn.network.ports(device_id=ids["vm"]))
+    assert second.id != port.id and second.propagate_uplink_status is True
+    assert conn.network.find_port(port.id) is None
+    assert conn.network.get_ip(ids["fip"]).port_id == second.id
+    deleted = run(eng.delete(state.id))
+    assert deleted.state == "DELETE_COMPLETE", deleted.status_reason
+    assert conn.network.find_port(second.id) is None

@@ -2,18 +2,19 @@
 the ``nova.flavor`` / ``nova.keypair`` / ``nova.server`` custom constraints.
 
 Modules: ``base`` (the constraints and the flavor and image lookups), ``boot`` (the server's
-create request), ``floating_ips`` (``networks[].floating_ip``), ``server``, ``keypair``,
-``flavor`` and ``server_group``.
+create request), ``floating_ips`` (``networks[].floating_ip``), ``internal_ports``
+(``networks[].port_extra_properties``), ``server``, ``keypair``, ``flavor`` and
+``server_group``.
 
 Properties, attributes, defaults and which properties update in place follow Heat's plugins
 (``heat/engine/resources/openstack/nova``); every call goes through openstacksdk's compute
 proxy. Differences from Heat on purpose:
 
-- ``networks`` entries are passed to Nova (kubeheat creates no port): a ``subnet`` entry boots
-  the server on the subnet's network (Heat creates a port on the subnet);
-  ``port_extra_properties`` is not offered; a ``floating_ip`` goes to the entry's port, or for
-  a ``subnet`` entry to the server's port on that subnet once the server is active
-  (:mod:`.floating_ips`). No ``networks`` at all asks
+- ``networks`` entries are passed to Nova (Nova creates their ports): a ``subnet`` entry boots
+  the server on the subnet's network (Heat creates a port on the subnet); only an entry with
+  ``port_extra_properties`` gets a port kubeheat makes, as Heat does (:mod:`.internal_ports`).
+  A ``floating_ip`` goes to the entry's port, or for a ``subnet`` entry to the server's port
+  on that subnet once the server is active (:mod:`.floating_ips`). No ``networks`` at all asks
   Nova for ``auto`` allocation. Changing to or from ``auto``/``none`` replaces the server;
   other changes attach and detach interfaces in place, as in Heat.
 - ``user_data_format`` ``HEAT_CFNTOOLS`` (Heat's default) and ``SOFTWARE_CONFIG`` send the user

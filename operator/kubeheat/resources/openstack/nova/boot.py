@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from kubeheat.resources.base import (
     BOOLEAN,
     INTEGER,
+    MAP,
     STRING,
     Property,
     ResourceContext,
@@ -20,6 +21,7 @@ from kubeheat.resources.base import (
 from kubeheat.resources.config_records import find_config, is_uuid_like
 from kubeheat.resources.openstack._common import allowed, custom, sdk
 from kubeheat.resources.openstack.nova.base import lookup_image
+from kubeheat.resources.openstack.nova.internal_ports import PORT_EXTRA_SCHEMA
 from kubeheat.resources.translation import renamed
 
 if TYPE_CHECKING:
@@ -37,7 +39,10 @@ NETWORK_SCHEMA = {
                        "network becomes optional."),
     "tag": Property(STRING, "Port tag (device role tagging)."),
     "floating_ip": Property(STRING, "ID of the floating IP to associate with the interface's "
-                            "port (an entry with a port or a subnet)."),
+                            "port (an entry with a port, a subnet or port_extra_properties)."),
+    "port_extra_properties": Property(MAP, "Properties of the port kubeheat then makes for the "
+                                      "entry (not with port).", update_allowed=True,
+                                      schema=PORT_EXTRA_SCHEMA),
     "allocate_network": Property(STRING, "auto: a network available to the project is used "
                                  "(or created by Nova); none: no networking. Not to be used "
                                  "with the other keys.",

@@ -28,7 +28,8 @@ def floating_ip_problem(networks: Any) -> tuple[str, str] | None:
     """Heat's check of ``networks[].floating_ip``: ``(property, message)`` or None."""
     for entry in networks or ():
         if isinstance(entry, Mapping) and entry.get("floating_ip") is not None \
-                and entry.get("port") is None and entry.get("subnet") is None:
+                and entry.get("port") is None and entry.get("subnet") is None \
+                and entry.get("port_extra_properties") is None:
             return ("networks", ONLY_NETWORK)
     return None
 

@@ -64,6 +64,11 @@ from kubeheat.resources.openstack.nova.floating_ips import (
     disassociate,
     floating_ip_problem,
 )
+from kubeheat.resources.openstack.nova.internal_ports import (
+    delete_ports,
+    make_ports,
+    ports_of,
+)
 from kubeheat.template import LengthConstraint
 
 if TYPE_CHECKING:
@@ -267,10 +272,12 @@ class Server(ListedResource):
         conn = connection(ctx)
         name = self._name(ctx, props)
         image_id = await lookup_image(ctx, conn, props["image"]) if props.get("image") else None
+        networks = await make_ports(ctx, conn, name, props.get("networks"),
+                                    props.get("security_groups") or ())
         attrs: dict[str, Any] = {
             "name": name,
             "flavor_id": await lookup_flavor(ctx, conn, props["flavor"]),
-            "networks": await nics(ctx, conn, props.get("networks")),
+            "networks": await nics(ctx, conn, networks) if props.get("networks") else "auto",
             "metadata": {**{k: meta_value(v) for k, v in (props.get("metadata") or {}).items()},
                          **tag_metadata(ctx)},
             "tags": sorted({*(props.get("tags") or ()), *tag_list(ctx)}),
@@ -311,7 +318,9 @@ class Server(ListedResource):
         assert ctx.physical_id is not None
         conn = connection(ctx)
         await self._wait_active(ctx, conn, ctx.physical_id)
-        await associate(ctx, conn, ctx.physical_id, props.get("networks"))
+        networks = props.get("networks") or []
+        await associate(ctx, conn, ctx.physical_id, networks,
+                        await ports_of(ctx, conn, networks))
         return True
 
     async def _stack_listing(self, ctx: ResourceContext) -> list[Any]:
@@ -466,10 +475,17 @@ class Server(ListedResource):
         (entries present in both are left alone)."""
         removed, added = _network_changes(old, new)
         await disassociate(ctx, conn, removed)
+        made = dict(zip(map(id, old), await ports_of(ctx, conn, old), strict=True))
         if removed:
-            await self._detach(ctx, conn, sid, removed)
+            await self._detach(ctx, conn, sid, [
+                {**e, "port": made[id(e)]} if made[id(e)] else e for e in removed])
+        await delete_ports(ctx, conn, keep=[p for e, p in zip(old, made.values(), strict=True)
+                                            if p and all(e is not r for r in removed)])
+        own = dict(zip(map(id, new), await make_ports(
+            ctx, conn, str(ctx.data.get("name") or self._name(ctx, {})), new, (), server=sid),
+            strict=True))
         attached: list[str | None] = []
-        for nic in await nics(ctx, conn, added) if added else []:
+        for nic in await nics(ctx, conn, [own[id(e)] for e in added]) if added else []:
             attrs: dict[str, Any] = {}
             if nic.get("port"):
                 attrs["port_id"] = nic["port"]
@@ -532,6 +548,7 @@ class Server(ListedResource):
             return
         await wait_for(ctx, lambda: conn.compute.get_server(sid), done=_GONE, failed=(),
                        what="server", gone_ok=True)
+        await delete_ports(ctx, conn)
 
     def _adoptable(self, ctx: ResourceContext, obj: Any) -> bool:
         return (has_tags(obj.tags, ctx) or has_metadata(obj.metadata, ctx)) \
