@@ -58,6 +58,7 @@ HEAT_RENAMES: dict[str, dict[str, str]] = {
 
 #: Heat 27.0.1: the hidden or deprecated properties without a translation rule
 HEAT_UNTRANSLATED: dict[str, dict[str, str]] = {
+    "OS::Cinder::Volume": {"multiattach": "HIDDEN"},
     "OS::Neutron::Port": {"replacement_policy": "HIDDEN"},
     "OS::Nova::Server": {"admin_user": "HIDDEN", "personality": "DEPRECATED"},
 }
@@ -277,7 +278,7 @@ def _fip_facts(conn: Conn, state: StackState, target: str) -> Any:
 def _volume_facts(conn: Conn, state: StackState, target: str) -> Any:
     volume = conn.block_storage.get_volume(state.resources[target].physical_id)
     return {"image": (volume.volume_image_metadata or {}).get("image_name"),
-            "bootable": volume.is_bootable}
+            "bootable": volume.is_bootable, "multiattach": volume.is_multiattach}
 
 
 def _server_facts(conn: Conn, state: StackState, target: str) -> Any:
@@ -322,6 +323,9 @@ CASES: list[tuple[str, dict[str, Any], str, str, dict[str, Any], dict[str, Any],
      {"floating_network": "public"}, {"floating_network_id": "public"}, _fip_facts),
     ("volume-imageRef", {}, "vol", "OS::Cinder::Volume",
      {"size": 1, "image": CIRROS}, {"size": 1, "imageRef": CIRROS}, _volume_facts),
+    ("volume-multiattach", {}, "vol", "OS::Cinder::Volume",
+     {"size": 1, "image": CIRROS}, {"size": 1, "image": CIRROS, "multiattach": True},
+     _volume_facts),
     ("server-networks-uuid", NET, "vm", "OS::Nova::Server",
      {"flavor": "m1.tiny", "image": CIRROS, "networks": [{"network": {"get_resource": "net"}}]},
      {"flavor": "m1.tiny", "image": CIRROS, "networks": [{"uuid": {"get_resource": "net"}}]},

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from kubeheat.resources.base import (
     BOOLEAN,
+    HIDDEN,
     INTEGER,
     LIST,
     MAP,
@@ -147,7 +148,9 @@ class Volume(ListedResource):
         "read_only": Property(BOOLEAN, "Enables or disables read-only access mode of volume.",
                               update_allowed=True),
         "multiattach": Property(BOOLEAN, "Whether allow the volume to be attached more than "
-                                "once.", default=False),
+                                "once.", default=False, support=HIDDEN,
+                                support_message="ignored (a volume can be attached more than "
+                                "once when its volume type allows it)"),
     }
     attributes = {
         "availability_zone": Attribute("The availability zone in which the volume is located.",
@@ -185,8 +188,7 @@ class Volume(ListedResource):
         for key, attr in (("description", "description"),
                           ("availability_zone", "availability_zone"),
                           ("volume_type", "volume_type"), ("snapshot_id", "snapshot_id"),
-                          ("backup_id", "backup_id"), ("source_volid", "source_volume_id"),
-                          ("multiattach", "is_multiattach")):
+                          ("backup_id", "backup_id"), ("source_volid", "source_volume_id")):
             if props.get(key) is not None:
                 attrs[attr] = props[key]
         if props.get("scheduler_hints"):
