@@ -451,3 +451,36 @@ def test_port_extra_properties_give_the_entry_a_port_kubeheat_makes(
     deleted = run(eng.delete(state.id))
     assert deleted.state == "DELETE_COMPLETE", deleted.status_reason
     assert conn.network.find_port(second.id) is None
+
+
+def test_security_group_rules_with_descriptions(engine: EngineFactory, conn: Conn) -> None:
+    """A described rule of ``rules`` is the group's own (created, compared, removed), while a
+    described rule of an ``OS::Neutron::SecurityGroupRule`` is left alone."""
+    eng, _, _ = engine(constraints=cloud_constraints(conn))
+
+    def doc(rules: list[dict[str, Any]]) -> dict[str, Any]:
+        return hot({"sg": {"type": "OS::Neutron::SecurityGroup", "properties": {
+                        "rules": rules}},
+                    "other": {"type": "OS::Neutron::SecurityGroupRule", "properties": {
+                        "security_group": {"get_resource": "sg"}, "protocol": "udp",
+                        "port_range_min": 53, "port_range_max": 53,
+                        "description": "dns"}}})
+
+    ssh = {"protocol": "tcp", "port_range_min": 22, "port_range_max": 22,
+           "remote_ip_prefix": "0.0.0.0/0", "description": "ssh"}
+    state = run(eng.create(StackRequest("extra-sg", doc([ssh, {"protocol": "icmp"}]))))
+    assert_complete(state)
+    gid = state.resources["sg"].physical_id
+
+    def rules() -> set[tuple[Any, ...]]:
+        return {(r.protocol, r.port_range_min, r.description or "")
+                for r in conn.network.security_group_rules(security_group_id=gid)
+                if r.direction == "ingress"}
+
+    assert rules() == {("tcp", 22, "ssh"), ("icmp", None, ""), ("udp", 53, "dns")}
+    check = run(eng.check(state.id))
+    assert check.ok and check.drifted == {}, check.to_dict()
+    state = run(eng.update(state.id, StackRequest("extra-sg", doc([{"protocol": "icmp"}]))))
+    assert_complete(state)
+    assert rules() == {("icmp", None, ""), ("udp", 53, "dns")}
+    run(eng.delete(state.id))

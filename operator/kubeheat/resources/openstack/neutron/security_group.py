@@ -97,6 +97,7 @@ _RULE_SCHEMA = {
                                 constraints=(custom("neutron.security_group"),)),
     "remote_ip_prefix": Property(STRING, "The remote IP prefix (CIDR) of the rule.",
                                  constraints=(custom("net_cidr"),)),
+    "description": Property(STRING, "Description of the security group rule."),
 }
 
 
@@ -109,7 +110,8 @@ class SecurityGroup(NeutronResource):
     listing = "security_groups"
     has_status = False
     #: rules with a description are someone else's (OS::Neutron::SecurityGroupRule always
-    #: writes one): the group neither compares nor removes them
+    #: writes one): the group neither compares nor removes them, but for the described rules
+    #: of its own ``rules``, whose ids it keeps in its data (``described``)
     properties = {
         "name": Property(STRING, "A symbolic name for the security group, not required to "
                          "be unique.", update_allowed=True),
@@ -149,37 +151,51 @@ class SecurityGroup(NeutronResource):
                                    strict=True):
                 if value is not None:
                     body[name] = value
+            if rule.get("description"):
+                body["description"] = rule["description"]
             out[key] = body
         return out
 
-    async def _actual_rules(self, ctx: ResourceContext, group_id: str) -> dict[RuleKey, str]:
+    async def _actual_rules(self, ctx: ResourceContext, group_id: str
+                            ) -> dict[RuleKey, tuple[str, str]]:
+        """The group's own rules in the cloud: key -> (id, description)."""
         net = network_proxy(ctx)
         rules = await sdk(ctx, lambda: list(net.security_group_rules(
             security_group_id=group_id)))
-        return {_cloud_rule_key(r): str(r.id) for r in rules if not r.description}
+        own = set(ctx.data.get("described") or ())
+        return {_cloud_rule_key(r): (str(r.id), str(r.description or "")) for r in rules
+                if not r.description or str(r.id) in own}
 
     async def _sync_rules(self, ctx: ResourceContext, group_id: str,
-                          rules: Iterable[Mapping[str, Any]]) -> None:
+                          rules: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         """Make the group's rules exactly the wanted ones: delete the others, add the missing
-        (a rule that already exists is not an error)."""
+        (a rule that already exists is not an error); returns the group's data (the ids of
+        its described rules)."""
         from openstack import exceptions
 
         net = network_proxy(ctx)
         wanted = await self._wanted_rules(ctx, group_id, rules)
         actual = await self._actual_rules(ctx, group_id)
-        for key, rule_id in actual.items():
+        described: list[str] = []
+        for key, (rule_id, _) in actual.items():
             if key not in wanted:
                 await delete_quietly(ctx, net.delete_security_group_rule, rule_id,
                                      ignore_missing=False)
         for key, body in wanted.items():
-            if key in actual:
+            if key in actual:     # as in Heat, a description alone changes nothing
+                rule_id, current = actual[key]
+                if current:
+                    described.append(rule_id)
                 continue
             try:
-                await ctx.call(net.create_security_group_rule, **body)
+                made = await ctx.call(net.create_security_group_rule, **body)
             except exceptions.ConflictException:
                 continue
             except Exception as exc:
                 raise failure(exc) from None
+            if body.get("description"):
+                described.append(str(made.id))
+        return {"described": described} if described else {}
 
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
         if props.get("name") == "default":
@@ -190,8 +206,8 @@ class SecurityGroup(NeutronResource):
                 body[key] = props[key]
         obj = await sdk(ctx, network_proxy(ctx).create_security_group, **body)
         await self._tag(ctx, obj, ())
-        await self._sync_rules(ctx, str(obj.id), props.get("rules") or [])
-        return Created(str(obj.id))
+        return Created(str(obj.id), await self._sync_rules(ctx, str(obj.id),
+                                                           props.get("rules") or []))
 
     async def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any],
                      changed: frozenset[str]) -> dict[str, Any] | None:
@@ -209,7 +225,7 @@ class SecurityGroup(NeutronResource):
         if body:
             await sdk(ctx, network_proxy(ctx).update_security_group, ctx.physical_id, **body)
         if "rules" in changed:
-            await self._sync_rules(ctx, ctx.physical_id, new.get("rules") or [])
+            return await self._sync_rules(ctx, ctx.physical_id, new.get("rules") or [])
         return None
 
     async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
@@ -217,7 +233,8 @@ class SecurityGroup(NeutronResource):
         found = await super().find_existing(ctx, props)
         if found is not None:
             # the create may have stopped half way through the rules
-            await self._sync_rules(ctx, found.physical_id, props.get("rules") or [])
+            found.data = await self._sync_rules(ctx, found.physical_id,
+                                                props.get("rules") or [])
         return found
 
     async def _observed(self, ctx: ResourceContext, props: Mapping[str, Any],
@@ -230,8 +247,10 @@ class SecurityGroup(NeutronResource):
             wanted = set(await self._wanted_rules(ctx, group_id, rules))
         except ResourceFailure:
             wanted = set()
+        own = set(ctx.data.get("described") or ())
         cloud_rules = [r for r in raw.get("security_group_rules") or []
-                       if isinstance(r, Mapping) and not r.get("description")]
+                       if isinstance(r, Mapping)
+                       and (not r.get("description") or str(r.get("id")) in own)]
         if set(map(_cloud_rule_key, cloud_rules)) == wanted:
             out["rules"] = rules
         else:
