@@ -11,7 +11,9 @@ masked in error messages too (they may quote values computed from parameters). A
 resource whose type is neither known nor a provider template fails validation (exit 1). A
 one-key map whose key is a function of a later template version only is data, as in Heat; each
 one gets a ``WARNING:`` line on stderr (the exit code is unchanged), as does each key written
-twice in one mapping of the template or an environment file (Heat keeps the last value silently).
+twice in one mapping of the template or an environment file (Heat keeps the last value silently)
+and every deprecated or hidden property name Heat still accepts
+(:mod:`kubeheat.cli.deprecations`).
 """
 
 from __future__ import annotations
@@ -138,11 +140,14 @@ def run(args: argparse.Namespace) -> int:
         # Messages may quote values computed from parameters: mask the hidden ones.
         error(redactor(inputs).text(str(exc)))
         return 1
-    # later-version functions used as data, and keys written twice: legal (as in Heat) but
-    # rarely meant
+    # later-version functions used as data, keys written twice, deprecated property names:
+    # legal (as in Heat) but rarely meant
+    from kubeheat.cli.deprecations import deprecation_warnings
     from kubeheat.template import data_function_warnings, duplicate_key_warnings
     duplicates = [w for what, text in inputs.texts for w in duplicate_key_warnings(text, what)]
-    for warning in [*duplicates, *data_function_warnings(inputs.template)]:
+    warnings = [*duplicates, *data_function_warnings(inputs.template),
+                *deprecation_warnings(defn)]
+    for warning in warnings:
         print(f"WARNING: {redactor(inputs).text(warning)}", file=sys.stderr)
     print(render(validate_result(defn, inputs.params), args.format), end="")
     return 0

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kubeheat.engine.plugins import Plugins
-from kubeheat.resources import ResourcePlugin, ResourceSnippet
+from kubeheat.resources import ResourcePlugin, ResourceSnippet, translated_snippets
 from kubeheat.template import (
     ABSENT,
     Function,
@@ -29,13 +29,15 @@ from kubeheat.template import (
 class StackDependencyView:
     """:class:`~kubeheat.resources.base.DependencyView` over a stack definition."""
 
-    def __init__(self, defn: StackDefinition, types: Mapping[str, str]) -> None:
+    def __init__(self, defn: StackDefinition,
+                 classes: Mapping[str, type[ResourcePlugin]]) -> None:
         self._defn = defn
         self.resources: dict[str, ResourceSnippet] = {
-            name: ResourceSnippet(name=name, type=types.get(name, rdef.type),
-                                  properties=rdef.properties,
+            name: ResourceSnippet(name=name, type=cls.type_name if cls else rdef.type,
+                                  properties=properties_of(rdef.properties, cls),
                                   dependencies=rdef.dependencies)
-            for name, rdef in defn.resources.items()}
+            for name, rdef in defn.resources.items()
+            for cls in (classes.get(name),)}
         self._by_type: dict[str, list[ResourceSnippet]] = {}
         for snip in sorted(self.resources.values(), key=lambda r: r.name):
             self._by_type.setdefault(snip.type, []).append(snip)
@@ -72,26 +74,36 @@ class StackDependencyView:
         return bool(a == b)
 
 
+def properties_of(properties: Mapping[str, Any], cls: type[ResourcePlugin] | None
+                  ) -> Mapping[str, Any]:
+    """A resource's unresolved properties, the old property names Heat still accepts replaced
+    by the current ones (the hooks read the current names only)."""
+    if cls is None or cls.accepts_any_properties:
+        return properties
+    translated: Mapping[str, Any] = translated_snippets(cls.properties, properties)
+    return translated
+
+
 def stack_requires(defn: StackDefinition, plugins: Plugins) -> dict[str, frozenset[str]]:
     """The stack's dependency graph (``name -> what it requires``): the template's edges plus
     the implicit ones of its types, without cycles."""
     base = defn.graph.requires
     hooks: list[tuple[str, type[ResourcePlugin]]] = []
-    types: dict[str, str] = {}
+    classes: dict[str, type[ResourcePlugin]] = {}
     for name, rdef in defn.resources.items():
         cls = plugins.class_for(rdef.type, rdef.implementation)
         if cls is None:
             continue
-        types[name] = cls.type_name
+        classes[name] = cls
         if rdef.external_id is None and cls.adds_dependencies:
             hooks.append((name, cls))
     if not hooks:
         return base
-    view = StackDependencyView(defn, types)
+    view = StackDependencyView(defn, classes)
     requires: dict[str, set[str]] = {n: set(d) for n, d in base.items()}
     for name, cls in sorted(hooks):
         try:
-            extra = cls.implicit_dependencies(name, defn.resources[name].properties, view)
+            extra = cls.implicit_dependencies(name, view.resources[name].properties, view)
         except Exception:   # a hook must never break the stack: it only orders
             continue
         for dep in sorted(extra):

@@ -42,7 +42,13 @@ from kubeheat.engine.model import (
     base_name,
 )
 from kubeheat.engine.plugins import Plugins
-from kubeheat.resources import Observed, PluginRegistry, ResourcePlugin, check_properties
+from kubeheat.resources import (
+    Observed,
+    PluginRegistry,
+    ResourcePlugin,
+    check_properties,
+    translated_names,
+)
 from kubeheat.template import (
     ABSENT,
     DependencyGraph,
@@ -254,6 +260,7 @@ def _plan_resource(definition: StackDefinition, name: str, rec: ResourceState | 
             continue
         if value is not ABSENT:
             values[key] = value
+    unknown = translated_names(type(plugin), unknown)   # an old name: its current one
     try:
         metadata: Any = definition.resolve(rdef.metadata, resolver)
     except (_Unknown, TemplateError):

@@ -56,7 +56,9 @@ if TYPE_CHECKING:
         accepts_any_properties,
         check_properties,
         check_schema,
+        translated_names,
     )
+    from kubeheat.resources.translation import deprecation_warnings, translated_snippets
 
 #: the module of each public name, imported on first use of one of its names
 _EXPORTS = {
@@ -72,7 +74,9 @@ _EXPORTS = {
     "kubeheat.resources.openstack": ("cloud_constraints",),
     "kubeheat.resources.properties": (
         "PropertyError", "accepts_any_properties", "check_properties", "check_schema",
+        "translated_names",
     ),
+    "kubeheat.resources.translation": ("deprecation_warnings", "translated_snippets"),
 }
 __all__ = [
     "ANY",
@@ -106,10 +110,13 @@ __all__ = [
     "check_properties",
     "check_schema",
     "cloud_constraints",
+    "deprecation_warnings",
     "heat_physical_name",
     "load_builtin_plugins",
     "register",
     "short_id",
+    "translated_names",
+    "translated_snippets",
 ]
 
 if not TYPE_CHECKING:

@@ -65,6 +65,10 @@ STRING, INTEGER, NUMBER, BOOLEAN, LIST, MAP, ANY = (
     "string", "integer", "number", "boolean", "list", "map", "any")
 PROPERTY_TYPES = frozenset({STRING, INTEGER, NUMBER, BOOLEAN, LIST, MAP, ANY})
 
+#: Support statuses of a property (Heat's ``SupportStatus``): a DEPRECATED one is listed and
+#: warned about, a HIDDEN one is accepted (and warned about) but never listed.
+SUPPORTED, DEPRECATED, HIDDEN = "SUPPORTED", "DEPRECATED", "HIDDEN"
+
 #: Tag keys written on everything the engine creates (crash safety: find_existing).
 TAG_STACK_ID = "kubeheat-stack-id"
 TAG_RESOURCE = "kubeheat-resource"
@@ -86,6 +90,11 @@ class Property:
     ``item`` is a map), ``item`` the items of a ``list``. ``update_allowed`` says an update may
     change it in place; otherwise a change replaces the resource. ``immutable`` properties may
     never change (the update fails).
+
+    ``support`` is the property's support status; ``replaced_by`` names the sibling property
+    whose value this old name gives (Heat's REPLACE translation rule, see
+    :mod:`kubeheat.resources.translation`), ``support_message`` what ``validate`` says about a
+    deprecated or hidden property without a replacement.
     """
 
     type: str
@@ -97,6 +106,9 @@ class Property:
     constraints: tuple[Constraint, ...] = ()
     schema: Mapping[str, Property] | None = None
     item: Property | None = None
+    support: str = SUPPORTED
+    replaced_by: str | None = None
+    support_message: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The schema as ``resource-types show`` prints it (Heat's property schema shape)."""
@@ -109,7 +121,8 @@ class Property:
         if self.constraints:
             out["constraints"] = [c.as_dict() for c in self.constraints]
         if self.schema is not None:
-            out["schema"] = {k: v.as_dict() for k, v in self.schema.items()}
+            out["schema"] = {k: v.as_dict() for k, v in self.schema.items()
+                             if v.support != HIDDEN}
         if self.item is not None:
             out["schema"] = {"*": self.item.as_dict()}
         return out
@@ -507,7 +520,8 @@ class ResourcePlugin:
         return {
             "resource_type": cls.type_name,
             "description": cls.description,
-            "properties": {k: v.as_dict() for k, v in cls.properties.items()},
+            "properties": {k: v.as_dict() for k, v in cls.properties.items()
+                           if v.support != HIDDEN},
             "attributes": {k: v.as_dict() for k, v in cls.attributes.items()},
             "support_status": {"status": "SUPPORTED"},
         }

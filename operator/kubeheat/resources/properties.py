@@ -7,6 +7,8 @@ recurses into the schema of maps and list items, and checks constraints (custom 
 through a :class:`~kubeheat.template.constraints.ConstraintRegistry`; names nobody registered
 are skipped). Every problem is a :class:`PropertyError` located at
 ``resources.<name>.properties.<property>`` (plus map keys and ``[index]`` for nested values).
+Old property names Heat still accepts (``replaced_by``, see :mod:`kubeheat.resources.translation`)
+are translated to the current ones first, at every level (:func:`translate`).
 
 Facts follow Heat's ``heat/engine/properties.py`` (``Property._get_*``, ``Properties.validate``);
 the code is kubeheat's own.
@@ -70,6 +72,7 @@ def check_properties(plugin_cls: type[ResourcePlugin], values: Mapping[str, Any]
     """
     if accepts_any_properties(plugin_cls):
         return {k: v for k, v in values.items()}
+    deferred = translate(plugin_cls.properties, values, path, (), deferred)[1]
     checked = check_schema(plugin_cls.properties, values, path, constraints=constraints,
                            strict=strict, deferred=deferred)
     problem = plugin_cls.check_values(
@@ -81,10 +84,12 @@ def check_properties(plugin_cls: type[ResourcePlugin], values: Mapping[str, Any]
 
 def check_schema(schema: Mapping[str, Property], values: Mapping[str, Any], path: Path, *,
                  constraints: ConstraintRegistry = DEFAULT_CONSTRAINTS, strict: bool = True,
-                 deferred: Collection[str] = ()) -> dict[str, Any]:
-    """:func:`check_properties` for a bare schema (also used for nested map schemas)."""
+                 deferred: Collection[str] = (), names: Sequence[str] = ()) -> dict[str, Any]:
+    """:func:`check_properties` for a bare schema (also used for nested map schemas, whose
+    place in the schema ``names`` gives: ``("fixed_ips",)``)."""
     if not isinstance(values, Mapping):
         raise PropertyError(f'"{values}" is not a map', path)
+    values, deferred = translate(schema, values, path, names, deferred)
     for key in values:
         if key not in schema:
             raise PropertyError(f"Unknown Property {key}", path)
@@ -96,35 +101,87 @@ def check_schema(schema: Mapping[str, Property], values: Mapping[str, Any], path
                 out[key] = None          # a placeholder: known only once resources exist
                 continue
             if prop.default is not NO_DEFAULT and prop.default is not None:
-                out[key] = _coerce(prop, prop.default, (*path, key), constraints, strict, False)
+                out[key] = _coerce(prop, prop.default, (*path, key), constraints, strict, False,
+                                   (*names, key))
                 continue
             if prop.required:
                 raise PropertyError(f"Property {key} not assigned", path)
             out[key] = None
             continue
-        out[key] = _coerce(prop, value, (*path, key), constraints, strict, key not in deferred)
+        out[key] = _coerce(prop, value, (*path, key), constraints, strict, key not in deferred,
+                           (*names, key))
+    return out
+
+
+def translate(schema: Mapping[str, Property], values: Mapping[str, Any], path: Path,
+              names: Sequence[str] = (), deferred: Collection[str] = ()
+              ) -> tuple[Mapping[str, Any], Collection[str]]:
+    """``values`` (one level) with each old name's value moved to its replacement (Heat's
+    REPLACE translation rule, see :mod:`kubeheat.resources.translation`; a single value of a
+    list property's old name becomes its one item, Heat's ADD rule), and the ``deferred``
+    names (values not known yet) translated the same way.
+
+    ``path`` locates the values (``resources.<name>.properties`` plus keys and indexes),
+    ``names`` is their place in the schema without list indexes (``("fixed_ips",)``), as Heat
+    names the properties in its conflict message.
+    """
+    renames = [(key, prop.replaced_by) for key, prop in schema.items()
+               if prop.replaced_by is not None and key in values]
+    if not renames:
+        return values, deferred
+    out = dict(values)
+    later = set(deferred)
+    for old, new in renames:
+        old_value = out.pop(old)
+        new_value = out.get(new)
+        target = schema.get(new)
+        if old_value is not None and target is not None and target.type == LIST \
+                and schema[old].type != LIST:
+            old_value = [old_value]          # Heat's ADD rule: one item of the new list
+        if old_value and new_value:
+            both = ", ".join(".".join((*names, n)) for n in (new, old))
+            raise PropertyError(
+                f"Cannot define the following properties at the same time: {both}",
+                (*path, new))
+        if old_value is not None or new not in out:  # a null old name: a placeholder
+            out[new] = old_value
+            if old in later:
+                later.add(new)
+        later.discard(old)
+    return out, later
+
+
+def translated_names(plugin_cls: type[ResourcePlugin], names: Sequence[str]) -> list[str]:
+    """Top-level property ``names`` with each old name replaced by its current one (the names
+    of values not known yet, as the checked properties name them)."""
+    out: list[str] = []
+    for name in names:
+        prop = plugin_cls.properties.get(name)
+        new = prop.replaced_by if prop is not None and prop.replaced_by else name
+        if new not in out:
+            out.append(new)
     return out
 
 
 def _coerce(prop: Property, value: Any, path: Path, registry: ConstraintRegistry,
-            strict: bool, check: bool) -> Any:
+            strict: bool, check: bool, names: Sequence[str]) -> Any:
     """Convert ``value`` to ``prop``'s type (recursing into children) and check constraints."""
-    typed = _convert(prop, value, path, registry, strict, check)
+    typed = _convert(prop, value, path, registry, strict, check, names)
     if check and prop.constraints:
         _check_constraints(prop, typed, path, registry)
     return typed
 
 
 def _convert(prop: Property, value: Any, path: Path, registry: ConstraintRegistry,
-             strict: bool, check: bool) -> Any:
+             strict: bool, check: bool, names: Sequence[str]) -> Any:
     converter = _CONVERTERS.get(prop.type)
     if converter is None:           # ANY
         return value
-    return converter(prop, value, path, registry, strict, check)
+    return converter(prop, value, path, registry, strict, check, names)
 
 
 def _to_string(prop: Property, value: Any, path: Path, registry: ConstraintRegistry,
-               strict: bool, check: bool) -> Any:
+               strict: bool, check: bool, names: Sequence[str]) -> Any:
     if isinstance(value, str):
         return value
     if isinstance(value, bool | int):
@@ -133,7 +190,7 @@ def _to_string(prop: Property, value: Any, path: Path, registry: ConstraintRegis
 
 
 def _to_integer(prop: Property, value: Any, path: Path, registry: ConstraintRegistry,
-                strict: bool, check: bool) -> Any:
+                strict: bool, check: bool, names: Sequence[str]) -> Any:
     if isinstance(value, bool):
         raise PropertyError(f"Value '{value}' is not an integer", path)
     if isinstance(value, int):
@@ -147,7 +204,7 @@ def _to_integer(prop: Property, value: Any, path: Path, registry: ConstraintRegi
 
 
 def _to_number(prop: Property, value: Any, path: Path, registry: ConstraintRegistry,
-               strict: bool, check: bool) -> Any:
+               strict: bool, check: bool, names: Sequence[str]) -> Any:
     if isinstance(value, bool):
         raise PropertyError(f"Value '{value}' is not a number", path)
     try:
@@ -157,7 +214,7 @@ def _to_number(prop: Property, value: Any, path: Path, registry: ConstraintRegis
 
 
 def _to_boolean(prop: Property, value: Any, path: Path, registry: ConstraintRegistry,
-                strict: bool, check: bool) -> Any:
+                strict: bool, check: bool, names: Sequence[str]) -> Any:
     if isinstance(value, bool):
         return value
     if isinstance(value, str):
@@ -169,17 +226,17 @@ def _to_boolean(prop: Property, value: Any, path: Path, registry: ConstraintRegi
 
 
 def _to_map(prop: Property, value: Any, path: Path, registry: ConstraintRegistry,
-            strict: bool, check: bool) -> Any:
+            strict: bool, check: bool, names: Sequence[str]) -> Any:
     if not isinstance(value, Mapping):
         raise PropertyError(f'"{value}" is not a map', path)
     if prop.schema is not None:
         return check_schema(prop.schema, value, path, constraints=registry, strict=strict,
-                            deferred=() if check else tuple(prop.schema))
+                            deferred=() if check else tuple(prop.schema), names=names)
     return dict(value)
 
 
 def _to_list(prop: Property, value: Any, path: Path, registry: ConstraintRegistry,
-             strict: bool, check: bool) -> Any:
+             strict: bool, check: bool, names: Sequence[str]) -> Any:
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise PropertyError(f'"{value!r}" is not a list', path)
     item = prop.item
@@ -192,11 +249,11 @@ def _to_list(prop: Property, value: Any, path: Path, registry: ConstraintRegistr
         if element is None and not strict:
             out.append(None)
             continue
-        out.append(_coerce(item, element, (*path, i), registry, strict, check))
+        out.append(_coerce(item, element, (*path, i), registry, strict, check, names))
     return out
 
 
-_Converter = Callable[[Property, Any, Path, ConstraintRegistry, bool, bool], Any]
+_Converter = Callable[[Property, Any, Path, ConstraintRegistry, bool, bool, Sequence[str]], Any]
 #: the conversion of each schema type (Heat's lenient ones); ``any`` takes values as they are
 _CONVERTERS: dict[str, _Converter] = {STRING: _to_string, INTEGER: _to_integer,
                                       NUMBER: _to_number, BOOLEAN: _to_boolean, MAP: _to_map,
@@ -218,4 +275,5 @@ def _check_constraints(prop: Property, value: Any, path: Path,
             raise PropertyError(exc.message, path) from None
 
 
-__all__ = ["PropertyError", "accepts_any_properties", "check_properties", "check_schema"]
+__all__ = ["PropertyError", "accepts_any_properties", "check_properties", "check_schema",
+           "translate", "translated_names"]

@@ -49,6 +49,11 @@ class Glance(Service):
             ("PUT", "/v2/images/{id}/stage", self.stage),
             ("POST", "/v2/images/{id}/import", self.import_image),
             ("PUT", "/v2/images/{id}/tags/{tag}", self.add_tag),
+            ("POST", "/v2/images/{id}/actions/deactivate", self.deactivate),
+            ("POST", "/v2/images/{id}/actions/reactivate", self.reactivate),
+            ("GET", "/v2/images/{id}/members", self.list_members),
+            ("POST", "/v2/images/{id}/members", self.add_member),
+            ("DELETE", "/v2/images/{id}/members/{member}", self.remove_member),
             ("DELETE", "/v2/images/{id}/tags/{tag}", self.remove_tag),
             ("GET", "/v2/info/import", self.import_info),
             ("GET", "/v2/info/stores", self.stores_info),
@@ -227,6 +232,57 @@ class Glance(Service):
         image.update(updated)
         image["updated_at"] = iso_now()
         return Resp(200, self.render(image))
+
+    def deactivate(self, req: Req) -> Resp:
+        image = self.image(req)
+        if image["status"] not in ("active", "deactivated"):
+            raise self.error(403, f"Not allowed to deactivate image in status "
+                             f"'{image['status']}'")
+        image.update(status="deactivated", updated_at=iso_now())
+        return Resp(204)
+
+    def reactivate(self, req: Req) -> Resp:
+        image = self.image(req)
+        if image["status"] not in ("active", "deactivated"):
+            raise self.error(403, f"Not allowed to reactivate image in status "
+                             f"'{image['status']}'")
+        image.update(status="active", updated_at=iso_now())
+        return Resp(204)
+
+    def _member(self, image: Record, member: str) -> Record:
+        return {"image_id": image["id"], "member_id": member, "status": "pending",
+                "created_at": image["created_at"], "updated_at": image["updated_at"],
+                "schema": "/v2/schemas/member"}
+
+    def list_members(self, req: Req) -> Resp:
+        image = self.image(req)
+        return Resp(200, {"members": [self._member(image, m)
+                                      for m in image.get("_members", [])],
+                          "schema": "/v2/schemas/members"})
+
+    def add_member(self, req: Req) -> Resp:
+        image = self.image(req)
+        body = req.json(self.error)
+        member = body.get("member") if isinstance(body, dict) else None
+        if not isinstance(member, str) or not member:
+            raise self.error(400, "Provided object does not match schema 'member'")
+        if image["visibility"] != "shared":
+            raise self.error(403, f"Image {image['id']} is not a shared image.")
+        members = image.setdefault("_members", [])
+        if member in members:
+            raise self.error(409, f"Member {member} already associated with the image "
+                             f"{image['id']}")
+        members.append(member)
+        return Resp(200, self._member(image, member))
+
+    def remove_member(self, req: Req) -> Resp:
+        image = self.image(req)
+        members = image.get("_members", [])
+        if req.params["member"] not in members:
+            raise self.error(404, f"{req.params['member']} not found in the member list of "
+                             f"the image {image['id']}.")
+        members.remove(req.params["member"])
+        return Resp(204)
 
     def delete_image(self, req: Req) -> Resp:
         image = self.image(req)

@@ -1,5 +1,6 @@
 """Neutron v2.0: networks, subnets with IP allocation, ports, routers, floating IPs,
-security groups and rules, and tags (standard-attr-tag) with tag filters on lists."""
+security groups and rules, tags (standard-attr-tag) with tag filters on lists, and the agent
+schedulers (:mod:`.neutron_agents`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from kubeheat.sandbox._http import ApiError, Req, Resp
 from kubeheat.sandbox._service import Service
+from kubeheat.sandbox.neutron_agents import Agents
 from kubeheat.sandbox.state import Record, iso_now, new_id
 
 #: URL collection name -> (store kind, body key, plural body key, NotFound type, what)
@@ -24,6 +26,9 @@ RESOURCES: dict[str, tuple[str, str, str, str, str]] = {
     "security-group-rules": ("security_group_rules", "security_group_rule",
                              "security_group_rules", "SecurityGroupRuleNotFound",
                              "Security group rule"),
+    "subnetpools": ("subnetpools", "subnetpool", "subnetpools", "SubnetPoolNotFound",
+                    "Subnet pool"),
+    "segments": ("segments", "segment", "segments", "SegmentNotFound", "Segment"),
 }
 
 _COMMON = {"name", "description", "project_id", "tenant_id", "tags"}
@@ -47,6 +52,11 @@ WRITABLE: dict[str, set[str]] = {
                               "fixed_ip_address", "subnet_id", "dns_name", "dns_domain",
                               "qos_policy_id"},
     "security_groups": _COMMON | {"stateful", "shared"},
+    "subnetpools": _COMMON | {"prefixes", "default_prefixlen", "min_prefixlen",
+                              "max_prefixlen", "shared", "is_default", "address_scope_id",
+                              "default_quota"},
+    "segments": {"name", "description", "network_id", "network_type", "physical_network",
+                 "segmentation_id", "tags"},
     "security_group_rules": {"description", "project_id", "tenant_id", "security_group_id",
                              "direction", "ethertype", "protocol", "port_range_min",
                              "port_range_max", "remote_ip_prefix", "remote_group_id",
@@ -91,6 +101,7 @@ class Neutron(Service):
                 r.add("PUT", f"/v2.0/{coll}/{{id}}/tags/{{tag}}", self._bind(self.tag_add, coll))
                 r.add("DELETE", f"/v2.0/{coll}/{{id}}/tags/{{tag}}",
                       self._bind(self.tag_remove, coll))
+        Agents(self).register(r)
         r.add("PUT", "/v2.0/routers/{id}/add_router_interface", self.add_interface)
         r.add("PUT", "/v2.0/routers/{id}/remove_router_interface", self.remove_interface)
 
@@ -127,6 +138,8 @@ class Neutron(Service):
             network.get("shared") or network.get("router:external")
         ):
             return True
+        if coll == "segments":
+            return True                      # admin-owned, listed for everyone here
         return record.get("project_id") in (project_id, "")
 
     def in_quota(self, kind: str, quota: str, project_id: str, extra: int = 1) -> None:
@@ -152,7 +165,8 @@ class Neutron(Service):
         aliases = ["router", "external-net", "security-group", "standard-attr-tag", "tag-ext",
                    "standard-attr-description", "standard-attr-revisions", "binding",
                    "port-security", "extraroute", "ext-gw-mode", "quotas", "project-id",
-                   "allowed-address-pairs", "fip-port-details", "subnet_allocation"]
+                   "allowed-address-pairs", "fip-port-details", "subnet_allocation", "agent",
+                   "l3_agent_scheduler", "dhcp_agent_scheduler"]
         return Resp(200, {"extensions": [
             {"alias": a, "name": a, "description": a, "links": [],
              "updated": "2019-01-01T00:00:00Z"}
@@ -410,6 +424,8 @@ class Neutron(Service):
         if network["project_id"] != project_id and not network.get("shared"):
             raise self.not_found("networks", str(net_id))
         cidr_text = body.get("cidr")
+        if not cidr_text and body.get("subnetpool_id"):
+            cidr_text = self._allocate_from_pool(str(body["subnetpool_id"]), body, project_id)
         if not cidr_text:
             raise self.error(400, "Bad subnets request: a cidr must be specified in the absence"
                              " of a subnet pool.", "BadRequest")
@@ -471,6 +487,81 @@ class Neutron(Service):
         network["subnets"].append(record["id"])
         self._touch(network)
         return record
+
+    def _allocate_from_pool(self, pool_id: str, body: dict[str, Any], project_id: str) -> str:
+        """The first free block of the pool's prefixes with the requested prefix length."""
+        pool = self.find("subnetpools", pool_id, project_id)
+        try:
+            length = int(body.get("prefixlen") or pool["default_prefixlen"])
+        except (TypeError, ValueError):
+            raise self.error(400, "Invalid input for prefixlen.", "InvalidInput") from None
+        if not pool["min_prefixlen"] <= length <= pool["max_prefixlen"]:
+            raise self.error(400, f"Illegal prefix bounds: prefixlen={length}, "
+                             f"min_prefixlen={pool['min_prefixlen']}, "
+                             f"max_prefixlen={pool['max_prefixlen']}.",
+                             "IllegalSubnetPoolPrefixBounds")
+        taken = [ipaddress.ip_network(s["cidr"]) for s in self.state["subnets"].values()
+                 if s.get("subnetpool_id") == pool["id"]]
+        for prefix in pool["prefixes"]:
+            network = ipaddress.ip_network(prefix)
+            if length < network.prefixlen:
+                continue
+            for candidate in network.subnets(new_prefix=length):
+                if not any(candidate.overlaps(t) for t in taken):
+                    return str(candidate)
+        raise self.error(409, "Failed to allocate subnet: Insufficient prefix space to "
+                         f"allocate subnet size /{length}.", "SubnetAllocationError")
+
+    # -- segments (of provider networks; segment ids of subnets) -----------------------------
+
+    def _create_segments(self, body: dict[str, Any], project_id: str) -> Record:
+        network = self.find("networks", str(body.get("network_id") or ""), project_id)
+        record: Record = {"name": None, "description": None, "network_id": network["id"],
+                          "network_type": "vlan", "physical_network": None,
+                          "segmentation_id": None}
+        record.update({k: v for k, v in body.items() if k != "tags"})
+        self._stamp(record, project_id)
+        record.pop("project_id", None)
+        record.pop("tenant_id", None)
+        self.state["segments"][record["id"]] = record
+        return record
+
+    def _delete_segments(self, record: Record) -> None:
+        if any(s.get("segment_id") == record["id"] for s in self.state["subnets"].values()):
+            raise self.error(409, f"Segment '{record['id']}' cannot be deleted: 1 subnet(s) "
+                             "still associated.", "SegmentInUse")
+        del self.state["segments"][record["id"]]
+
+    # -- subnet pools ------------------------------------------------------------------------
+
+    def _create_subnetpools(self, body: dict[str, Any], project_id: str) -> Record:
+        prefixes = body.get("prefixes")
+        if not isinstance(prefixes, list) or not prefixes:
+            raise self.error(400, "Invalid input for prefixes.", "InvalidInput")
+        try:
+            networks = [ipaddress.ip_network(str(p)) for p in prefixes]
+        except ValueError:
+            raise self.error(400, "Invalid input for prefixes.", "InvalidInput") from None
+        version = networks[0].version
+        longest = 32 if version == 4 else 128
+        low = int(body.get("min_prefixlen") or (8 if version == 4 else 64))
+        record: Record = {
+            "name": "", "prefixes": [str(n) for n in networks], "ip_version": version,
+            "min_prefixlen": low, "max_prefixlen": int(body.get("max_prefixlen") or longest),
+            "default_prefixlen": int(body.get("default_prefixlen") or low),
+            "shared": False, "is_default": False, "address_scope_id": None,
+            "default_quota": None,
+        }
+        record.update({k: v for k, v in body.items() if k not in ("tags", "prefixes")})
+        self._stamp(record, project_id)
+        self.state["subnetpools"][record["id"]] = record
+        return record
+
+    def _delete_subnetpools(self, record: Record) -> None:
+        if any(s.get("subnetpool_id") == record["id"] for s in self.state["subnets"].values()):
+            raise self.error(409, f"Unable to delete subnet pool: Subnet pool {record['id']} "
+                             "has allocated subnets.", "SubnetPoolDeleteError")
+        del self.state["subnetpools"][record["id"]]
 
     @staticmethod
     def _default_pools(first: Any, last: Any, gateway: Any) -> list[dict[str, str]]:

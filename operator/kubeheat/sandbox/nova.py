@@ -452,6 +452,7 @@ class Nova(Service):
                                 lambda: self._settle_active(server_id, "BUILD"))
         admin_pass = body.get("adminPass") or base64.b32encode(
             self.state.rng.randbytes(10)).decode()[:12]
+        server["_admin_pass"] = admin_pass
         return Resp(202, {"server": {
             "id": server_id, "links": self._link("servers", server_id, req.project_id),
             "OS-DCF:diskConfig": server["OS-DCF:diskConfig"],
@@ -545,7 +546,7 @@ class Nova(Service):
             volume = self.cinder.make_volume(
                 {"size": int(bdm.get("volume_size") or 1),
                  "imageRef": bdm.get("uuid") if source == "image" else None,
-                 "name": ""}, project_id, delay=0.0)
+                 "volume_type": bdm.get("volume_type"), "name": ""}, project_id, delay=0.0)
             volume["status"] = "available"
         device = bdm.get("device_name") or f"/dev/vd{chr(ord('a') + index)}"
         self._attach(server, volume, device, bool(bdm.get("delete_on_termination", False)),
@@ -687,8 +688,17 @@ class Nova(Service):
                            "image": {"id": image["id"], "links": []}})
             if "name" in args:
                 server["name"] = args["name"]
+            if args.get("adminPass"):
+                server["_admin_pass"] = str(args["adminPass"])
             self.state.schedule(delay, lambda: self._settle_active(server["id"], "REBUILD"))
             return Resp(202, {"server": self.render_server(server, self.mv(req))})
+        elif action == "changePassword":
+            if vm_state != "active" or busy:
+                raise self._conflict(server, "changePassword")
+            password = (args or {}).get("adminPass")
+            if not isinstance(password, str):
+                raise self.error(400, "Invalid input for field/attribute adminPass.")
+            server["_admin_pass"] = password
         elif action in ("addSecurityGroup", "removeSecurityGroup"):
             name = str((args or {}).get("name", ""))
             sg_id = self._security_group(name, req.project_id)

@@ -54,7 +54,7 @@ class CloudState:
     KINDS = (
         "servers", "flavors", "keypairs", "server_groups",
         "networks", "subnets", "ports", "routers", "floatingips",
-        "security_groups", "security_group_rules",
+        "security_groups", "security_group_rules", "subnetpools", "segments",
         "volumes", "attachments", "images", "containers",
     )
 

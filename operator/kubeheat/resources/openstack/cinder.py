@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from kubeheat.resources.base import (
     BOOLEAN,
+    HIDDEN,
     INTEGER,
     LIST,
     MAP,
@@ -57,6 +58,7 @@ from kubeheat.resources.openstack._common import (
     user_metadata,
     wait_for,
 )
+from kubeheat.resources.translation import renamed
 from kubeheat.template import RangeConstraint
 
 if TYPE_CHECKING:
@@ -138,6 +140,7 @@ class Volume(ListedResource):
                              default={}, update_allowed=True),
         "image": Property(STRING, "If specified, the name or ID of the image to create the "
                           "volume from.", constraints=(custom("glance.image"),)),
+        "imageRef": renamed("image"),
         "source_volid": Property(STRING, "If specified, the volume to use as source.",
                                  constraints=(custom("cinder.volume"),)),
         "scheduler_hints": Property(MAP, "Arbitrary key-value pairs specified by the client to "
@@ -145,7 +148,9 @@ class Volume(ListedResource):
         "read_only": Property(BOOLEAN, "Enables or disables read-only access mode of volume.",
                               update_allowed=True),
         "multiattach": Property(BOOLEAN, "Whether allow the volume to be attached more than "
-                                "once.", default=False),
+                                "once.", default=False, support=HIDDEN,
+                                support_message="ignored (a volume can be attached more than "
+                                "once when its volume type allows it)"),
     }
     attributes = {
         "availability_zone": Attribute("The availability zone in which the volume is located.",
@@ -183,8 +188,7 @@ class Volume(ListedResource):
         for key, attr in (("description", "description"),
                           ("availability_zone", "availability_zone"),
                           ("volume_type", "volume_type"), ("snapshot_id", "snapshot_id"),
-                          ("backup_id", "backup_id"), ("source_volid", "source_volume_id"),
-                          ("multiattach", "is_multiattach")):
+                          ("backup_id", "backup_id"), ("source_volid", "source_volume_id")):
             if props.get(key) is not None:
                 attrs[attr] = props[key]
         if props.get("scheduler_hints"):

@@ -2,9 +2,10 @@
 
 Properties follow Heat's ``glance/image.py`` (``GlanceWebImage``): the image record is created
 ``queued`` and its data imported by Glance itself from ``location`` (interoperable import,
-``web-download``); the create waits until it is ``active``. ``tags`` and the descriptive
-properties (architecture, os_distro ...) and ``visibility`` update in place; anything else
-replaces the image. The stack's tags are kept as image properties (``kubeheat-stack-id`` ...),
+``web-download``); the create waits until it is ``active`` (then deactivates it when ``active``
+is false). ``tags``, the descriptive properties (architecture, os_distro ...),
+``extra_properties``, ``members``, ``active`` and ``visibility`` update in place; anything
+else replaces the image. The stack's tags are kept as image properties (``kubeheat-stack-id`` ...),
 by which the image is found after a crash.
 """
 
@@ -17,6 +18,7 @@ from kubeheat.resources.base import (
     BOOLEAN,
     INTEGER,
     LIST,
+    MAP,
     STRING,
     Attribute,
     Created,
@@ -115,6 +117,13 @@ class WebImage(OpenStackResource):
                                "the ramdisk when booting an AMI-style image.",
                                update_allowed=True,
                                constraints=(AllowedPatternConstraint(pattern=_UUID),)),
+        "extra_properties": Property(MAP, "Arbitrary properties to associate with the image.",
+                                     default={}, update_allowed=True),
+        "active": Property(BOOLEAN, "Activate or deactivate the image (administrators only).",
+                           default=True, update_allowed=True),
+        "members": Property(LIST, "Additional members (project or user ids) permitted to read "
+                            "the image (visibility shared).", update_allowed=True,
+                            item=Property(STRING)),
     }
     attributes = {
         "status": Attribute("The status of the image.", STRING),
@@ -142,9 +151,19 @@ class WebImage(OpenStackResource):
             if props.get(key) is not None:
                 attrs[key] = props[key]
         image = Image.new(**attrs)
-        image.properties = tag_metadata(ctx)
+        image.properties = {**dict(props.get("extra_properties") or {}), **tag_metadata(ctx)}
         image = await sdk(ctx, image.create, images)
+        for member in props.get("members") or ():
+            await sdk(ctx, images.add_member, image, member=member)
         return Created(str(image.id))
+
+    @classmethod
+    def check_values(cls, values: Mapping[str, Any]) -> tuple[str, str] | None:
+        """Heat: members only for a shared image."""
+        if values.get("members") and values.get("visibility") not in (None, "shared"):
+            return ("members", "members property should only be specified for visibility "
+                    "with value shared.")
+        return None
 
     async def check_create_complete(self, ctx: ResourceContext, props: dict[str, Any]) -> bool:
         images = self._proxy(ctx)
@@ -159,8 +178,12 @@ class WebImage(OpenStackResource):
             except Exception as exc:
                 if getattr(exc, "status_code", None) != 409:
                     raise failure(exc) from None
+        if image.status == "deactivated" and props.get("active") is False:
+            return True
         image = await wait_for(ctx, lambda: images.get_image(iid), done=("active",),
                                failed=("killed", "deleted", "deactivated"), what="image")
+        if props.get("active") is False:
+            await sdk(ctx, images.deactivate_image, iid)
         return image is not None
 
     async def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any],
@@ -178,8 +201,25 @@ class WebImage(OpenStackResource):
                     if not is_not_found(exc):
                         raise
         patch = {k: new.get(k) for k in _PLAIN if k in changed and new.get(k) is not None}
+        if "extra_properties" in changed:
+            was: dict[str, Any] = dict(old.get("extra_properties") or {})
+            now: dict[str, Any] = dict(new.get("extra_properties") or {})
+            patch.update({k: v for k, v in now.items() if was.get(k) != v})
+            gone = [{"op": "remove", "path": f"/{k}"} for k in sorted(set(was) - set(now))]
+            if gone:
+                await sdk(ctx, images.patch, f"/images/{iid}", json=gone, headers={
+                    "Content-Type": "application/openstack-images-v2.1-json-patch"})
         if patch:
             await sdk(ctx, images.update_image, iid, **patch)
+        if "members" in changed:
+            before_m, after_m = set(old.get("members") or ()), set(new.get("members") or ())
+            for member in sorted(after_m - before_m):
+                await sdk(ctx, images.add_member, iid, member=member)
+            for member in sorted(before_m - after_m):
+                await sdk(ctx, images.remove_member, member, iid)
+        if "active" in changed:
+            await sdk(ctx, images.reactivate_image if new.get("active") is not False
+                      else images.deactivate_image, iid)
         return None
 
     async def _observation(self, ctx: ResourceContext, props: Mapping[str, Any], image: Any,
@@ -187,6 +227,7 @@ class WebImage(OpenStackResource):
         status = str(image.status or "")
         if status in ("deleted", "pending_delete"):
             return None
+        active = status != "deactivated"
         if status == "killed":
             return Observed(status=status, failed="The image import failed (status killed)")
         observed: dict[str, Any] = {
@@ -196,6 +237,15 @@ class WebImage(OpenStackResource):
         tags = sorted(image.tags or [])
         observed["tags"] = props.get("tags") if sorted(props.get("tags") or []) == tags \
             else tags
+        if status in ("active", "deactivated"):
+            observed["active"] = active
+        extra = props.get("extra_properties") or {}
+        if extra:
+            found = {k: _props_of(image)[k] if k in _props_of(image)
+                     else getattr(image, k, None) for k in extra}
+            observed["extra_properties"] = extra if all(
+                found.get(k) == v for k, v in extra.items()) else {
+                    k: found.get(k) for k in extra}
         return Observed(properties=observed, attributes=self._attrs(image), status=status)
 
     def _attrs(self, image: Any) -> dict[str, Any]:

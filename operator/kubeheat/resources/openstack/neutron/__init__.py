@@ -47,7 +47,9 @@ from kubeheat.resources.openstack.neutron.base import (
     PortConstraint,
     RouterConstraint,
     SecurityGroupConstraint,
+    SegmentConstraint,
     SubnetConstraint,
+    SubnetPoolConstraint,
 )
 from kubeheat.resources.openstack.neutron.floating_ip import FloatingIP, FloatingIPAssociation
 from kubeheat.resources.openstack.neutron.net import Net
@@ -70,7 +72,9 @@ __all__ = [
     "SecurityGroup",
     "SecurityGroupConstraint",
     "SecurityGroupRule",
+    "SegmentConstraint",
     "Subnet",
     "SubnetConstraint",
+    "SubnetPoolConstraint",
 ]
 

@@ -75,6 +75,24 @@ class RouterConstraint(FinderConstraint):
 
 
 @cloud_constraint
+class SubnetPoolConstraint(FinderConstraint):
+    name = "neutron.subnetpool"
+    description = "A Neutron subnet pool, by name or id"
+    entity = "Subnet Pool"
+    finder = "network.find_subnet_pool"
+    ambiguous_is_found = True
+
+
+@cloud_constraint
+class SegmentConstraint(FinderConstraint):
+    name = "neutron.segment"
+    description = "A Neutron network segment, by name or id"
+    entity = "Segment"
+    finder = "network.find_segment"
+    ambiguous_is_found = True
+
+
+@cloud_constraint
 class SecurityGroupConstraint(FinderConstraint):
     name = "neutron.security_group"
     description = "A Neutron security group, by name or id"

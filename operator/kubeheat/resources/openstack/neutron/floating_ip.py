@@ -34,6 +34,7 @@ from kubeheat.resources.openstack.neutron.dependencies import (
     gateway_network,
     interfaces_for_ports,
 )
+from kubeheat.resources.translation import renamed
 
 
 @register
@@ -47,6 +48,8 @@ class FloatingIP(NeutronResource):
     properties = {
         "floating_network": Property(STRING, "The network to allocate the floating IP from.",
                                      required=True, constraints=(custom("neutron.network"),)),
+        "floating_network_id": renamed("floating_network",
+                                       constraints=(custom("neutron.network"),)),
         "floating_subnet": Property(STRING, "The subnet to allocate the floating IP from.",
                                     constraints=(custom("neutron.subnet"),)),
         "value_specs": Property(MAP, "Extra parameters to include in the creation request.",

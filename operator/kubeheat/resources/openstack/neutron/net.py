@@ -16,11 +16,12 @@ from kubeheat.resources.base import (
     ResourceContext,
     register,
 )
-from kubeheat.resources.openstack._common import custom, sdk
+from kubeheat.resources.openstack._common import custom, failure, sdk
 from kubeheat.resources.openstack.neutron.base import (
     TAGS,
     VALUE_SPECS,
     NeutronResource,
+    api_dict,
     extension_values,
     network_proxy,
     resolve,
@@ -52,6 +53,12 @@ class Net(NeutronResource):
                                constraints=(custom("neutron.qos_policy"),)),
         "dns_domain": Property(STRING, "The DNS domain of the network.", update_allowed=True,
                                constraints=(custom("dns_domain"),)),
+        "availability_zone_hints": Property(LIST, "Availability zone candidates for the "
+                                            "network (Neutron's availability_zone "
+                                            "extension).", item=Property(STRING)),
+        "dhcp_agent_ids": Property(LIST, "The DHCP agents to schedule the network on "
+                                   "(administrators only).", update_allowed=True,
+                                   item=Property(STRING)),
         "tags": TAGS,
     }
     attributes = {
@@ -65,13 +72,32 @@ class Net(NeutronResource):
         "qos_policy_id": Attribute("The QoS policy id attached to this network.", STRING),
         "l2_adjacency": Attribute("True when L2 connectivity is available throughout the "
                                   "network.", BOOLEAN),
+        "segments": Attribute("The segments of the network (those without a name first).",
+                              LIST),
     }
+
+    async def _attributes(self, ctx: ResourceContext, raw: Mapping[str, Any]
+                          ) -> dict[str, Any]:
+        out = await super()._attributes(ctx, raw)
+        net = network_proxy(ctx)
+        segments = [api_dict(s) for s in await sdk(
+            ctx, lambda: list(net.segments(network_id=str(raw.get("id")))))]
+        segments.sort(key=lambda s: s.get("name") is not None)
+        out["segments"] = segments
+        return out
+
+    async def _listed_attributes(self, ctx: ResourceContext, raw: Mapping[str, Any]
+                                 ) -> dict[str, Any]:
+        out = await super()._attributes(ctx, raw)
+        out.pop("segments", None)           # a call per network: kept as cached
+        return out
 
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
         body: dict[str, Any] = {"name": self._name(ctx, props),
                                 "admin_state_up": props["admin_state_up"],
                                 "shared": props["shared"]}
-        for key in ("tenant_id", "port_security_enabled", "dns_domain"):
+        for key in ("tenant_id", "port_security_enabled", "dns_domain",
+                    "availability_zone_hints"):
             if props.get(key) is not None:
                 body[key] = props[key]
         if props.get("qos_policy"):
@@ -79,11 +105,35 @@ class Net(NeutronResource):
         body.update(value_specs(props))
         obj = await sdk(ctx, network_proxy(ctx).create_network, **body)
         await self._tag(ctx, obj, props.get("tags"))
+        if props.get("dhcp_agent_ids"):
+            await self._schedule(ctx, str(obj.id), props["dhcp_agent_ids"])
         return Created(str(obj.id))
+
+    async def _schedule(self, ctx: ResourceContext, network: str, agents: Any) -> None:
+        """Heat's ``_replace_dhcp_agents``: the network joins the new agents (one already
+        hosting it is fine) and leaves the others."""
+        from openstack import exceptions
+
+        net = network_proxy(ctx)
+        hosting = {a.id for a in await sdk(ctx, lambda: list(
+            net.network_hosting_dhcp_agents(network)))}
+        wanted = set(agents or ())
+        for agent in sorted(wanted - hosting):
+            try:
+                await ctx.call(net.add_dhcp_agent_to_network, agent, network)
+            except exceptions.ConflictException:
+                continue
+            except Exception as exc:
+                raise failure(exc) from None
+        for agent in sorted(hosting - wanted):
+            await sdk(ctx, net.remove_dhcp_agent_from_network, agent, network)
 
     async def _update_body(self, ctx: ResourceContext, old: Mapping[str, Any],
                            new: Mapping[str, Any], changed: frozenset[str]) -> dict[str, Any]:
-        body = await super()._update_body(ctx, old, new, changed - {"qos_policy"})
+        if "dhcp_agent_ids" in changed and ctx.physical_id is not None:
+            await self._schedule(ctx, ctx.physical_id, new.get("dhcp_agent_ids"))
+        body = await super()._update_body(ctx, old, new,
+                                          changed - {"qos_policy", "dhcp_agent_ids"})
         if "qos_policy" in changed:
             body["qos_policy_id"] = await resolve(ctx, "qos_policy", new.get("qos_policy"))
         return body

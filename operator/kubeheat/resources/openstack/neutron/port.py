@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from kubeheat.resources.base import (
     BOOLEAN,
+    HIDDEN,
     LIST,
     MAP,
     STRING,
@@ -30,6 +31,7 @@ from kubeheat.resources.openstack.neutron.base import (
     value_specs,
 )
 from kubeheat.resources.openstack.neutron.dependencies import subnets_of_network
+from kubeheat.resources.translation import renamed
 from kubeheat.template import AllowedValuesConstraint
 
 _VNIC_TYPES = ("normal", "direct", "macvtap", "direct-physical", "baremetal")
@@ -48,6 +50,7 @@ class Port(NeutronResource):
         "network": Property(STRING, "The name or id of the network of this port (a change "
                             "replaces the port).", required=True,
                             constraints=(custom("neutron.network"),)),
+        "network_id": renamed("network", constraints=(custom("neutron.network"),)),
         "device_id": Property(STRING, "The device id of this port.", default="",
                               update_allowed=True),
         "device_owner": Property(STRING, "The owner of the device of this port (for example "
@@ -57,6 +60,7 @@ class Port(NeutronResource):
             item=Property(MAP, schema={
                 "subnet": Property(STRING, "The subnet to allocate the address from.",
                                    constraints=(custom("neutron.subnet"),)),
+                "subnet_id": renamed("subnet", constraints=(custom("neutron.subnet"),)),
                 "ip_address": Property(STRING, "The address wanted in the subnet.",
                                        constraints=(custom("ip_addr"),)),
             })),
@@ -89,6 +93,16 @@ class Port(NeutronResource):
                                           update_allowed=True),
         "qos_policy": Property(STRING, "The name or id of the QoS policy of the port.",
                                update_allowed=True, constraints=(custom("neutron.qos_policy"),)),
+        "propagate_uplink_status": Property(BOOLEAN, "Propagate the uplink status on the "
+                                            "port.", update_allowed=True),
+        "no_fixed_ips": Property(BOOLEAN, "No fixed IP addresses at all on the port.",
+                                 default=False, update_allowed=True),
+        "replacement_policy": Property(
+            STRING, "REPLACE_ALWAYS replaces the port on every update; AUTO updates it in "
+            "place when the changed properties allow.", default="AUTO", update_allowed=True,
+            constraints=(AllowedValuesConstraint(allowed=("REPLACE_ALWAYS", "AUTO")),),
+            support=HIDDEN, support_message="REPLACE_ALWAYS replaces the port on every update "
+            "(the default, AUTO, updates it in place where it can)"),
     }
     attributes = {
         "admin_state_up": Attribute("The administrative state of this port.", STRING),
@@ -107,6 +121,8 @@ class Port(NeutronResource):
         "qos_policy_id": Attribute("The QoS policy id of the port.", STRING),
         "dns_assignment": Attribute("The DNS assignment of the port.", MAP),
         "network": Attribute("The network of the port, in full.", MAP),
+        "propagate_uplink_status": Attribute("Propagation of the uplink status on the port.",
+                                             BOOLEAN),
     }
 
     async def _fixed_ips(self, ctx: ResourceContext, items: Iterable[Mapping[str, Any]]
@@ -138,11 +154,14 @@ class Port(NeutronResource):
                                 "name": self._name(ctx, props),
                                 "admin_state_up": props["admin_state_up"],
                                 "binding:vnic_type": props["binding:vnic_type"]}
-        if "fixed_ips" in data:
+        if props.get("no_fixed_ips"):
+            body["fixed_ips"] = []
+        elif "fixed_ips" in data:
             body["fixed_ips"] = data["fixed_ips"]
         if "security_groups" in data:
             body["security_groups"] = data["security_groups"]
-        for key in ("mac_address", "port_security_enabled", "dns_name"):
+        for key in ("mac_address", "port_security_enabled", "dns_name",
+                    "propagate_uplink_status"):
             if props.get(key) is not None:
                 body[key] = props[key]
         for key in ("device_id", "device_owner"):
@@ -161,9 +180,13 @@ class Port(NeutronResource):
 
     async def _update_body(self, ctx: ResourceContext, old: Mapping[str, Any],
                            new: Mapping[str, Any], changed: frozenset[str]) -> dict[str, Any]:
-        special = {"fixed_ips", "security_groups", "qos_policy", "allowed_address_pairs"}
+        special = {"fixed_ips", "security_groups", "qos_policy", "allowed_address_pairs",
+                   "no_fixed_ips", "replacement_policy"}
         body = await super()._update_body(ctx, old, new, changed - special)
-        if "fixed_ips" in changed and new.get("fixed_ips") is not None:
+        if new.get("no_fixed_ips"):
+            if "no_fixed_ips" in changed or "fixed_ips" in changed:
+                body["fixed_ips"] = []
+        elif changed & {"fixed_ips", "no_fixed_ips"} and new.get("fixed_ips") is not None:
             body["fixed_ips"] = await self._fixed_ips(ctx, new["fixed_ips"])
         if "security_groups" in changed:
             groups = new.get("security_groups")
@@ -181,7 +204,7 @@ class Port(NeutronResource):
                         raw: Mapping[str, Any]) -> dict[str, Any]:
         out = {k: raw.get(k) for k in ("name", "admin_state_up", "mac_address")}
         out.update(extension_values(raw, ("port_security_enabled", "dns_name",
-                                          "binding:vnic_type")))
+                                          "binding:vnic_type", "propagate_uplink_status")))
         for key in ("device_id", "device_owner"):
             if props.get(key):          # "" (the default) leaves it to whoever binds the port
                 out[key] = raw.get(key)
@@ -231,6 +254,22 @@ class Port(NeutronResource):
         out.pop("subnets", None)      # a GET per subnet and the network: kept as cached
         out.pop("network", None)
         return out
+
+    @classmethod
+    def check_values(cls, values: Mapping[str, Any]) -> tuple[str, str] | None:
+        """Heat: fixed IPs and no fixed IPs at once are a conflict."""
+        if values.get("fixed_ips") and values.get("no_fixed_ips"):
+            return ("fixed_ips", "Cannot define the following properties at the same time: "
+                    "fixed_ips, no_fixed_ips.")
+        return None
+
+    def needs_replacement(self, old: Mapping[str, Any], new: Mapping[str, Any],
+                          changed: frozenset[str]) -> frozenset[str]:
+        """Heat's hidden ``replacement_policy``: REPLACE_ALWAYS replaces the port whenever its
+        properties change."""
+        if changed and new.get("replacement_policy") == "REPLACE_ALWAYS":
+            return changed
+        return super().needs_replacement(old, new, changed)
 
     @classmethod
     def implicit_dependencies(cls, name: str, properties: Mapping[str, Any],

@@ -30,6 +30,7 @@ from kubeheat.resources.openstack.neutron.base import (
     value_specs,
 )
 from kubeheat.resources.openstack.neutron.dependencies import subnets_of_network
+from kubeheat.resources.translation import renamed
 
 
 @register
@@ -65,7 +66,17 @@ class Router(NeutronResource):
         "distributed": Property(BOOLEAN, "Create a distributed router (administrators "
                                 "only)."),
         "ha": Property(BOOLEAN, "Create a highly available router (administrators only)."),
+        "l3_agent_ids": Property(LIST, "The L3 agents hosting the router (administrators "
+                                 "only; more than one for an HA router).", update_allowed=True,
+                                 item=Property(STRING)),
+        "l3_agent_id": renamed("l3_agent_ids", update_allowed=True),
+        "availability_zone_hints": Property(LIST, "Availability zone candidates for the "
+                                            "router (Neutron's availability_zone "
+                                            "extension).", update_allowed=True,
+                                            item=Property(STRING)),
         "tags": TAGS,
+        "tenant_id": Property(STRING, "The project that will own the router (administrators "
+                              "only)."),
     }
     attributes = {
         "status": Attribute("The status of the router.", STRING),
@@ -114,6 +125,27 @@ class Router(NeutronResource):
             raise ResourceFailure("Cannot define the following properties at the same time: "
                                   "distributed, ha.")
 
+    @classmethod
+    def check_values(cls, values: Mapping[str, Any]) -> tuple[str, str] | None:
+        """Heat's checks of the L3 agents of a router."""
+        agents = values.get("l3_agent_ids")
+        if agents and values.get("distributed"):
+            return ("l3_agent_ids", "Cannot define the following properties at the same time: "
+                    "distributed, l3_agent_id/l3_agent_ids.")
+        if agents and len(agents) > 1 and not values.get("ha"):
+            return ("l3_agent_ids", "Non HA routers can only have one L3 agent.")
+        return None
+
+    async def _place(self, ctx: ResourceContext, router: str, agents: Any) -> None:
+        """Heat's ``_replace_agent``: the router leaves the agents hosting it, then joins
+        ``agents``."""
+        net = network_proxy(ctx)
+        hosting = await sdk(ctx, lambda: list(net.routers_hosting_l3_agents(router)))
+        for agent in hosting:
+            await sdk(ctx, net.remove_router_from_agent, agent.id, router)
+        for agent in agents or ():
+            await sdk(ctx, net.add_router_to_agent, agent, router)
+
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
         self._check(props)
         data = await self._data(ctx, props)
@@ -121,17 +153,23 @@ class Router(NeutronResource):
                                 "admin_state_up": props["admin_state_up"]}
         if data.get("gateway"):
             body["external_gateway_info"] = data["gateway"]
-        for key in ("distributed", "ha"):
+        for key in ("distributed", "ha", "availability_zone_hints", "tenant_id"):
             if props.get(key) is not None:
                 body[key] = props[key]
         body.update(value_specs(props))
         obj = await sdk(ctx, network_proxy(ctx).create_router, **body)
         await self._tag(ctx, obj, props.get("tags"))
+        if props.get("l3_agent_ids"):
+            await self._place(ctx, str(obj.id), props["l3_agent_ids"])
         return Created(str(obj.id), data)
 
     async def _update_body(self, ctx: ResourceContext, old: Mapping[str, Any],
                            new: Mapping[str, Any], changed: frozenset[str]) -> dict[str, Any]:
-        body = await super()._update_body(ctx, old, new, changed - {"external_gateway_info"})
+        if "l3_agent_ids" in changed and ctx.physical_id is not None:
+            await self._place(ctx, ctx.physical_id, new.get("l3_agent_ids"))
+        body = await super()._update_body(ctx, old, new,
+                                          changed - {"external_gateway_info", "l3_agent_ids",
+                                                     "l3_agent_id"})
         if "external_gateway_info" in changed:
             body["external_gateway_info"] = await self._gateway(
                 ctx, new.get("external_gateway_info")) or {}
@@ -176,6 +214,9 @@ class RouterInterface(NeutronResource):
     properties = {
         "router": Property(STRING, "The name or id of the router.", required=True,
                            constraints=(custom("neutron.router"),)),
+        "router_id": renamed("router", constraints=(custom("neutron.router"),)),
+        "subnet_id": renamed("subnet", constraints=(custom("neutron.subnet"),)),
+        "port_id": renamed("port", constraints=(custom("neutron.port"),)),
         "subnet": Property(STRING, "The subnet, by name or id; either this or port.",
                            constraints=(custom("neutron.subnet"),)),
         "port": Property(STRING, "The port, by name or id; either this or subnet.",

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kubeheat.resources.base import (
+    BOOLEAN,
     INTEGER,
     LIST,
     MAP,
@@ -21,6 +22,7 @@ from kubeheat.resources.base import (
 from kubeheat.resources.openstack._common import custom, delete_quietly, failure, pick_existing, sdk
 from kubeheat.resources.openstack.neutron.base import (
     NeutronResource,
+    extension_values,
     marker,
     network_proxy,
     resolve,
@@ -95,6 +97,7 @@ _RULE_SCHEMA = {
                                 constraints=(custom("neutron.security_group"),)),
     "remote_ip_prefix": Property(STRING, "The remote IP prefix (CIDR) of the rule.",
                                  constraints=(custom("net_cidr"),)),
+    "description": Property(STRING, "Description of the security group rule."),
 }
 
 
@@ -107,7 +110,8 @@ class SecurityGroup(NeutronResource):
     listing = "security_groups"
     has_status = False
     #: rules with a description are someone else's (OS::Neutron::SecurityGroupRule always
-    #: writes one): the group neither compares nor removes them
+    #: writes one): the group neither compares nor removes them, but for the described rules
+    #: of its own ``rules``, whose ids it keeps in its data (``described``)
     properties = {
         "name": Property(STRING, "A symbolic name for the security group, not required to "
                          "be unique.", update_allowed=True),
@@ -116,6 +120,8 @@ class SecurityGroup(NeutronResource):
         "rules": Property(LIST, "The rules of the security group. When none is egress, the "
                           "default rules allowing all egress traffic are kept.", default=[],
                           update_allowed=True, item=Property(MAP, schema=_RULE_SCHEMA)),
+        "stateful": Property(BOOLEAN, "Whether the security group is stateful (unset: "
+                             "Neutron's default, stateful).", update_allowed=True),
     }
     attributes = {}
 
@@ -145,48 +151,63 @@ class SecurityGroup(NeutronResource):
                                    strict=True):
                 if value is not None:
                     body[name] = value
+            if rule.get("description"):
+                body["description"] = rule["description"]
             out[key] = body
         return out
 
-    async def _actual_rules(self, ctx: ResourceContext, group_id: str) -> dict[RuleKey, str]:
+    async def _actual_rules(self, ctx: ResourceContext, group_id: str
+                            ) -> dict[RuleKey, tuple[str, str]]:
+        """The group's own rules in the cloud: key -> (id, description)."""
         net = network_proxy(ctx)
         rules = await sdk(ctx, lambda: list(net.security_group_rules(
             security_group_id=group_id)))
-        return {_cloud_rule_key(r): str(r.id) for r in rules if not r.description}
+        own = set(ctx.data.get("described") or ())
+        return {_cloud_rule_key(r): (str(r.id), str(r.description or "")) for r in rules
+                if not r.description or str(r.id) in own}
 
     async def _sync_rules(self, ctx: ResourceContext, group_id: str,
-                          rules: Iterable[Mapping[str, Any]]) -> None:
+                          rules: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         """Make the group's rules exactly the wanted ones: delete the others, add the missing
-        (a rule that already exists is not an error)."""
+        (a rule that already exists is not an error); returns the group's data (the ids of
+        its described rules)."""
         from openstack import exceptions
 
         net = network_proxy(ctx)
         wanted = await self._wanted_rules(ctx, group_id, rules)
         actual = await self._actual_rules(ctx, group_id)
-        for key, rule_id in actual.items():
+        described: list[str] = []
+        for key, (rule_id, _) in actual.items():
             if key not in wanted:
                 await delete_quietly(ctx, net.delete_security_group_rule, rule_id,
                                      ignore_missing=False)
         for key, body in wanted.items():
-            if key in actual:
+            if key in actual:     # as in Heat, a description alone changes nothing
+                rule_id, current = actual[key]
+                if current:
+                    described.append(rule_id)
                 continue
             try:
-                await ctx.call(net.create_security_group_rule, **body)
+                made = await ctx.call(net.create_security_group_rule, **body)
             except exceptions.ConflictException:
                 continue
             except Exception as exc:
                 raise failure(exc) from None
+            if body.get("description"):
+                described.append(str(made.id))
+        return {"described": described} if described else {}
 
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
         if props.get("name") == "default":
             raise ResourceFailure('Security groups cannot be assigned the name "default".')
         body: dict[str, Any] = {"name": self._name(ctx, props)}
-        if props.get("description") is not None:
-            body["description"] = props["description"]
+        for key in ("description", "stateful"):
+            if props.get(key) is not None:
+                body[key] = props[key]
         obj = await sdk(ctx, network_proxy(ctx).create_security_group, **body)
         await self._tag(ctx, obj, ())
-        await self._sync_rules(ctx, str(obj.id), props.get("rules") or [])
-        return Created(str(obj.id))
+        return Created(str(obj.id), await self._sync_rules(ctx, str(obj.id),
+                                                           props.get("rules") or []))
 
     async def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any],
                      changed: frozenset[str]) -> dict[str, Any] | None:
@@ -199,10 +220,12 @@ class SecurityGroup(NeutronResource):
             body["name"] = self._name(ctx, new)
         if "description" in changed:
             body["description"] = new.get("description") or ""
+        if "stateful" in changed and new.get("stateful") is not None:
+            body["stateful"] = new["stateful"]
         if body:
             await sdk(ctx, network_proxy(ctx).update_security_group, ctx.physical_id, **body)
         if "rules" in changed:
-            await self._sync_rules(ctx, ctx.physical_id, new.get("rules") or [])
+            return await self._sync_rules(ctx, ctx.physical_id, new.get("rules") or [])
         return None
 
     async def find_existing(self, ctx: ResourceContext, props: dict[str, Any]
@@ -210,20 +233,24 @@ class SecurityGroup(NeutronResource):
         found = await super().find_existing(ctx, props)
         if found is not None:
             # the create may have stopped half way through the rules
-            await self._sync_rules(ctx, found.physical_id, props.get("rules") or [])
+            found.data = await self._sync_rules(ctx, found.physical_id,
+                                                props.get("rules") or [])
         return found
 
     async def _observed(self, ctx: ResourceContext, props: Mapping[str, Any],
                         raw: Mapping[str, Any]) -> dict[str, Any]:
         out = {k: raw.get(k) for k in ("name", "description")}
+        out.update(extension_values(raw, ("stateful",)))
         group_id = str(raw.get("id"))
         rules = props.get("rules") or []
         try:
             wanted = set(await self._wanted_rules(ctx, group_id, rules))
         except ResourceFailure:
             wanted = set()
+        own = set(ctx.data.get("described") or ())
         cloud_rules = [r for r in raw.get("security_group_rules") or []
-                       if isinstance(r, Mapping) and not r.get("description")]
+                       if isinstance(r, Mapping)
+                       and (not r.get("description") or str(r.get("id")) in own)]
         if set(map(_cloud_rule_key, cloud_rules)) == wanted:
             out["rules"] = rules
         else:

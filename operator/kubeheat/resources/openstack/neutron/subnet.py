@@ -28,7 +28,8 @@ from kubeheat.resources.openstack.neutron.base import (
     resolve,
     value_specs,
 )
-from kubeheat.template import AllowedValuesConstraint
+from kubeheat.resources.translation import renamed
+from kubeheat.template import AllowedValuesConstraint, RangeConstraint
 
 _IPV6_MODES = ("dhcpv6-stateful", "dhcpv6-stateless", "slaac")
 _NO_GATEWAY = ("", "~")
@@ -50,7 +51,16 @@ class Subnet(NeutronResource):
     properties = {
         "network": Property(STRING, "The name or id of the network of the subnet.",
                             required=True, constraints=(custom("neutron.network"),)),
+        "network_id": renamed("network", constraints=(custom("neutron.network"),)),
         "cidr": Property(STRING, "The CIDR.", constraints=(custom("net_cidr"),)),
+        "subnetpool": Property(STRING, "The name or id of the subnet pool to allocate the "
+                               "subnet's CIDR from (instead of cidr).",
+                               constraints=(custom("neutron.subnetpool"),)),
+        "prefixlen": Property(INTEGER, "Prefix length of the CIDR allocated from the subnet "
+                              "pool.", constraints=(RangeConstraint(min=0),)),
+        "segment": Property(STRING, "The name or id of the network segment of the subnet "
+                            "(an update may only set it on a subnet without one).",
+                            update_allowed=True, constraints=(custom("neutron.segment"),)),
         "value_specs": VALUE_SPECS,
         "name": Property(STRING, "The name of the subnet.", update_allowed=True),
         "ip_version": Property(INTEGER, "The IP version, 4 or 6.", default=4,
@@ -101,9 +111,15 @@ class Subnet(NeutronResource):
 
     @staticmethod
     def _check(props: Mapping[str, Any]) -> None:
-        if not props.get("cidr"):
+        if props.get("subnetpool") is not None and props.get("cidr"):
+            raise ResourceFailure("Cannot define the following properties at the same time: "
+                                  "subnetpool, cidr.")
+        if props.get("subnetpool") is None and not props.get("cidr"):
             raise ResourceFailure("At least one of the following properties must be "
                                   "specified: subnetpool, cidr.")
+        if props.get("prefixlen") and props.get("cidr"):
+            raise ResourceFailure("Cannot define the following properties at the same time: "
+                                  "prefixlen, cidr.")
         ra, address = props.get("ipv6_ra_mode"), props.get("ipv6_address_mode")
         if props.get("ip_version") == 4 and (ra or address):
             raise ResourceFailure("ipv6_ra_mode and ipv6_address_mode are not supported for "
@@ -123,10 +139,18 @@ class Subnet(NeutronResource):
         self._check(props)
         body: dict[str, Any] = {
             "network_id": await resolve(ctx, "network", props["network"]),
-            "cidr": props["cidr"], "ip_version": props["ip_version"],
+            "ip_version": props["ip_version"],
             "name": self._name(ctx, props), "enable_dhcp": props["enable_dhcp"],
             "dns_nameservers": list(props.get("dns_nameservers") or []),
         }
+        if props.get("cidr"):
+            body["cidr"] = props["cidr"]
+        if props.get("subnetpool"):
+            body["subnetpool_id"] = await resolve(ctx, "subnet_pool", props["subnetpool"])
+        if props.get("prefixlen"):
+            body["prefixlen"] = props["prefixlen"]
+        if props.get("segment"):
+            body["segment_id"] = await resolve(ctx, "segment", props["segment"])
         if props.get("gateway_ip") is not None:
             body["gateway_ip"] = _gateway(props["gateway_ip"])
         if props.get("allocation_pools") is not None:
@@ -143,7 +167,14 @@ class Subnet(NeutronResource):
 
     async def _update_body(self, ctx: ResourceContext, old: Mapping[str, Any],
                            new: Mapping[str, Any], changed: frozenset[str]) -> dict[str, Any]:
-        body = await super()._update_body(ctx, old, new, changed)
+        body = await super()._update_body(ctx, old, new, changed - {"segment"})
+        if "segment" in changed and new.get("segment"):
+            if old.get("segment") is not None:     # Heat's words
+                raise ResourceFailure(
+                    "Updating the subnet segment assciation only allowed when the current "
+                    "segment_id is None. The subnet is currently associated with segment. In "
+                    "this state update is not supported for resource.")
+            body["segment_id"] = await resolve(ctx, "segment", new["segment"])
         if "gateway_ip" in changed:
             # dropped from the template (or empty, or ~): the subnet has no gateway any more
             body["gateway_ip"] = _gateway(new.get("gateway_ip"))

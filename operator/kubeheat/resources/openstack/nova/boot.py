@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from kubeheat.resources.base import (
     BOOLEAN,
     INTEGER,
+    MAP,
     STRING,
     Property,
     ResourceContext,
@@ -20,6 +21,8 @@ from kubeheat.resources.base import (
 from kubeheat.resources.config_records import find_config, is_uuid_like
 from kubeheat.resources.openstack._common import allowed, custom, sdk
 from kubeheat.resources.openstack.nova.base import lookup_image
+from kubeheat.resources.openstack.nova.internal_ports import PORT_EXTRA_SCHEMA
+from kubeheat.resources.translation import renamed
 
 if TYPE_CHECKING:
     from openstack.connection import Connection
@@ -27,8 +30,7 @@ if TYPE_CHECKING:
 NETWORK_SCHEMA = {
     "network": Property(STRING, "Name or ID of network to create a port on.",
                         constraints=(custom("neutron.network"),)),
-    "uuid": Property(STRING, "ID of network to create a port on (deprecated: use network).",
-                     constraints=(custom("neutron.network"),)),
+    "uuid": renamed("network", constraints=(custom("neutron.network"),)),
     "fixed_ip": Property(STRING, "Fixed IP address to specify for the port created on the "
                          "requested network.", constraints=(custom("ip_addr"),)),
     "port": Property(STRING, "ID of an existing port to associate with this server.",
@@ -36,6 +38,11 @@ NETWORK_SCHEMA = {
     "subnet": Property(STRING, "Subnet in which to allocate the IP address for the port; the "
                        "network becomes optional."),
     "tag": Property(STRING, "Port tag (device role tagging)."),
+    "floating_ip": Property(STRING, "ID of the floating IP to associate with the interface's "
+                            "port (an entry with a port, a subnet or port_extra_properties)."),
+    "port_extra_properties": Property(MAP, "Properties of the port kubeheat then makes for the "
+                                      "entry (not with port).", update_allowed=True,
+                                      schema=PORT_EXTRA_SCHEMA),
     "allocate_network": Property(STRING, "auto: a network available to the project is used "
                                  "(or created by Nova); none: no networking. Not to be used "
                                  "with the other keys.",
@@ -49,8 +56,7 @@ BDM_V2_SCHEMA = {
                           constraints=(custom("cinder.volume"),)),
     "image": Property(STRING, "The ID or name of the image to create a volume from.",
                       constraints=(custom("glance.image"),)),
-    "image_id": Property(STRING, "The ID of the image to create a volume from (deprecated: use "
-                         "image).", constraints=(custom("glance.image"),)),
+    "image_id": renamed("image", constraints=(custom("glance.image"),)),
     "snapshot_id": Property(STRING, "The ID of the snapshot to create a volume from.",
                             constraints=(custom("cinder.snapshot"),)),
     "swap_size": Property(INTEGER, "The size of the swap, in MB."),
@@ -66,7 +72,59 @@ BDM_V2_SCHEMA = {
                             "calculates it when omitted."),
     "delete_on_termination": Property(BOOLEAN, "Indicate whether the volume should be deleted "
                                       "when the server is terminated."),
+    "volume_type": Property(STRING, "The volume type of the volume created from an image or "
+                            "a snapshot (Nova API microversion 2.67).",
+                            constraints=(custom("cinder.vtype"),)),
 }
+
+#: the items of ``block_device_mapping``, Heat's first form (Nova's legacy mappings)
+BDM_SCHEMA = {
+    "device_name": Property(STRING, "A device name where the volume will be attached in the "
+                            "system at /dev/device_name. This value is typically vda.",
+                            required=True),
+    "volume_id": Property(STRING, "The ID of the volume to boot from. Only one of volume_id or "
+                          "snapshot_id should be provided.",
+                          constraints=(custom("cinder.volume"),)),
+    "snapshot_id": Property(STRING, "The ID of the snapshot to create a volume from.",
+                            constraints=(custom("cinder.snapshot"),)),
+    "volume_size": Property(INTEGER, "The size of the volume, in GB; the Compute service infers "
+                            "it when omitted."),
+    "delete_on_termination": Property(BOOLEAN, "Indicate whether the volume should be deleted "
+                                      "when the server is terminated."),
+}
+
+
+def legacy_mappings(mappings: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """``block_device_mapping`` entries as ``block_device_mapping_v2`` ones: a volume, or a
+    volume made from a snapshot, attached at the device name; the device ``vda`` boots (Heat
+    counts it as the bootable one, as Nova's legacy mappings do)."""
+    if not mappings:
+        return None
+    out: list[dict[str, Any]] = []
+    for m in mappings:
+        entry = {k: m.get(k) for k in ("device_name", "volume_id", "snapshot_id",
+                                        "volume_size", "delete_on_termination")}
+        entry["boot_index"] = 0 if m.get("device_name") in ("vda", "/dev/vda") else -1
+        out.append(entry)
+    return out
+
+
+def mapping_problem(props: Mapping[str, Any]) -> tuple[str, str] | None:
+    """Heat's checks of ``block_device_mapping``: ``(property, message)`` or None."""
+    mappings = props.get("block_device_mapping") or []
+    if mappings and props.get("block_device_mapping_v2"):
+        return ("block_device_mapping", "Cannot define the following properties at the same "
+                "time: block_device_mapping, block_device_mapping_v2.")
+    for m in mappings:
+        if not isinstance(m, Mapping):
+            continue
+        if m.get("volume_id") is not None and m.get("snapshot_id") is not None:
+            return ("block_device_mapping", "Cannot define the following properties at the "
+                    "same time: volume_id, snapshot_id.")
+        if m.get("volume_id") is None and m.get("snapshot_id") is None:
+            return ("block_device_mapping", "Either volume_id or snapshot_id must be "
+                    f"specified for device mapping {m.get('device_name')}")
+    return None
 
 
 def encoded_user_data(ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
@@ -104,7 +162,7 @@ async def nics(ctx: ResourceContext, conn: Connection, networks: list[dict[str, 
         if entry.get("port"):
             nic["port"] = entry["port"]
         else:
-            ref = entry.get("network") or entry.get("uuid")
+            ref = entry.get("network")
             if ref:
                 net = await sdk(ctx, conn.network.find_network, ref, ignore_missing=True)
                 if net is None:
@@ -138,7 +196,7 @@ async def block_devices(ctx: ResourceContext, conn: Connection,
     boot_set = has_image
     for m in mappings or ():
         bdm: dict[str, Any] = {}
-        image = m.get("image") or m.get("image_id")
+        image = m.get("image")
         if m.get("volume_id"):
             bdm.update(source_type="volume", destination_type="volume",
                        uuid=m["volume_id"])
@@ -161,7 +219,7 @@ async def block_devices(ctx: ResourceContext, conn: Connection,
                                   "ephemeral_size must be specified in each "
                                   "block_device_mapping_v2 entry.")
         for key in ("device_name", "device_type", "disk_bus", "volume_size",
-                    "delete_on_termination"):
+                    "delete_on_termination", "volume_type"):
             if m.get(key) is not None:
                 bdm[key] = m[key]
         if m.get("boot_index") is not None:

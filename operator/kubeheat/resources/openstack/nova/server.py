@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from kubeheat.resources.base import (
     BOOLEAN,
+    DEPRECATED,
+    HIDDEN,
     LIST,
     MAP,
     STRING,
@@ -48,15 +50,36 @@ from kubeheat.resources.openstack._common import (
 )
 from kubeheat.resources.openstack.nova.base import lookup_flavor, lookup_image
 from kubeheat.resources.openstack.nova.boot import (
+    BDM_SCHEMA,
     BDM_V2_SCHEMA,
     NETWORK_SCHEMA,
     block_devices,
     encoded_user_data,
+    legacy_mappings,
+    mapping_problem,
     nics,
 )
+from kubeheat.resources.openstack.nova.floating_ips import (
+    associate,
+    disassociate,
+    floating_ip_problem,
+)
+from kubeheat.resources.openstack.nova.internal_ports import (
+    delete_ports,
+    make_ports,
+    ports_of,
+)
+from kubeheat.template import LengthConstraint
 
 if TYPE_CHECKING:
     from openstack.connection import Connection
+
+#: what ``validate`` says about the old properties without a replacement (Heat's words)
+_ADMIN_USER = ("ignored (the default cloud-init user set up for each image is used, e.g. "
+               "\"ubuntu\" for Ubuntu 12.04+, \"fedora\" for Fedora 19+ and \"cloud-user\" "
+               "for CentOS/RHEL 6.5)")
+_PERSONALITY = ("not supported with nova api microversion 2.57 and above; use user_data or "
+                "metadata instead")
 
 #: server statuses meaning "gone"
 _GONE = frozenset({"DELETED", "SOFT_DELETED"})
@@ -127,6 +150,9 @@ class Server(ListedResource):
         "name": Property(STRING, "Server name.", update_allowed=True),
         "image": Property(STRING, "The ID or name of the image to boot with.",
                           update_allowed=True, constraints=(custom("glance.image"),)),
+        "block_device_mapping": Property(
+            LIST, "Block device mappings for this server (Nova's legacy form).",
+            item=Property(MAP, schema=BDM_SCHEMA)),
         "block_device_mapping_v2": Property(
             LIST, "Block device mappings v2 for this server.",
             item=Property(MAP, schema=BDM_V2_SCHEMA)),
@@ -174,6 +200,29 @@ class Server(ListedResource):
                                "created.", constraints=(allowed("AUTO", "MANUAL"),)),
         "tags": Property(LIST, "Server tags (in addition to kubeheat's own).",
                          update_allowed=True, item=Property(STRING)),
+        "admin_pass": Property(STRING, "The administrator password for the server.",
+                               update_allowed=True),
+        "software_config_transport": Property(
+            STRING, "How the server would receive the metadata of software deployments "
+            "(kubeheat runs none: accepted for compatibility).", default="POLL_SERVER_CFN",
+            update_allowed=True, constraints=(allowed(
+                "POLL_SERVER_CFN", "POLL_SERVER_HEAT", "POLL_TEMP_URL", "ZAQAR_MESSAGE"),)),
+        "deployment_swift_data": Property(
+            MAP, "Swift container and object for the deployment data of POLL_TEMP_URL "
+            "(accepted for compatibility).", default={}, update_allowed=True, schema={
+                "container": Property(STRING, "Name of the container.",
+                                      constraints=(LengthConstraint(min=1),)),
+                "object": Property(STRING, "Name of the object.",
+                                   constraints=(LengthConstraint(min=1),)),
+            }),
+        "reservation_id": Property(STRING, "A UUID for the set of servers being requested "
+                                   "(accepted; Nova assigns its own)."),
+        "admin_user": Property(STRING, "Name of the administrative user to use on the server.",
+                               support=HIDDEN, support_message=_ADMIN_USER),
+        "personality": Property(MAP, "A map of files to create/overwrite on the server upon "
+                                "boot (deprecated: Nova removed it in API microversion 2.57; "
+                                "only an empty map is accepted).", default={},
+                                support=DEPRECATED, support_message=_PERSONALITY),
     }
     attributes = {
         "name": Attribute("Name of the server.", STRING),
@@ -193,6 +242,15 @@ class Server(ListedResource):
     }
 
     # -- planning ---------------------------------------------------------------------------
+    @classmethod
+    def check_values(cls, values: Mapping[str, Any]) -> tuple[str, str] | None:
+        """Heat's validation of ``personality`` against a Nova of microversion 2.57 or later
+        (every current one): files to inject are refused."""
+        if values.get("personality"):
+            return ("personality", "Cannot use the personality parameter as nova no longer "
+                    "supports it. Use user_data instead.")
+        return mapping_problem(values) or floating_ip_problem(values.get("networks"))
+
     def needs_replacement(self, old: Mapping[str, Any], new: Mapping[str, Any],
                           changed: frozenset[str]) -> frozenset[str]:
         replace = set(super().needs_replacement(old, new, changed))
@@ -214,17 +272,20 @@ class Server(ListedResource):
         conn = connection(ctx)
         name = self._name(ctx, props)
         image_id = await lookup_image(ctx, conn, props["image"]) if props.get("image") else None
+        networks = await make_ports(ctx, conn, name, props.get("networks"),
+                                    props.get("security_groups") or ())
         attrs: dict[str, Any] = {
             "name": name,
             "flavor_id": await lookup_flavor(ctx, conn, props["flavor"]),
-            "networks": await nics(ctx, conn, props.get("networks")),
+            "networks": await nics(ctx, conn, networks) if props.get("networks") else "auto",
             "metadata": {**{k: meta_value(v) for k, v in (props.get("metadata") or {}).items()},
                          **tag_metadata(ctx)},
             "tags": sorted({*(props.get("tags") or ()), *tag_list(ctx)}),
         }
         if image_id:
             attrs["image_id"] = image_id
-        bdms = await block_devices(ctx, conn, props.get("block_device_mapping_v2"),
+        bdms = await block_devices(ctx, conn, props.get("block_device_mapping_v2")
+                                   or legacy_mappings(props.get("block_device_mapping")),
                                    bool(image_id))
         if bdms:
             attrs["block_device_mapping"] = bdms
@@ -243,6 +304,8 @@ class Server(ListedResource):
             attrs["disk_config"] = props["diskConfig"]
         if props.get("scheduler_hints"):
             attrs["scheduler_hints"] = dict(props["scheduler_hints"])
+        if props.get("admin_pass"):
+            attrs["admin_password"] = props["admin_pass"]
         server = await sdk(ctx, conn.compute.create_server, **attrs)
         return Created(str(server.id), {"name": name, "image_id": image_id})
 
@@ -253,7 +316,11 @@ class Server(ListedResource):
 
     async def check_create_complete(self, ctx: ResourceContext, props: dict[str, Any]) -> bool:
         assert ctx.physical_id is not None
-        await self._wait_active(ctx, connection(ctx), ctx.physical_id)
+        conn = connection(ctx)
+        await self._wait_active(ctx, conn, ctx.physical_id)
+        networks = props.get("networks") or []
+        await associate(ctx, conn, ctx.physical_id, networks,
+                        await ports_of(ctx, conn, networks))
         return True
 
     async def _stack_listing(self, ctx: ResourceContext) -> list[Any]:
@@ -376,9 +443,13 @@ class Server(ListedResource):
             kwargs: dict[str, Any] = {"name": self._name(ctx, new)}
             if new.get("image_update_policy") == "REBUILD_PRESERVE_EPHEMERAL":
                 kwargs["preserve_ephemeral"] = True
+            if new.get("admin_pass"):
+                kwargs["admin_password"] = new["admin_pass"]
             await sdk(ctx, conn.compute.rebuild_server, sid, image_id, **kwargs)
             await self._wait_active(ctx, conn, sid)
             data["image_id"] = image_id
+        elif "admin_pass" in changed and new.get("admin_pass"):
+            await sdk(ctx, conn.compute.change_server_password, sid, new["admin_pass"])
         if "name" in changed:
             name = self._name(ctx, new)
             await sdk(ctx, conn.compute.update_server, sid, name=name)
@@ -403,9 +474,18 @@ class Server(ListedResource):
         """Detach the interfaces of entries gone from ``networks`` and attach the new ones
         (entries present in both are left alone)."""
         removed, added = _network_changes(old, new)
+        await disassociate(ctx, conn, removed)
+        made = dict(zip(map(id, old), await ports_of(ctx, conn, old), strict=True))
         if removed:
-            await self._detach(ctx, conn, sid, removed)
-        for nic in await nics(ctx, conn, added) if added else []:
+            await self._detach(ctx, conn, sid, [
+                {**e, "port": made[id(e)]} if made[id(e)] else e for e in removed])
+        await delete_ports(ctx, conn, keep=[p for e, p in zip(old, made.values(), strict=True)
+                                            if p and all(e is not r for r in removed)])
+        own = dict(zip(map(id, new), await make_ports(
+            ctx, conn, str(ctx.data.get("name") or self._name(ctx, {})), new, (), server=sid),
+            strict=True))
+        attached: list[str | None] = []
+        for nic in await nics(ctx, conn, [own[id(e)] for e in added]) if added else []:
             attrs: dict[str, Any] = {}
             if nic.get("port"):
                 attrs["port_id"] = nic["port"]
@@ -415,7 +495,9 @@ class Server(ListedResource):
                     attrs["fixed_ips"] = [{"ip_address": nic["fixed_ip"]}]
             if nic.get("tag"):
                 attrs["tag"] = nic["tag"]
-            await sdk(ctx, conn.compute.create_server_interface, sid, **attrs)
+            iface = await sdk(ctx, conn.compute.create_server_interface, sid, **attrs)
+            attached.append(getattr(iface, "port_id", None))
+        await associate(ctx, conn, sid, added, attached)
 
     async def _detach(self, ctx: ResourceContext, conn: Connection, sid: str,
                       removed: list[dict[str, Any]]) -> None:
@@ -466,6 +548,7 @@ class Server(ListedResource):
             return
         await wait_for(ctx, lambda: conn.compute.get_server(sid), done=_GONE, failed=(),
                        what="server", gone_ok=True)
+        await delete_ports(ctx, conn)
 
     def _adoptable(self, ctx: ResourceContext, obj: Any) -> bool:
         return (has_tags(obj.tags, ctx) or has_metadata(obj.metadata, ctx)) \

@@ -8,6 +8,7 @@ from typing import Any
 from kubeheat.resources.base import (
     LIST,
     MAP,
+    NUMBER,
     STRING,
     Created,
     Observed,
@@ -42,8 +43,10 @@ class ServerGroup(OpenStackResource):
             item=Property(STRING, constraints=(allowed(
                 "anti-affinity", "affinity", "soft-anti-affinity", "soft-affinity"),)),
             constraints=(LengthConstraint(min=1, max=1),)),
-        "rules": Property(MAP, "Rules of the policy (max_server_per_host with "
-                          "anti-affinity)."),
+        "rules": Property(MAP, "Rules of the policy.", schema={
+            "max_server_per_host": Property(NUMBER, "Maximum servers in a group on a given "
+                                            "host (rule of the anti-affinity policy)."),
+        }),
     }
     attributes = {}
 
@@ -52,8 +55,9 @@ class ServerGroup(OpenStackResource):
         name = self._name(ctx, props)
         policy = (props.get("policies") or ["anti-affinity"])[0]
         attrs: dict[str, Any] = {"name": name, "policy": policy}
-        if props.get("rules"):
-            attrs["rules"] = dict(props["rules"])
+        rules = {k: v for k, v in (props.get("rules") or {}).items() if v is not None}
+        if rules:
+            attrs["rules"] = rules
         group = await sdk(ctx, conn.compute.create_server_group, **attrs)
         return Created(str(group.id), {"name": name})
 
