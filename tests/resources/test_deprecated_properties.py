@@ -515,9 +515,9 @@ def test_validate_warns_about_each_old_name_where_it_is_written(tmp_path: Path) 
         "WARNING: resources.vm.properties.networks[0].uuid: deprecated, use network",
         "WARNING: resources.vm.properties.block_device_mapping_v2[0].image_id: deprecated, "
         "use image",
-        "WARNING: resources.nested.type.child.yaml.resources.vol.properties.imageRef: "
+        f"WARNING: {tmp_path / 'child.yaml'}: resources.vol.properties.imageRef: "
         "deprecated, use image",
-        "WARNING: resources.nested.type.child.yaml.resources.fip.properties."
+        f"WARNING: {tmp_path / 'child.yaml'}: resources.fip.properties."
         "floating_network_id: deprecated, use floating_network",
     ]
 

@@ -36,7 +36,8 @@ def _plugin(type_name: str) -> type[ResourcePlugin] | None:
 
 def deprecation_warnings(defn: StackDefinition, prefix: Path = ()) -> list[str]:
     """Every deprecated or hidden property the resources of ``defn`` (and of the provider
-    templates they use, located through the resource's ``type``) are given."""
+    templates they use, each of those prefixed with its file: ``<file>: resources...``) are
+    given, once each."""
     out: list[str] = []
     for name, rdef in defn.resources.items():
         cls = _plugin(rdef.implementation or rdef.type) or _plugin(rdef.type)
@@ -46,10 +47,10 @@ def deprecation_warnings(defn: StackDefinition, prefix: Path = ()) -> list[str]:
             out.extend(found_in(cls.properties, rdef.properties,
                                 (*prefix, *rdef.key_path("properties"))))
         elif name in defn.nested:
-            out.extend(deprecation_warnings(
-                defn.nested[name],
-                (*prefix, *rdef.key_path("type"), rdef.provider_template or rdef.type)))
-    return out
+            # named as validate names the other warnings of a provider template: its file first
+            where = str(rdef.provider_template or rdef.type).removeprefix("file://")
+            out.extend(f"{where}: {line}" for line in deprecation_warnings(defn.nested[name]))
+    return list(dict.fromkeys(out))
 
 
 __all__ = ["SERVICES", "deprecation_warnings"]
