@@ -55,7 +55,7 @@ def _plugin(name: str) -> Any:
      "specified for device mapping vdb"),
     ("OS::Nova::Server", {"flavor": "f", "software_config_transport": "SSH"},
      "resources.r.properties.software_config_transport: \"SSH\" is not an allowed value "
-     "[POLL_SERVER_CFN, POLL_SERVER_HEAT, POLL_TEMP_URL, ZAQAR_MESSAGE]"),
+     "[\"POLL_SERVER_CFN\", \"POLL_SERVER_HEAT\", \"POLL_TEMP_URL\", \"ZAQAR_MESSAGE\"]"),
 ], ids=["no_fixed_ips", "bdm-and-v2", "bdm-volume-and-snapshot", "bdm-neither", "transport"])
 def test_heats_checks(type_name: str, values: dict[str, Any], message: str) -> None:
     with pytest.raises(PropertyError) as caught:
