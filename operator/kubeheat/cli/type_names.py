@@ -41,3 +41,24 @@ RESOURCE_TYPE_NAMES: frozenset[str] = frozenset({
     "OS::Nova::ServerGroup",
     "OS::Swift::Container",
 })
+
+#: the property names of Heat's own simple types, for ``kubeheat validate``, which refuses an
+#: unknown top-level property (``resources.r.properties: Unknown Property x``) as Heat's
+#: validate does, before any value is known; a test holds them equal to the plugins' schemas
+HEAT_PROPERTY_NAMES: dict[str, frozenset[str]] = {
+    "OS::Heat::CloudConfig": frozenset({"cloud_config"}),
+    "OS::Heat::Delay": frozenset({"actions", "jitter_multiplier", "max_jitter", "min_wait"}),
+    "OS::Heat::MultipartMime": frozenset({"group", "parts"}),
+    "OS::Heat::RandomString": frozenset({"character_classes", "character_sequences", "length",
+                                         "salt", "sequence"}),
+    "OS::Heat::SoftwareConfig": frozenset({"config", "group", "inputs", "options", "outputs"}),
+    "OS::Heat::StructuredConfig": frozenset({"config", "group", "inputs", "options",
+                                             "outputs"}),
+    "OS::Heat::TestResource": frozenset({"action_wait_secs", "attr_wait_secs", "client_name",
+                                         "constraint_prop_secs", "entity_name", "fail",
+                                         "update_replace", "update_replace_value", "value",
+                                         "wait_secs"}),
+    "OS::Heat::Value": frozenset({"type", "value"}),
+    "OS::Heat::WaitCondition": frozenset({"count", "handle", "timeout"}),
+    "OS::Heat::WaitConditionHandle": frozenset({"signal_transport"}),
+}

@@ -24,7 +24,7 @@ from kubeheat.cli.args import UsageError, add_command, add_template_arguments, p
 from kubeheat.cli.output import FORMATS, error, render
 
 if TYPE_CHECKING:
-    from kubeheat.template import Environment, StackDefinition
+    from kubeheat.template import Environment, ResourceDefinition, StackDefinition
 
 
 def register(sub: Any) -> None:
@@ -101,6 +101,7 @@ def check_resource_types(defn: StackDefinition) -> None:
         impl = rdef.implementation or rdef.type
         if not is_template_reference(impl) and (
                 impl in RESOURCE_TYPE_NAMES or rdef.type in RESOURCE_TYPE_NAMES):
+            _check_property_names(rdef, impl if impl in RESOURCE_TYPE_NAMES else rdef.type)
             members = static_child_resources(
                 defn, rdef, impl if impl in RESOURCE_TYPE_NAMES else rdef.type)
             if members is not None:   # a group: its child stack counts in the tree
@@ -115,6 +116,20 @@ def check_resource_types(defn: StackDefinition) -> None:
             continue
         raise TemplateError(f"The Resource Type ({rdef.type}) could not be found.",
                             rdef.key_path("type"), code="ResourceTypeNotFound")
+
+
+def _check_property_names(rdef: ResourceDefinition, type_name: str) -> None:
+    """Heat's validate refuses a top-level property the type does not have (values are not
+    checked yet); kubeheat knows the names of Heat's own simple types without the plugins."""
+    from kubeheat.cli.type_names import HEAT_PROPERTY_NAMES
+    from kubeheat.template import TemplateError
+
+    names = HEAT_PROPERTY_NAMES.get(type_name)
+    if names is None or not isinstance(rdef.properties, Mapping):
+        return
+    for key in rdef.properties:
+        if key not in names:
+            raise TemplateError(f"Unknown Property {key}", rdef.key_path("properties"))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -57,7 +57,7 @@ def detect(document: Mapping[str, Any]) -> VersionSpec:
     found = [(k, document[k]) for k in VERSION_KEYS if k in document]
     if not found:
         raise TemplateVersionError(
-            "Template version was not provided; add one of: "
+            "Template not in valid format: Template format version not found. Add one of: "
             + ", ".join(VERSION_KEYS), ())
     if len(found) > 1:
         raise TemplateVersionError(
@@ -72,5 +72,5 @@ def detect(document: Mapping[str, Any]) -> VersionSpec:
         valid = sorted(v for (k, v) in _BY_KEY if k == key)
         raise TemplateVersionError(
             f'The template version is invalid: "{key}: {value}". '
-            f"{key} should be one of: {', '.join(valid)}", (key,))
+            f"\"{key}\" should be one of: {', '.join(valid)}", (key,))
     return spec

@@ -221,6 +221,8 @@ class MultipartMime(_ConfigBase):
                    "one multipart MIME message, typically a server's cloud-init user_data. A "
                    "part of type multipart has its own parts appended instead.")
     properties = {
+        "group": Property(STRING, "The namespace the message is grouped by when delivered to "
+                                  "a server (the configuration tool).", default=UNGROUPED),
         "parts": Property(LIST, "The message's parts.", default=[],
                           item=Property(MAP, schema={
                               "config": Property(STRING, "The part's content: text, or the "
@@ -238,6 +240,6 @@ class MultipartMime(_ConfigBase):
 
     def build(self, ctx: ResourceContext, props: Mapping[str, Any]) -> dict[str, Any]:
         parts = [p for p in props.get("parts") or [] if isinstance(p, Mapping)]
-        return {"name": ctx.physical_name(), "group": UNGROUPED,
+        return {"name": ctx.physical_name(), "group": props.get("group") or UNGROUPED,
                 "config": build_message(parts, store(ctx)), "options": {}, "inputs": [],
                 "outputs": []}
