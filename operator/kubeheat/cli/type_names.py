@@ -62,3 +62,20 @@ HEAT_PROPERTY_NAMES: dict[str, frozenset[str]] = {
     "OS::Heat::WaitCondition": frozenset({"count", "handle", "timeout"}),
     "OS::Heat::WaitConditionHandle": frozenset({"signal_transport"}),
 }
+
+#: the attribute names of the same types (``show`` aside), for the check of ``get_attr``
+HEAT_ATTRIBUTE_NAMES: dict[str, frozenset[str]] = {
+    "OS::Heat::CloudConfig": frozenset({"config"}),
+    "OS::Heat::Delay": frozenset(),
+    "OS::Heat::MultipartMime": frozenset({"config"}),
+    "OS::Heat::RandomString": frozenset({"value"}),
+    "OS::Heat::SoftwareConfig": frozenset({"config"}),
+    "OS::Heat::StructuredConfig": frozenset({"config"}),
+    "OS::Heat::TestResource": frozenset({"output"}),
+    "OS::Heat::Value": frozenset({"value"}),
+    "OS::Heat::WaitCondition": frozenset({"data"}),
+    "OS::Heat::WaitConditionHandle": frozenset({"curl_cli", "endpoint", "signal", "token"}),
+}
+
+#: Heat's own types with no update policy at all (any key of one is refused)
+NO_UPDATE_POLICY: frozenset[str] = frozenset({"OS::Heat::None", *HEAT_PROPERTY_NAMES})
