@@ -298,6 +298,50 @@ def test_the_names_validate_knows_are_the_plugins() -> None:
         "update kubeheat/cli/type_names.py to the names `kubeheat resource-types` lists"
 
 
+def test_the_property_names_validate_knows_are_the_plugins() -> None:
+    from kubeheat.cli.type_names import HEAT_ATTRIBUTE_NAMES, HEAT_PROPERTY_NAMES
+    from kubeheat.resources import load_builtin_plugins
+
+    plugins = load_builtin_plugins()
+    assert set(HEAT_ATTRIBUTE_NAMES) == set(HEAT_PROPERTY_NAMES)
+    for type_name, names in HEAT_PROPERTY_NAMES.items():
+        cls = plugins.get(type_name)
+        assert cls is not None and names == frozenset(cls.properties), type_name
+        assert HEAT_ATTRIBUTE_NAMES[type_name] == frozenset(cls.attributes), type_name
+        assert not (cls.dynamic_attributes or cls.any_attribute), type_name
+
+
+@pytest.mark.parametrize(("template", "message"), [
+    # what Heat 27.0.1's validate answers (values are not checked, names are)
+    ("  r: {type: OS::Heat::Value, properties: {value: x, colour: red}}\n",
+     "resources.r.properties: Unknown Property colour"),
+    ("  r: {type: OS::Heat::TestResource, properties: {valu: oops}}\n",
+     "resources.r.properties: Unknown Property valu"),
+    ("  r: {type: OS::Heat::None, update_policy: {x: 1}}\n",
+     "resources.r.update_policy: Unknown Property x"),
+    ("  r: {type: OS::Heat::Value, properties: {value: x}}\n"
+     "  s: {type: OS::Heat::Value, properties: {value: {get_attr: [r, nope]}}}\n",
+     "resources.s.properties.value.get_attr: The Referenced Attribute (r nope) is incorrect."),
+])
+def test_validate_refuses_unknown_names_of_a_heat_type(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, template: str, message: str) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("heat_template_version: 2018-08-31\nresources:\n" + template)
+    code, _out, err = kubeheat(capsys, "validate", "-t", str(path))
+    assert code == 1 and message in err
+
+
+def test_validate_does_not_check_property_values_or_nested_names(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # Heat 27.0.1's validate accepts both; the create refuses them
+    path = tmp_path / "t.yaml"
+    path.write_text("heat_template_version: 2018-08-31\nresources:\n"
+                    "  t: {type: OS::Heat::TestResource, properties: {action_wait_secs: {b: 1}}}\n"
+                    "  v: {type: OS::Heat::Value, properties: {value: abc, type: number}}\n")
+    code, _out, err = kubeheat(capsys, "validate", "-t", str(path))
+    assert code == 0, err
+
+
 # -- L6: Ctrl-C --------------------------------------------------------------------------------
 def test_ctrl_c_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
     (tmp_path / "w.yaml").write_text(WAITER, encoding="utf-8")

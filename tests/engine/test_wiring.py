@@ -238,8 +238,42 @@ def test_attributes_that_are_not_refused() -> None:
     assert state.state == "CREATE_COMPLETE", state.status_reason
     assert state.outputs["any"] is None
     assert state.outputs["member"] == ["m"]
-    assert state.outputs["show"]["id"] == state.resources["web"].physical_id
+    assert state.outputs["show"] is None   # Heat 27.0.1: a Value has no API object to show
     assert state.outputs["all"]["value"] == "x"
+
+
+def test_show_of_heat_types_is_as_heat_gives_it() -> None:
+    # Heat 27.0.1: its own types without an API object show None; a software config shows
+    # the stored config (inputs and outputs normalised as Heat stores them)
+    engine, _store, _events, _native = make_engine()
+    plain = {"none": {"type": "OS::Heat::None"},
+             "value": {"type": "OS::Heat::Value", "properties": {"value": "x"}},
+             "test": {"type": "OS::Heat::TestResource"},
+             "random": {"type": "OS::Heat::RandomString"},
+             "delay": {"type": "OS::Heat::Delay", "properties": {"max_jitter": 0}}}
+    config = {"type": "OS::Heat::SoftwareConfig", "properties": {
+        "group": "script", "config": "echo hi", "options": {"k": "v"},
+        "inputs": [{"name": "foo"}, {"name": "bar", "type": "Number", "default": 3,
+                                     "description": "d", "replace_on_change": True}],
+        "outputs": [{"name": "r"}, {"name": "e", "error_output": True}]}}
+    outputs = {name: {"get_attr": [name, "show"]} for name in (*plain, "config")}
+    state = run(engine.create(StackRequest("v", hot({**plain, "config": config},
+                                                    outputs=outputs))))
+    assert state.state == "CREATE_COMPLETE", state.status_reason
+    assert {name: state.outputs[name] for name in plain} == dict.fromkeys(plain)
+    shown = state.outputs["config"]
+    assert sorted(shown) == ["config", "creation_time", "group", "id", "inputs", "name",
+                             "options", "outputs"]
+    assert shown["id"] == state.resources["config"].physical_id
+    assert (shown["group"], shown["config"], shown["options"]) == ("script", "echo hi",
+                                                                   {"k": "v"})
+    assert shown["inputs"] == [
+        {"default": "", "description": "", "name": "foo", "type": "String"},
+        {"default": 3, "description": "d", "name": "bar", "replace_on_change": True,
+         "type": "Number"}]
+    assert shown["outputs"] == [
+        {"description": "", "error_output": False, "name": "r", "type": "String"},
+        {"description": "", "error_output": True, "name": "e", "type": "String"}]
 
 
 # -- CloudFormation ------------------------------------------------------------------------------

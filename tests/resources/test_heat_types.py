@@ -517,7 +517,9 @@ def test_software_config_schema_matches_heat() -> None:
     assert set(outputs) == {"name", "description", "type", "error_output"}
     assert list(schema["attributes"]) == ["config"]
     assert set(plugin("OS::Heat::CloudConfig").schema()["properties"]) == {"cloud_config"}
-    assert set(plugin("OS::Heat::MultipartMime").schema()["properties"]) == {"parts"}
+    # Heat 27.0.1: MultipartMime has a group (since 14.0.0), default Heat::Ungrouped
+    mime = plugin("OS::Heat::MultipartMime").schema()["properties"]
+    assert set(mime) == {"group", "parts"} and mime["group"]["default"] == "Heat::Ungrouped"
     structured = plugin("OS::Heat::StructuredConfig").schema()["properties"]
     assert structured["config"]["type"] == "map"
     assert set(structured) == {"group", "config", "options", "inputs", "outputs"}
@@ -532,7 +534,12 @@ def test_software_config_config_attribute_and_reference() -> None:
     async def scenario() -> None:
         created = await make(p, ctx, props)
         assert reference(p, ctx) == created.physical_id
-        assert await p.attribute_values(ctx, props) == {"config": "#!/bin/sh\necho hi\n"}
+        attrs = await p.attribute_values(ctx, props)
+        assert attrs["config"] == "#!/bin/sh\necho hi\n"
+        # show: the config as Heat's API gives it (Heat 27.0.1)
+        assert attrs["show"]["id"] == created.physical_id
+        assert attrs["show"]["inputs"] == [
+            {"name": "foo", "type": "String", "description": "", "default": ""}]
         record = native.get("OS::Heat::SoftwareConfig", created.physical_id)
         assert record is not None and record["group"] == "Heat::Ungrouped"
         assert record["inputs"] == [{"name": "foo"}]
@@ -620,4 +627,5 @@ def test_structured_config_keeps_a_map() -> None:
         await make(p, ctx, props)
         return await p.attribute_values(ctx, props)
 
-    assert run(scenario()) == {"config": {"a": {"get_input": "x"}}}
+    attrs = run(scenario())
+    assert attrs["config"] == {"a": {"get_input": "x"}} == attrs["show"]["config"]

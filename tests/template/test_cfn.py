@@ -241,8 +241,10 @@ def test_ref_resource_is_its_reference_and_a_dependency() -> None:
     assert deps({"a": [{"Ref": "web"}]}, resources=["web"]) == [Dependency("web")]
 
 
-def test_ref_prefers_a_resource_over_a_parameter_of_the_same_name() -> None:
-    assert ev({"Ref": "db"}, resources=["db"], params={"db": "param"}, refs={"db": "id"}) == "id"
+def test_a_parameter_and_a_resource_may_not_share_a_name() -> None:
+    # Heat 27.0.1 refuses the template (validate and create): "Duplicate names {'db'}"
+    fails({"Ref": "db"}, TemplateSectionError, "Resources.db: Duplicate names {'db'}",
+          resources=["db"], params={"db": "param"})
 
 
 def test_ref_unknown_name() -> None:
@@ -1046,4 +1048,4 @@ def test_version_detection() -> None:
         formats.detect({"AWSTemplateFormatVersion": "2010-09-10"})
     assert str(info.value) == (
         'AWSTemplateFormatVersion: The template version is invalid: "AWSTemplateFormatVersion: '
-        '2010-09-10". AWSTemplateFormatVersion should be one of: 2010-09-09')
+        '2010-09-10". "AWSTemplateFormatVersion" should be one of: 2010-09-09')

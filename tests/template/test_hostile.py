@@ -91,7 +91,7 @@ CASES: list[tuple[str, Any, type[TemplateError], str]] = [
      "allowed"),
     ("unknown version", "heat_template_version: 2099-01-01\n", TemplateVersionError,
      'heat_template_version: The template version is invalid: "heat_template_version: '
-     '2099-01-01". heat_template_version should be one of: 2013-05-23, 2014-10-16, '
+     '2099-01-01". "heat_template_version" should be one of: 2013-05-23, 2014-10-16, '
      "2015-04-30, 2015-10-15, 2016-04-08, 2016-10-14, 2017-02-24, 2017-09-01, 2018-03-02, "
      "2018-08-31, 2021-04-16, newton, ocata, pike, queens, rocky, wallaby"),
     ("version not a string", "heat_template_version: 2016\n", TemplateVersionError,
@@ -111,7 +111,7 @@ CASES: list[tuple[str, Any, type[TemplateError], str]] = [
     ("resource is a string", HOT + "resources:\n  web: OS::Nova::Server\n",
      TemplateSectionError, 'resources.web: Resource "web" must be a mapping with a "type" key'),
     ("resource without type", HOT + "resources:\n  web: {properties: {}}\n",
-     TemplateSectionError, 'resources.web: Resource "web" has no "type"'),
+     TemplateSectionError, 'resources.web: Each resource must contain a type key.'),
     ("unknown resource key", HOT + "resources:\n  web: {type: OS::Heat::None, propertys: {}}\n",
      TemplateSectionError,
      "resources.web: Invalid keyword(s) inside a resource definition: propertys"),
@@ -160,7 +160,9 @@ CASES: list[tuple[str, Any, type[TemplateError], str]] = [
     ("too many resources", resources(1001), TemplateLimitError,
      "resources: The template has 1001 resources; the maximum per stack is 1000"),
     ("output without value", HOT + "outputs:\n  o: {description: x}\n", TemplateSectionError,
-     'outputs.o: Each output definition must contain a "value" key'),
+     'outputs.o: Each output definition must contain a value key.'),
+    ("output is a string", HOT + "outputs:\n  o: text\n", TemplateSectionError,
+     "outputs.o: Output definitions must be a map. Found a str instead"),
     ("unknown output key", HOT + "outputs:\n  o: {value: 1, valu: 2}\n", TemplateSectionError,
      "outputs.o: Invalid keyword(s) inside an output definition: valu"),
     ("outputs is a string", HOT + "outputs: nope\n", TemplateSectionError,

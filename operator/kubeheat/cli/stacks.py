@@ -63,8 +63,9 @@ def interrupted(state: Path | None) -> int:
 
 
 def summary(state: StackState, redact: Redactor) -> dict[str, Any]:
-    """The result of a command on a stack, masked (see the module)."""
-    return {
+    """The result of a command on a stack, masked (see the module); ``output_errors`` (output
+    name -> message, as Heat's ``output_error``) only when an output could not be computed."""
+    result = {
         "stack_name": state.name,
         "id": state.id,
         "stack_status": state.state,
@@ -75,6 +76,9 @@ def summary(state: StackState, redact: Redactor) -> dict[str, Any]:
                       for r in sorted(state.resources.values(), key=lambda r: r.name)
                       if REPLACED_SEP not in r.name],
     }
+    if state.output_errors:
+        result["output_errors"] = {k: redact.text(v) for k, v in state.output_errors.items()}
+    return result
 
 
 def stack_redactor(state: StackState) -> Redactor:

@@ -8,7 +8,9 @@ has groups) and ``Environment`` (the user's environment after merging the ``-e``
 value of every hidden parameter (``hidden: true`` / ``NoEcho: true`` in the template or in a
 provider template it uses) is shown as ``******`` in ``Environment`` as everywhere else, and is
 masked in error messages too (they may quote values computed from parameters). As in Heat, a
-resource whose type is neither known nor a provider template fails validation (exit 1). A
+resource whose type is neither known nor a provider template fails validation (exit 1), and so
+does, for Heat's own simple types, an unknown property or update policy key, or a ``get_attr``
+of an attribute the type does not have (property values are not checked, as in Heat). A
 one-key map whose key is a function of a later template version only is data, as in Heat; each
 one gets a ``WARNING:`` line on stderr (the exit code is unchanged), as does each key written
 twice in one mapping of the template or an environment file (Heat keeps the last value silently)
@@ -27,7 +29,7 @@ from kubeheat.cli.args import UsageError, add_command, add_template_arguments, p
 from kubeheat.cli.output import FORMATS, error, render
 
 if TYPE_CHECKING:
-    from kubeheat.template import Environment, StackDefinition
+    from kubeheat.template import Environment, ResourceDefinition, StackDefinition
 
 
 def register(sub: Any) -> None:
@@ -96,14 +98,24 @@ def check_resource_types(defn: StackDefinition) -> None:
     """Raise Heat's ``The Resource Type (X) could not be found.`` for the first resource of
     ``defn`` (or of a provider template it uses) whose type, after the environment's
     resource registry, is neither a type the engine knows nor a provider template, as
-    ``plan``/``run`` (the engine's validation) and Heat's validate do."""
-    from kubeheat.cli.type_names import RESOURCE_TYPE_NAMES
-    from kubeheat.template import TemplateError, is_template_reference, static_child_resources
+    ``plan``/``run`` (the engine's validation) and Heat's validate do. For Heat's own simple
+    types, also refuse (as Heat's validate does) an unknown top-level property, any update
+    policy key, and a ``get_attr`` of an attribute the type does not have."""
+    from kubeheat.cli.type_names import HEAT_ATTRIBUTE_NAMES, RESOURCE_TYPE_NAMES
+    from kubeheat.template import (
+        TemplateError,
+        check_attribute_references,
+        is_template_reference,
+        static_child_resources,
+    )
 
+    known: dict[str, str] = {}   # resource -> its type, for the attribute check
     for name, rdef in defn.resources.items():
         impl = rdef.implementation or rdef.type
         if not is_template_reference(impl) and (
                 impl in RESOURCE_TYPE_NAMES or rdef.type in RESOURCE_TYPE_NAMES):
+            known[name] = impl if impl in RESOURCE_TYPE_NAMES else rdef.type
+            _check_property_names(rdef, known[name])
             members = static_child_resources(
                 defn, rdef, impl if impl in RESOURCE_TYPE_NAMES else rdef.type)
             if members is not None:   # a group: its child stack counts in the tree
@@ -118,6 +130,31 @@ def check_resource_types(defn: StackDefinition) -> None:
             continue
         raise TemplateError(f"The Resource Type ({rdef.type}) could not be found.",
                             rdef.key_path("type"), code="ResourceTypeNotFound")
+
+    def refused(resource: str, attribute: str) -> bool:
+        names = HEAT_ATTRIBUTE_NAMES.get(known.get(resource, ""))
+        return names is not None and attribute not in names
+
+    check_attribute_references(defn, refused)
+
+
+def _check_property_names(rdef: ResourceDefinition, type_name: str) -> None:
+    """Heat's validate refuses a top-level property the type does not have (values are not
+    checked yet), and any update policy key of a type without one; kubeheat knows the names
+    of Heat's own simple types without the plugins."""
+    from kubeheat.cli.type_names import HEAT_PROPERTY_NAMES, NO_UPDATE_POLICY
+    from kubeheat.template import TemplateError
+
+    if type_name in NO_UPDATE_POLICY and isinstance(rdef.update_policy, Mapping):
+        key = next(iter(rdef.update_policy), None)
+        if key is not None:
+            raise TemplateError(f"Unknown Property {key}", rdef.key_path("update_policy"))
+    names = HEAT_PROPERTY_NAMES.get(type_name)
+    if names is None or not isinstance(rdef.properties, Mapping):
+        return
+    for key in rdef.properties:
+        if key not in names:
+            raise TemplateError(f"Unknown Property {key}", rdef.key_path("properties"))
 
 
 def run(args: argparse.Namespace) -> int:

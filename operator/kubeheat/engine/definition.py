@@ -27,14 +27,12 @@ from kubeheat.template import (
     CustomConstraint,
     CustomConstraintRef,
     Environment,
-    Path,
     PlaceholderResources,
     StackDefinition,
     StackIdentity,
     Template,
     TemplateError,
-    dependencies,
-    functions_in,
+    check_attribute_references,
     is_static,
     merge_environments,
     parse_environment,
@@ -274,35 +272,12 @@ def _validate_attributes(defn: StackDefinition,
     have fails, as Heat's validation does (types with dynamic attributes, those accepting
     any attribute and provider templates decide when asked)."""
 
-    def bad(dep: Any) -> bool:
-        if dep.attribute is None or dep.attribute == "*" or dep.attribute == "show":
-            return False
-        cls = classes.get(dep.resource)
+    def refused(resource: str, attribute: str) -> bool:
+        cls = classes.get(resource)
         return not (cls is None or cls.dynamic_attributes or cls.any_attribute
-                    or dep.attribute in cls.attributes)
+                    or attribute in cls.attributes)
 
-    checks: list[tuple[Any, Path]] = []
-    for rdef in defn.resources.values():
-        if any(bad(dep) for dep in rdef.references):
-            checks.extend(((rdef.properties, rdef.key_path("properties")),
-                           (rdef.metadata, rdef.key_path("metadata")),
-                           (rdef.update_policy, rdef.key_path("update_policy"))))
-    for name, out in defn.outputs.items():
-        if out.enabled and any(bad(dep) for dep in dependencies(out.value)):
-            checks.append((out.value, ("outputs", name)))
-    for snippet, where in checks:
-        for fn in functions_in(snippet):
-            inner = set(dependencies(fn.args))
-            for dep in fn.dependencies():
-                if dep not in inner and bad(dep):
-                    raise TemplateError(
-                        f"The Referenced Attribute ({dep.resource} {dep.attribute}) is "
-                        "incorrect.", fn.path, code="InvalidTemplateAttribute")
-        for dep in dependencies(snippet):
-            if bad(dep):
-                raise TemplateError(
-                    f"The Referenced Attribute ({dep.resource} {dep.attribute}) is "
-                    "incorrect.", where, code="InvalidTemplateAttribute")
+    check_attribute_references(defn, refused)
 
 
 __all__ = ["Definitions", "OperationConstraints"]

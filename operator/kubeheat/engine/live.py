@@ -68,6 +68,8 @@ class LiveResolver:
         if attribute in attrs:
             value = attrs[attribute]
         elif attribute == "show":
+            if self.runtime.plugin_of(rec, self.op).show_is_none:
+                return None
             value = {"id": rec.physical_id, **attrs}
         else:
             return None

@@ -379,6 +379,10 @@ class ResourcePlugin:
     #: any attribute name is accepted and answered from the cache (None when absent), as
     #: ``OS::Heat::None`` does
     any_attribute: ClassVar[bool] = False
+    #: the ``show`` attribute is None, as Heat gives it for its own types that have no API
+    #: object to show (None, Value, TestResource, RandomString, Delay, WaitConditionHandle);
+    #: else it is the physical id and the attribute values
+    show_is_none: ClassVar[bool] = False
     #: the attribute values can change after the resource's own create/update (other
     #: resources of the stack, or the cloud, change them): the engine re-reads them with
     #: :meth:`attribute_values` (one call per resource) before a later ``get_attr`` on them

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from kubeheat._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from kubeheat.template.attribute_refs import check_attribute_references
     from kubeheat.template.constraints import (
         DEFAULT_CONSTRAINTS,
         AllowedPatternConstraint,
@@ -103,6 +104,7 @@ if TYPE_CHECKING:
 
 #: the module of each public name, imported on first use of one of its names
 _EXPORTS = {
+    "kubeheat.template.attribute_refs": ("check_attribute_references",),
     "kubeheat.template.constraints": (
         "DEFAULT_CONSTRAINTS", "AllowedPatternConstraint", "AllowedValuesConstraint", "Constraint",
         "ConstraintRegistry", "ConstraintViolation", "CustomConstraint", "CustomConstraintRef",
@@ -190,6 +192,7 @@ __all__ = [
     "TemplateVersionError",
     "VersionSpec",
     "all_versions",
+    "check_attribute_references",
     "check_structure",
     "child_resources",
     "data_function_warnings",

@@ -57,12 +57,14 @@ def detect(document: Mapping[str, Any]) -> VersionSpec:
     (a key whose value is not a string, such as an unquoted ``2018``, counts as absent)."""
     found = [(k, document[k]) for k in VERSION_KEYS if isinstance(document.get(k), str)]
     if not found:
-        missing = "The template version is invalid: Template version was not provided"
         for key in VERSION_KEYS:
             if key in document:
                 raise TemplateVersionError(
-                    f"{missing} ({key}: {document[key]!r} is not a string; quote it)", (key,))
-        raise TemplateVersionError(f"{missing}; add one of: " + ", ".join(VERSION_KEYS), ())
+                    "The template version is invalid: Template version was not provided "
+                    f"({key}: {document[key]!r} is not a string; quote it)", (key,))
+        raise TemplateVersionError(
+            "Template not in valid format: Template format version not found. Add one of: "
+            + ", ".join(VERSION_KEYS), ())
     if len(found) > 1:
         raise TemplateVersionError(
             "Ambiguous versions ({}); only one is allowed".format(
@@ -73,5 +75,5 @@ def detect(document: Mapping[str, Any]) -> VersionSpec:
         valid = sorted(v for (k, v) in _BY_KEY if k == key)
         raise TemplateVersionError(
             f'The template version is invalid: "{key}: {value}". '
-            f"{key} should be one of: {', '.join(valid)}", (key,))
+            f"\"{key}\" should be one of: {', '.join(valid)}", (key,))
     return spec

@@ -219,7 +219,7 @@ class Template:
             raise TemplateSectionError(
                 f'Resource "{name}" must be a mapping with a "{keys.type}" key', path)
         if keys.type not in snippet:
-            raise TemplateSectionError(f'Resource "{name}" has no "{keys.type}"', path)
+            raise TemplateSectionError(f"Each resource must contain a {keys.type} key.", path)
         if spec.strict_resource_keys:
             bad = sorted(str(k) for k in snippet if k not in spec.allowed_resource_keys)
             if bad:
@@ -253,14 +253,15 @@ class Template:
             raise TemplateSectionError(f"Output names must be strings, not {name!r}", path)
         value_key = "Value" if spec.family == "cfn" else "value"
         if not isinstance(snippet, Mapping):
-            raise TemplateSectionError(f'Output "{name}" must be a mapping', path)
+            raise TemplateSectionError("Output definitions must be a map. Found a "
+                                       f"{type(snippet).__name__} instead", path)
         bad = sorted(str(k) for k in snippet if k not in spec.output_keys)
         if bad:
             raise TemplateSectionError(
                 "Invalid keyword(s) inside an output definition: " + ", ".join(bad), path)
         if value_key not in snippet:
             raise TemplateSectionError(
-                f'Each output definition must contain a "{value_key}" key', path)
+                f"Each output definition must contain a {value_key} key.", path)
 
     # -- binding ------------------------------------------------------------------------------
     def define(self, params: Mapping[str, Any] | None = None,
@@ -286,9 +287,20 @@ class Template:
                 self.parameter_schemas, values, defaults=defaults, strict=strict,
                 constraints=constraints, limits=self.limits,
                 pseudo=identity.pseudo_parameters(self.version))
-            return StackDefinition(self, parameters, environment, identity,
+            defn = StackDefinition(self, parameters, environment, identity,
                                    resources or PlaceholderResources(), dict(facade or {}),
                                    depth, tree)
+        _check_duplicate_names(self, defn)
+        return defn
+
+
+def _check_duplicate_names(template: Template, defn: StackDefinition) -> None:
+    """A parameter and an (enabled) resource may not share a name, as in Heat."""
+    dup = sorted(set(template.parameter_schemas) & set(defn.resources))
+    if dup:
+        names = "{" + ", ".join(repr(n) for n in dup) + "}"
+        raise TemplateSectionError(f"Duplicate names {names}",
+                                   (template.version.sections.resources, dup[0]))
 
 
 @dataclass

@@ -42,6 +42,7 @@ def delay_secs(props: Mapping[str, Any], action: str) -> float:
 @register
 class Delay(NativeResource):
     type_name = "OS::Heat::Delay"
+    show_is_none = True  # Heat: no API object to show
     description = ("Waits a configurable time during the chosen actions, to space out the "
                    "resources that depend on it (or that it depends on, when deleting).")
     properties = {

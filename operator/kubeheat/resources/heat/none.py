@@ -17,6 +17,7 @@ from kubeheat.resources.heat._common import NativeResource
 @register
 class NoneResource(NativeResource):
     type_name = "OS::Heat::None"
+    show_is_none = True  # Heat: no API object to show
     description = ("Does nothing. Accepts any properties and returns None for any attribute, "
                    "so it can stand in for another type through the resource_registry.")
     properties = {}

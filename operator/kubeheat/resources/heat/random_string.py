@@ -68,6 +68,7 @@ def _entries(value: Any) -> list[Mapping[str, Any]]:
 @register
 class RandomString(NativeResource):
     type_name = "OS::Heat::RandomString"
+    show_is_none = True  # Heat: no API object to show
     id_form = "name"  # Heat: physical id <stack>-<resource>-<short id>
     description = ("Generates a random string, typically a password or a secret. Referencing "
                    "the resource gives the string.")

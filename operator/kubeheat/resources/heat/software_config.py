@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -95,11 +96,46 @@ class _ConfigBase(NativeResource):
             "options": props.get("options") or {},
             "inputs": list(props.get("inputs") or []),
             "outputs": list(props.get("outputs") or []),
+            "creation_time": _now(),
         }
 
     def attrs_from(self, ctx: ResourceContext, record: Mapping[str, Any],
                    props: Mapping[str, Any]) -> dict[str, Any]:
-        return {"config": record.get("config")}
+        return {"config": record.get("config"), "show": show_config(ctx.physical_id, record)}
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def show_config(config_id: str | None, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``show`` attribute: the config as Heat's API shows it (Heat 27.0.1), its inputs and
+    outputs as Heat stores them: unset descriptions and input defaults as ``""``, an input's
+    ``replace_on_change`` only when true, an output's ``error_output`` always."""
+
+    def io(item: Any, output: bool) -> Any:
+        if not isinstance(item, Mapping):
+            return item
+        shown = {"name": item.get("name"), "type": item.get("type") or "String",
+                 "description": item.get("description") or ""}
+        if output:
+            shown["error_output"] = bool(item.get("error_output"))
+        else:
+            shown["default"] = "" if item.get("default") is None else item["default"]
+            if item.get("replace_on_change"):
+                shown["replace_on_change"] = True
+        return shown
+
+    return {
+        "id": config_id,
+        "name": record.get("name"),
+        "group": record.get("group") or UNGROUPED,
+        "config": record.get("config"),
+        "options": record.get("options") or {},
+        "inputs": [io(i, False) for i in record.get("inputs") or []],
+        "outputs": [io(o, True) for o in record.get("outputs") or []],
+        "creation_time": record.get("creation_time"),
+    }
 
 
 @register
@@ -154,7 +190,7 @@ class CloudConfig(_ConfigBase):
     def build(self, ctx: ResourceContext, props: Mapping[str, Any]) -> dict[str, Any]:
         return {"name": ctx.physical_name(), "group": UNGROUPED,
                 "config": self.config_text(ctx, props), "options": {}, "inputs": [],
-                "outputs": []}
+                "outputs": [], "creation_time": _now()}
 
 
 def _text_part(content: Any, subtype: str | None, filename: str | None) -> MIMEText:
@@ -221,6 +257,8 @@ class MultipartMime(_ConfigBase):
                    "one multipart MIME message, typically a server's cloud-init user_data. A "
                    "part of type multipart has its own parts appended instead.")
     properties = {
+        "group": Property(STRING, "The namespace the message is grouped by when delivered to "
+                                  "a server (the configuration tool).", default=UNGROUPED),
         "parts": Property(LIST, "The message's parts.", default=[],
                           item=Property(MAP, schema={
                               "config": Property(STRING, "The part's content: text, or the "
@@ -238,6 +276,6 @@ class MultipartMime(_ConfigBase):
 
     def build(self, ctx: ResourceContext, props: Mapping[str, Any]) -> dict[str, Any]:
         parts = [p for p in props.get("parts") or [] if isinstance(p, Mapping)]
-        return {"name": ctx.physical_name(), "group": UNGROUPED,
+        return {"name": ctx.physical_name(), "group": props.get("group") or UNGROUPED,
                 "config": build_message(parts, store(ctx)), "options": {}, "inputs": [],
-                "outputs": []}
+                "outputs": [], "creation_time": _now()}

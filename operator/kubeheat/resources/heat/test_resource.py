@@ -52,6 +52,7 @@ class TestResource(NativeResource):
     __test__ = False  # not a pytest test class
 
     type_name = "OS::Heat::TestResource"
+    show_is_none = True  # Heat: no API object to show
     id_form = "name"  # Heat: physical id <stack>-<resource>-<short id>
     description = ("Keeps the string it is given; for testing only. Its properties make "
                    "actions slow, fail, or replace instead of updating.")

@@ -71,6 +71,7 @@ def check(value: Any, value_type: str | None) -> None:
 @register
 class Value(NativeResource):
     type_name = "OS::Heat::Value"
+    show_is_none = True  # Heat: no API object to show
     id_form = "name"  # Heat: physical id <stack>-<resource>-<short id>
     description = ("Makes the result of an expression (typically built from parameters and "
                    "other resources' attributes) available as this resource's value attribute.")

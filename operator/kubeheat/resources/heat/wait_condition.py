@@ -79,6 +79,7 @@ def normalise_signal(details: Any, received: Mapping[str, Any]) -> tuple[str, di
 @register
 class WaitConditionHandle(NativeResource):
     type_name = HANDLE_KIND
+    show_is_none = True  # Heat: no API object to show
     id_form = "user"  # Heat: the id of the Keystone user it makes
     description = ("Receives the signals a WaitCondition waits for. Signal it with "
                    "`kubeheat signal STACK RESOURCE --data '{\"status\": \"SUCCESS\"}'` "
