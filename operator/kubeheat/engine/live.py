@@ -55,9 +55,9 @@ class LiveResolver:
         rec = self.state.resources.get(name)
         if rec is None:
             return None
-        if attribute is not None and attribute != "show":
+        if attribute is not None:
             plugin = self.runtime.plugin_of(rec, self.op)
-            if plugin.dynamic_attributes:
+            if plugin.dynamic_attributes and (attribute != "show" or not plugin.has_show):
                 if rec.physical_id is None:
                     return None
                 return self.runtime.dynamic_attribute(self.state, name, rec, self.op, plugin,
