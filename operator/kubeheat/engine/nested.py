@@ -224,6 +224,9 @@ class EngineNestedStacks:
             del rec.nested[child_id]
             self.recorder.save(self.parent, self.key)
 
+    def file(self, name: str) -> str | None:
+        return self.parent.files.get(name)
+
     def get(self, child_id: str) -> ChildResult | None:
         state = self.runner.load_cached(self.child_stack_id(child_id))
         return ChildResult(state, self.runner) if state is not None else None

@@ -206,6 +206,9 @@ class NestedStacks(Protocol):
     async def delete(self, child_id: str) -> None:
         """Delete the child stack and all its resources; absent is success."""
 
+    def file(self, name: str) -> str | None:
+        """The text the parent stack's files map holds under ``name`` (None: none)."""
+
     def get(self, child_id: str) -> NestedStackResult | None:
         """The child's last recorded result, without touching anything."""
 
