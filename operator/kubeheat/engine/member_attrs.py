@@ -1,13 +1,14 @@
-"""Before a stack is created or updated: member attributes of a ResourceGroup that its member
-type does not have are refused, as Heat 27.0.1 refuses them.
+"""Before a stack is created or updated: member attributes of a ResourceGroup or ResourceChain
+that the member types do not have are refused, as Heat 27.0.1 refuses them.
 
 Heat builds the group's nested template with one output per attribute the parent asks of the
 group (``[g, x]``, ``[g, resource.0.x]``, ``[g, attributes, x]``), and validates that nested
-template when the stack is created, so a name the member type lacks fails the create (not
+template when the stack is created, so a name a member type lacks fails the create (not
 ``validate``) with the nested output's location, e.g. ``resources.g<nested_stack>.outputs.x,
 k.Value[0].get_attr: The Referenced Attribute (0 x) is incorrect.``. Only members of a known
 type with a fixed attribute list are checked (provider templates and types that answer any
-name decide when asked), and only when the count and the member type are literal.
+name decide when asked), and only when the members are literal (the count, the removal
+policies, the chain's type list).
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from kubeheat.resources import ResourcePlugin
 from kubeheat.template import StackDefinition, TemplateError, dependencies
 
 GROUP_TYPE = "OS::Heat::ResourceGroup"
-#: the group's own attributes, never asked of members
+CHAIN_TYPE = "OS::Heat::ResourceChain"
+#: the groups' own attributes, never asked of members
 GROUP_ATTRIBUTES = frozenset({"refs", "refs_map", "removed_rsrc_list"})
 
 ClassFor = Callable[[str, str | None], "type[ResourcePlugin] | None"]
+#: member name -> its type name, in the group's order
+Members = list[tuple[str, str]]
 
 
 def _asked(defn: StackDefinition, group: str) -> Iterator[tuple[str, tuple[Any, ...]]]:
@@ -37,10 +41,13 @@ def _asked(defn: StackDefinition, group: str) -> Iterator[tuple[str, tuple[Any, 
                 yield str(dep.attribute), tuple(dep.path)
 
 
-def _members(props: Mapping[str, Any]) -> list[str] | None:
-    """The group's member names, when the count and removals are literal."""
+def _group_members(props: Mapping[str, Any]) -> Members | None:
+    """A ResourceGroup's members, when the count, removals and member type are literal."""
+    resource_def = props.get("resource_def")
+    member_type = resource_def.get("type") if isinstance(resource_def, Mapping) else None
     count = props.get("count", 1)
-    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+    if (not isinstance(member_type, str) or not isinstance(count, int)
+            or isinstance(count, bool)):
         return None
     removed: set[str] = set()
     for policy in props.get("removal_policies") or []:
@@ -54,27 +61,37 @@ def _members(props: Mapping[str, Any]) -> list[str] | None:
         if str(index) not in removed:
             names.append(str(index))
         index += 1
-    return names
+    return [(n, member_type) for n in names]
 
 
-def _problem(key: str, path: tuple[Any, ...], names: list[str]
-             ) -> tuple[str, str, str, str] | None:
-    """(member name, member attribute, nested output name, value location) of a member
-    attribute the group's nested template would hold for ``[g, key, *path]``."""
-    output = ", ".join(str(p) for p in (key, *path))
-    first = names[0]
-    if key in GROUP_ATTRIBUTES:
+def _chain_members(props: Mapping[str, Any]) -> Members | None:
+    types = props.get("resources")
+    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
         return None
+    return [(str(i), t) for i, t in enumerate(types)]
+
+
+def _targets(key: str, path: tuple[Any, ...], members: Members
+             ) -> Iterator[tuple[str, str, str, str]]:
+    """(member name, its type, member attribute, value location) of each member attribute
+    the nested output for ``[g, key, *path]`` holds."""
+    if key in GROUP_ATTRIBUTES:
+        return
     if key == "attributes":
-        return (first, str(path[0]), output, f"value[{first}]") if path else None
+        if path:
+            yield from ((n, t, str(path[0]), f"value[{n}]") for n, t in members)
+        return
     if key.startswith("resource."):
         parts = key.split(".", 2)
-        if parts[1] not in names:
-            return None           # no such member: the nested output has no value
+        found = dict(members).get(parts[1])
+        if found is None:
+            return                # no such member: the nested output has no value
         if len(parts) == 3:
-            return parts[1], parts[2], output, "value"
-        return (parts[1], str(path[0]), output, "value") if path else None
-    return first, key, output, "Value[0]"
+            yield parts[1], found, parts[2], "value"
+        elif path:
+            yield parts[1], found, str(path[0]), "value"
+        return
+    yield from ((n, t, key, f"Value[{i}]") for i, (n, t) in enumerate(members))
 
 
 def check_group_member_attributes(defn: StackDefinition, class_for: ClassFor) -> None:
@@ -82,28 +99,27 @@ def check_group_member_attributes(defn: StackDefinition, class_for: ClassFor) ->
     lacks (see the module)."""
     for name, rdef in defn.resources.items():
         cls = class_for(rdef.type, rdef.implementation)
-        if cls is None or cls.type_name != GROUP_TYPE:
+        kind = cls.type_name if cls is not None else None
+        if kind == GROUP_TYPE:
+            members = _group_members(rdef.properties)
+        elif kind == CHAIN_TYPE:
+            members = _chain_members(rdef.properties)
+        else:
             continue
-        props = rdef.properties
-        resource_def = props.get("resource_def")
-        member_type = resource_def.get("type") if isinstance(resource_def, Mapping) else None
-        names = _members(props)
-        if not isinstance(member_type, str) or not names:
-            continue
-        member_cls = class_for(member_type, None)
-        if member_cls is None or member_cls.dynamic_attributes or member_cls.any_attribute:
+        if not members:
             continue
         for key, path in _asked(defn, name):
-            found = _problem(key, path, names)
-            if found is None:
-                continue
-            member, attribute, output, where = found
-            if attribute == "show" or attribute in member_cls.attributes:
-                continue
-            raise TemplateError(
-                f"resources.{name}<nested_stack>.outputs.{output}.{where}.get_attr: "
-                f"The Referenced Attribute ({member} {attribute}) is incorrect.",
-                code="StackValidationFailed")
+            output = ", ".join(str(p) for p in (key, *path))
+            for member, member_type, attribute, where in _targets(key, path, members):
+                member_cls = class_for(member_type, None)
+                if (member_cls is None or member_cls.dynamic_attributes
+                        or member_cls.any_attribute or attribute == "show"
+                        or attribute in member_cls.attributes):
+                    continue
+                raise TemplateError(
+                    f"resources.{name}<nested_stack>.outputs.{output}.{where}.get_attr: "
+                    f"The Referenced Attribute ({member} {attribute}) is incorrect.",
+                    code="StackValidationFailed")
 
 
 __all__ = ["check_group_member_attributes"]

@@ -341,6 +341,7 @@ class ResourceGroup(NestedStackResource):
         if key == "refs":
             return select_path(members.refs(), path)
         if key == "refs_map":
-            return select_path(members.refs_map(), path)
+            # Heat 27.0.1 gives the whole map whatever the path
+            return members.refs_map()
         return [members.attr(n, key, path) for n in members.names]
 
