@@ -162,6 +162,23 @@ class Runtime:
                                 f"{exc}") from None
 
 
+    def all_dynamic_attributes(self, state: StackState, name: str, rec: ResourceState,
+                               op: Operation | None, plugin: ResourcePlugin) -> dict[str, Any]:
+        """``get_attr: [name]`` of a type with dynamic attributes: each of its attribute
+        names but ``show`` asked without a path; those that fail are left out (as Heat
+        leaves out what it could not compute, e.g. a group's ``attributes``)."""
+        ctx = self.context(state, name, rec, op)
+        out: dict[str, Any] = {}
+        for key in plugin.attribute_names(ctx, rec.properties):
+            if key == "show":
+                continue
+            try:
+                out[key] = plugin.get_attribute(ctx, rec.properties, key, [])
+            except (TemplateError, ResourceFailure):
+                continue
+        return out
+
+
 #: how Heat's InvalidTemplateAttribute message begins
 _INVALID_ATTRIBUTE = "The Referenced Attribute ("
 

@@ -435,6 +435,12 @@ class ResourcePlugin:
         incorrect.``"""
         raise ResourceFailure(f"The Referenced Attribute ({ctx.name} {key}) is incorrect.")
 
+    def attribute_names(self, ctx: ResourceContext, props: Mapping[str, Any]) -> list[str]:
+        """The names ``get_attr: [<resource>]`` (all attributes) gives, for types declaring
+        ``dynamic_attributes``: the declared ones (the engine leaves out those that fail
+        without a path)."""
+        return list(self.attributes)
+
     @classmethod
     async def read_many(cls, items: Sequence[tuple[ResourceContext, dict[str, Any]]]
                         ) -> dict[str, Observed | None]:

@@ -115,6 +115,11 @@ class TemplateResource(NestedStackResource):
             return {}
         return {k: v for k, v in found.outputs.items() if k not in found.output_errors}
 
+    def attribute_names(self, ctx: ResourceContext, props: Mapping[str, Any]) -> list[str]:
+        """The template's outputs are the attributes (``get_attr: [p]`` gives them)."""
+        found = child_result(ctx, self.child_id)
+        return [] if found is None else [k for k in found.outputs if k not in found.output_errors]
+
     def get_attribute(self, ctx: ResourceContext, props: Mapping[str, Any], key: str,
                       path: Sequence[Any]) -> Any:
         """``get_attr: [p, key, *path]``: an output of the template with the path applied,

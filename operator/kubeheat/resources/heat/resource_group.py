@@ -164,6 +164,8 @@ class ResourceGroup(NestedStackResource):
     #: get_attr of names outside ``attributes`` and of ``attributes`` with a path goes to
     #: :meth:`get_attribute`
     dynamic_attributes: ClassVar[bool] = True
+    #: ``show`` is asked of every member, as any other member attribute (as in Heat)
+    has_show: ClassVar[bool] = False
 
     # -- the blacklist of removed names ---------------------------------------------------------
     @staticmethod
