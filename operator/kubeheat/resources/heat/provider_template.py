@@ -2,9 +2,12 @@
 
 A resource whose type names a template file (``type: app.yaml``), or that the environment's
 ``resource_registry`` maps to one, is a nested stack: its properties are the template's
-parameters and the template's outputs are its attributes; ``get_resource`` gives the
-template's ``OS::stack_id`` output when it has one, else the nested stack's id. Every property
-change is passed down to the nested stack, whose own resources decide what changes.
+parameters and the template's outputs are its attributes (a path selects into the value);
+``get_resource`` gives the template's ``OS::stack_id`` output when it has one, else the nested
+stack's ARN, and so does ``get_attr: [p, OS::stack_id]``. ``resource.<name>`` gives a resource
+of the template (its reference; ``resource.<name>.<attr>`` or a further path item an
+attribute). There is no ``show``: it and any other name are Heat's invalid attribute. Every
+property change is passed down to the nested stack, whose own resources decide what changes.
 
 The plugin is not registered under a type name: the engine builds one per resource
 (:class:`kubeheat.engine.plugins.Plugins`) with the template file from the stack's files map.
