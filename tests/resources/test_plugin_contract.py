@@ -15,7 +15,7 @@ PLUGINS = [load_builtin_plugins().get(n) for n in load_builtin_plugins().names()
 
 #: the nested-stack family: their handlers run child stacks
 NESTED = {"OS::Heat::ResourceGroup", "OS::Heat::ResourceChain", "OS::Heat::AutoScalingGroup",
-          "OS::Heat::Stack"}
+          "OS::Heat::Stack", "AWS::CloudFormation::Stack"}
 
 
 def _classes() -> list[type[ResourcePlugin]]:

@@ -70,7 +70,11 @@ def summary(state: StackState, redact: Redactor) -> dict[str, Any]:
         "id": state.id,
         "stack_status": state.state,
         "stack_status_reason": redact.text(state.status_reason),
-        "outputs": redact.data(dict(state.outputs)),
+        # as Heat lists them: a failing output has its error instead of a value
+        "outputs": redact.data({k: v for k, v in state.outputs.items()
+                                if k not in state.output_errors}),
+        **({"output_errors": {k: redact.text(v) for k, v in state.output_errors.items()}}
+           if state.output_errors else {}),
         "resources": [{"name": r.name, "type": r.type, "status": r.state,
                        "physical_id": redact.whole(r.physical_id)}
                       for r in sorted(state.resources.values(), key=lambda r: r.name)
@@ -108,6 +112,8 @@ def _print_summary(summary: dict[str, Any], fmt: str, out: TextIO) -> None:
         out.write(table(rows, ["Resource", "Type", "Status", "Physical ID"]))
     if summary["outputs"]:
         out.write(render({"outputs": summary["outputs"]}, "yaml"))
+    if summary.get("output_errors"):
+        out.write(render({"output_errors": summary["output_errors"]}, "yaml"))
 
 
 class Progress:

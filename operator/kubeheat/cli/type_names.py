@@ -7,6 +7,7 @@ its name here."""
 from __future__ import annotations
 
 RESOURCE_TYPE_NAMES: frozenset[str] = frozenset({
+    "AWS::CloudFormation::Stack",
     "OS::Cinder::Volume",
     "OS::Cinder::VolumeAttachment",
     "OS::Glance::WebImage",

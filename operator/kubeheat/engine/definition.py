@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar
 
+from kubeheat.engine.member_attrs import check_group_member_attributes
 from kubeheat.engine.model import StackState
 from kubeheat.engine.plugins import Plugins
 from kubeheat.engine.request import EngineError, StackRequest
@@ -264,6 +265,7 @@ class Definitions:
             if members is not None:   # a group: its child stack counts in the tree
                 defn.tree.add(members, rdef.path)
         _validate_attributes(defn, classes)
+        check_group_member_attributes(defn, self.plugins.class_for)
 
 
 def _validate_attributes(defn: StackDefinition,

@@ -55,13 +55,15 @@ class LiveResolver:
         rec = self.state.resources.get(name)
         if rec is None:
             return None
-        if attribute is not None and attribute != "show":
-            plugin = self.runtime.plugin_of(rec, self.op)
-            if plugin.dynamic_attributes:
-                if rec.physical_id is None:
-                    return None
-                return self.runtime.dynamic_attribute(self.state, name, rec, self.op, plugin,
-                                                      attribute, path)
+        plugin = self.runtime.plugin_of(rec, self.op)
+        if plugin.dynamic_attributes and rec.physical_id is not None and attribute is None:
+            return self.runtime.all_dynamic_attributes(self.state, name, rec, self.op, plugin)
+        if attribute is not None and plugin.dynamic_attributes and (
+                attribute != "show" or not plugin.has_show):
+            if rec.physical_id is None:
+                return None
+            return self.runtime.dynamic_attribute(self.state, name, rec, self.op, plugin,
+                                                  attribute, path)
         attrs = rec.attributes
         if attribute is None:
             return {k: v for k, v in attrs.items() if k != "show"}

@@ -76,10 +76,20 @@ class ChildResult:
         self.status = state.state
         self.status_reason = state.status_reason
         self.outputs: dict[str, Any] = dict(state.outputs)
+        self.output_errors: dict[str, str] = dict(state.output_errors)
 
     def resource_ids(self) -> dict[str, str | None]:
         return {name: rec.physical_id for name, rec in self.state.resources.items()
                 if REPLACED_SEP not in name}
+
+    def resource_reference(self, name: str) -> Any:
+        rec = self.state.resources.get(name) if REPLACED_SEP not in name else None
+        if rec is None:
+            return None
+        if rec.physical_id is None:
+            return name
+        ref = rec.data.get("reference")
+        return ref if isinstance(ref, str) else rec.physical_id
 
     def resource_attribute(self, name: str, attribute: str | None, path: Sequence[Any]) -> Any:
         rec = self.state.resources.get(name)
@@ -214,6 +224,9 @@ class EngineNestedStacks:
         if child_id in rec.nested:
             del rec.nested[child_id]
             self.recorder.save(self.parent, self.key)
+
+    def file(self, name: str) -> str | None:
+        return self.parent.files.get(name)
 
     def get(self, child_id: str) -> ChildResult | None:
         state = self.runner.load_cached(self.child_stack_id(child_id))

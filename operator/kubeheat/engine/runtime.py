@@ -169,13 +169,42 @@ class Runtime:
         ctx = self.context(state, name, rec, op)
         try:
             return plugin.get_attribute(ctx, rec.properties, attribute, list(path or ()))
-        except TemplateError:
-            raise
-        except ResourceFailure as exc:
-            raise TemplateError(str(exc), code="InvalidTemplateAttribute") from None
+        except (TemplateError, ResourceFailure) as exc:
+            text = str(exc)
+            if isinstance(exc, TemplateError) and (
+                    exc.code != "InvalidTemplateAttribute"
+                    or not text.startswith(_INVALID_ATTRIBUTE)):
+                raise
+            if text.startswith(_INVALID_ATTRIBUTE):
+                # as Heat: an attribute that failed as invalid anywhere below (a member's, a
+                # nested stack's) is this resource's attribute, path included, that is invalid
+                key = repr((attribute, *path)) if path else attribute
+                text = f"{_INVALID_ATTRIBUTE}{base_name(name)} {key}) is incorrect."
+            raise TemplateError(text, code="InvalidTemplateAttribute") from None
         except Exception as exc:
             raise TemplateError(f"{type(exc).__name__}: attribute {attribute} of {name}: "
                                 f"{exc}") from None
+
+
+    def all_dynamic_attributes(self, state: StackState, name: str, rec: ResourceState,
+                               op: Operation | None, plugin: ResourcePlugin) -> dict[str, Any]:
+        """``get_attr: [name]`` of a type with dynamic attributes: each of its attribute
+        names but ``show`` asked without a path; those that fail are left out (as Heat
+        leaves out what it could not compute, e.g. a group's ``attributes``)."""
+        ctx = self.context(state, name, rec, op)
+        out: dict[str, Any] = {}
+        for key in plugin.attribute_names(ctx, rec.properties):
+            if key == "show":
+                continue
+            try:
+                out[key] = plugin.get_attribute(ctx, rec.properties, key, [])
+            except (TemplateError, ResourceFailure):
+                continue
+        return out
+
+
+#: how Heat's InvalidTemplateAttribute message begins
+_INVALID_ATTRIBUTE = "The Referenced Attribute ("
 
 
 class _NoLimit(contextlib.AbstractAsyncContextManager[None]):

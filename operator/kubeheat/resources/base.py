@@ -180,12 +180,18 @@ class NestedStackResult(Protocol):
     status: str            # e.g. CREATE_COMPLETE
     status_reason: str
     outputs: dict[str, Any]
+    #: output name -> error of the outputs that failed (their value in ``outputs`` is None)
+    output_errors: dict[str, str]
 
     def resource_ids(self) -> dict[str, str | None]:
         """Logical name -> physical id of the nested stack's resources."""
 
     def resource_attribute(self, name: str, attribute: str | None, path: Sequence[Any]) -> Any:
         """An attribute of one of the nested stack's resources."""
+
+    def resource_reference(self, name: str) -> Any:
+        """What ``get_resource`` of one of the nested stack's resources gives (None when
+        there is no such resource)."""
 
 
 class NestedStacks(Protocol):
@@ -214,6 +220,9 @@ class NestedStacks(Protocol):
 
     async def delete(self, child_id: str) -> None:
         """Delete the child stack and all its resources; absent is success."""
+
+    def file(self, name: str) -> str | None:
+        """The text the parent stack's files map holds under ``name`` (None: none)."""
 
     def get(self, child_id: str) -> NestedStackResult | None:
         """The child's last recorded result, without touching anything."""
@@ -376,6 +385,9 @@ class ResourcePlugin:
     #: not from the cached :meth:`attribute_values`; names outside ``attributes`` are not
     #: refused at validation time (the type decides when asked)
     dynamic_attributes: ClassVar[bool] = False
+    #: the type has Heat's ``show`` attribute (the engine gives it from the cached values);
+    #: when not, ``show`` goes to :meth:`get_attribute` like any name of a dynamic type
+    has_show: ClassVar[bool] = True
     #: any attribute name is accepted and answered from the cache (None when absent), as
     #: ``OS::Heat::None`` does
     any_attribute: ClassVar[bool] = False
@@ -468,6 +480,12 @@ class ResourcePlugin:
         :class:`ResourceFailure` with Heat's ``The Referenced Attribute (<name> <key>) is
         incorrect.``"""
         raise ResourceFailure(f"The Referenced Attribute ({ctx.name} {key}) is incorrect.")
+
+    def attribute_names(self, ctx: ResourceContext, props: Mapping[str, Any]) -> list[str]:
+        """The names ``get_attr: [<resource>]`` (all attributes) gives, for types declaring
+        ``dynamic_attributes``: the declared ones (the engine leaves out those that fail
+        without a path)."""
+        return list(self.attributes)
 
     @classmethod
     async def read_many(cls, items: Sequence[tuple[ResourceContext, dict[str, Any]]]

@@ -169,9 +169,12 @@ def existing_child(ctx: ResourceContext, child_id: str = CHILD) -> Created | Non
 
 
 # -- attributes -----------------------------------------------------------------------------
-def invalid_attribute(ctx: ResourceContext, key: str) -> ResourceFailure:
-    """Heat's InvalidTemplateAttribute."""
-    return ResourceFailure(f"The Referenced Attribute ({ctx.name} {key}) is incorrect.")
+def invalid_attribute(ctx: ResourceContext, key: str, path: Sequence[Any] = ()
+                      ) -> ResourceFailure:
+    """Heat's InvalidTemplateAttribute. With a path Heat names the attribute and the path
+    as the Python tuple it looked up (``(asg ('outputs_list', 'nosuch'))``)."""
+    text = repr((key, *path)) if path else key
+    return ResourceFailure(f"The Referenced Attribute ({ctx.name} {text}) is incorrect.")
 
 
 def member_not_found(ctx: ResourceContext, member: str) -> ResourceFailure:
@@ -285,9 +288,12 @@ def member_attribute(ctx: ResourceContext, members: Members, key: str, path: Seq
         if target not in members.names:
             raise member_not_found(ctx, target)
         name = target
-    if len(parts) == 2:
-        return select_path(members.ref(name), path)
-    return members.attr(name, parts[2], path)
+    if len(parts) == 3:
+        return members.attr(name, parts[2], path)
+    if path:
+        # ``[group, resource.0, attr, ...]``: the first path item names the attribute
+        return members.attr(name, str(path[0]), path[1:])
+    return members.ref(name)
 
 
 # -- Heat's rolling update arithmetic (heat/scaling) -----------------------------------------

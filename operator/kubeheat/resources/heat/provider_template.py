@@ -2,9 +2,12 @@
 
 A resource whose type names a template file (``type: app.yaml``), or that the environment's
 ``resource_registry`` maps to one, is a nested stack: its properties are the template's
-parameters and the template's outputs are its attributes; ``get_resource`` gives the
-template's ``OS::stack_id`` output when it has one, else the nested stack's id. Every property
-change is passed down to the nested stack, whose own resources decide what changes.
+parameters and the template's outputs are its attributes (a path selects into the value);
+``get_resource`` gives the template's ``OS::stack_id`` output when it has one, else the nested
+stack's ARN, and so does ``get_attr: [p, OS::stack_id]``. ``resource.<name>`` gives a resource
+of the template (its reference; ``resource.<name>.<attr>`` or a further path item an
+attribute). There is no ``show``: it and any other name are Heat's invalid attribute. Every
+property change is passed down to the nested stack, whose own resources decide what changes.
 
 The plugin is not registered under a type name: the engine builds one per resource
 (:class:`kubeheat.engine.plugins.Plugins`) with the template file from the stack's files map.
@@ -13,7 +16,7 @@ Facts follow Heat's ``template_resource.py``; the code is kubeheat's own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from kubeheat.resources.base import (
@@ -28,9 +31,11 @@ from kubeheat.resources.heat._nested import (
     FINISHED,
     NestedStackResource,
     child_result,
+    invalid_attribute,
+    member_not_found,
     nested_stacks,
 )
-from kubeheat.template import load_mapping
+from kubeheat.template import load_mapping, walk_path
 
 
 class TemplateResource(NestedStackResource):
@@ -40,7 +45,10 @@ class TemplateResource(NestedStackResource):
     description = "A resource implemented by a template (a nested stack)."
     update_all_in_place: ClassVar[bool] = True
     accepts_any_properties: ClassVar[bool] = True
-    any_attribute: ClassVar[bool] = True
+    #: outputs, ``resource.<name>...`` and ``OS::stack_id`` are answered by get_attribute
+    dynamic_attributes: ClassVar[bool] = True
+    #: no ``show`` attribute (Heat's template resources have none)
+    has_show: ClassVar[bool] = False
     sees_deletion_policy: ClassVar[bool] = True
     #: the child id kubeheat 0.1.0 gave provider templates (kept: it names the recorded child)
     child_id: ClassVar[str] = "stack"
@@ -110,7 +118,45 @@ class TemplateResource(NestedStackResource):
         found = child_result(ctx, self.child_id)
         if found is None:
             return {}
-        return {**found.outputs, "OS::stack_id": found.stack_id}
+        return {k: v for k, v in found.outputs.items() if k not in found.output_errors}
+
+    def attribute_names(self, ctx: ResourceContext, props: Mapping[str, Any]) -> list[str]:
+        """The template's outputs are the attributes (``get_attr: [p]`` gives them)."""
+        found = child_result(ctx, self.child_id)
+        return [] if found is None else [k for k in found.outputs if k not in found.output_errors]
+
+    def get_attribute(self, ctx: ResourceContext, props: Mapping[str, Any], key: str,
+                      path: Sequence[Any]) -> Any:
+        """``get_attr: [p, key, *path]``: an output of the template with the path applied,
+        ``resource.<name>[.<attr>]`` of a resource in it, or ``OS::stack_id``; any other
+        name (``show`` too: a template resource has none) is an invalid attribute."""
+        found = child_result(ctx, self.child_id)
+        if found is None:
+            return None
+        if key.startswith("resource."):
+            return self._nested_resource(ctx, found, key, path)
+        if key in found.output_errors:
+            raise ResourceFailure(f"Error in {ctx.name} output {key}: "
+                                  f"{found.output_errors[key]}")
+        if key in found.outputs:
+            return walk_path(found.outputs[key], path)
+        if key == "OS::stack_id":
+            return walk_path(ctx.data.get(REFERENCE) or self._created(found).data[REFERENCE],
+                             path)
+        raise invalid_attribute(ctx, key, path)
+
+    @staticmethod
+    def _nested_resource(ctx: ResourceContext, found: NestedStackResult, key: str,
+                         path: Sequence[Any]) -> Any:
+        """``resource.<name>`` (its reference) or ``resource.<name>.<attr>`` / ``resource.
+        <name>`` with the attribute as the first path item, of the template's resource."""
+        parts = key.split(".", 2)
+        rest = parts[2:] + list(path)
+        if parts[1] not in found.resource_ids():
+            raise member_not_found(ctx, parts[1])
+        if not rest:
+            return found.resource_reference(parts[1])
+        return found.resource_attribute(parts[1], str(rest[0]), rest[1:])
 
 
 __all__ = ["TemplateResource"]

@@ -85,6 +85,8 @@ class ResourceChain(NestedStackResource):
                                 "individual resource.", MAP),
     }
     dynamic_attributes: ClassVar[bool] = True
+    #: ``show`` is asked of every member, as any other member attribute (as in Heat)
+    has_show: ClassVar[bool] = False
 
     async def _apply(self, ctx: ResourceContext, props: Mapping[str, Any]) -> dict[str, Any]:
         reserve_child(ctx, self.type_name, props)

@@ -9,10 +9,11 @@ list instead of adding to it). Scaling down removes the highest indexes. ``updat
 ``rolling_update`` replaces members in batches when ``resource_def`` changes; ``batch_create``
 creates the first members in batches.
 
-Attributes: ``refs`` (member reference ids in index order), ``refs_map``, ``attributes`` (with a
-path: ``{member: value}``), ``removed_rsrc_list``, ``resource.<n>`` (a member's reference id),
-``resource.<n>.<attr>`` and any other name, which gives that attribute of every member as a
-list. Those last ones depend on the path given to ``get_attr``, so the engine asks
+Attributes: ``refs`` (member reference ids in index order), ``refs_map`` (whole, whatever the
+path, as in Heat), ``attributes`` (with a path: ``{member: value}``), ``removed_rsrc_list``,
+``resource.<n>`` (a member's reference id), ``resource.<n>.<attr>`` and any other name
+(``show`` included), which gives that attribute of every member as a list. Those last ones
+depend on the path given to ``get_attr``, so the engine asks
 :meth:`ResourceGroup.get_attribute` for them (``dynamic_attributes``).
 
 What the nested-stack types share lives in :mod:`kubeheat.resources.heat._nested`. Facts
@@ -164,6 +165,8 @@ class ResourceGroup(NestedStackResource):
     #: get_attr of names outside ``attributes`` and of ``attributes`` with a path goes to
     #: :meth:`get_attribute`
     dynamic_attributes: ClassVar[bool] = True
+    #: ``show`` is asked of every member, as any other member attribute (as in Heat)
+    has_show: ClassVar[bool] = False
 
     # -- the blacklist of removed names ---------------------------------------------------------
     @staticmethod
@@ -341,6 +344,7 @@ class ResourceGroup(NestedStackResource):
         if key == "refs":
             return select_path(members.refs(), path)
         if key == "refs_map":
-            return select_path(members.refs_map(), path)
+            # Heat 27.0.1 gives the whole map whatever the path
+            return members.refs_map()
         return [members.attr(n, key, path) for n in members.names]
 
