@@ -141,7 +141,7 @@ class TemplateResource(NestedStackResource):
         if key in found.outputs:
             return walk_path(found.outputs[key], path)
         if key == "OS::stack_id":
-            return walk_path(ctx.data.get(REFERENCE) or self._created(found).data[REFERENCE],
+            return walk_path(ctx.data.get(REFERENCE) or self._created(ctx, found).data[REFERENCE],
                              path)
         raise invalid_attribute(ctx, key, path)
 
