@@ -168,7 +168,7 @@ def stock_yaql(expression: str, data: Any) -> Any:
     """``expression`` evaluated by yaql with its own regex library (Python's re)."""
     import yaql
 
-    from kubeheat.template.functions.hot import Yaql, _yaql_output
+    from kubeheat.template.functions.hot_other import Yaql, _yaql_output
 
     engine = Yaql.engine()
     value = engine(expression).evaluate({"data": data}, yaql.create_context())
