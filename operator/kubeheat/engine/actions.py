@@ -214,6 +214,7 @@ class ResourceActions:
             rec.metadata = metadata
             rec.requires = sorted(op.requires.get(name, rdef.dependencies))
             rec.deletion_policy = rdef.deletion_policy
+            rec.given = op.given.get(name)
             rec.created_time = rec.created_time or now()
             if rec.uid is None:
                 rec.uid = new_id()
@@ -359,6 +360,11 @@ class ResourceActions:
         if rec.requires != requires or rec.deletion_policy != rdef.deletion_policy:
             rec.requires, rec.deletion_policy = requires, rdef.deletion_policy
             dirty = True
+        given = op.given.get(name)
+        if given is not None and rec.given != given:
+            # kept before kubeheat recorded it, or of a type that is never updated
+            rec.given = given
+            dirty = True
         if changed:         # a type that is never updated: record the new values
             rec.properties = props
             dirty = True
@@ -394,6 +400,7 @@ class ResourceActions:
             rec.attributes = attrs
             rec.requires = sorted(op.requires.get(name, rdef.dependencies))
             rec.deletion_policy = rdef.deletion_policy
+            rec.given = op.given.get(name)
             rec.updated_time = now()
             self.recorder.transition(state, name, rec, UPDATE, COMPLETE)
 

@@ -39,7 +39,7 @@ from typing import Any
 
 from kubeheat.engine.actions import ResourceActions
 from kubeheat.engine.check import Checker
-from kubeheat.engine.decide import P_ADOPT, P_CREATE, P_NOOP, P_REPLACE, P_UPDATE
+from kubeheat.engine.decide import P_ADOPT, P_CREATE, P_NOOP, P_REPLACE, P_UPDATE, definition_of
 from kubeheat.engine.decide import decide as decide_action
 from kubeheat.engine.definition import Definitions
 from kubeheat.engine.deps import stack_requires
@@ -184,7 +184,7 @@ class Engine:
     async def apply(self, request: StackRequest, stack_id: str | None = None) -> StackState:
         """Create the stack, or update it when ``stack_id`` names one."""
         existing = self._load(stack_id) if stack_id else None
-        if existing is None or existing.create_unfinished:
+        if existing is None or existing.resumes_create:
             return await self.create(request, stack_id)
         return await self.update(existing.id, request)
 
@@ -252,6 +252,9 @@ class Engine:
         template, params, env_docs, files = Definitions.merge_request(state, request, patch)
         defn = await self.definitions.checked(state, template, params, env_docs, files,
                                               self.definitions.for_operation())
+        if recorded is not None and not recorded.resumes_create and not (
+                recorded.action == UPDATE and recorded.status == IN_PROGRESS):
+            self.definitions.check_immutable(recorded, defn)
         observed: dict[str, Observed | None] = {}
         if recorded is not None and observe:
             keys = [n for n, r in recorded.resources.items()
@@ -294,6 +297,8 @@ class Engine:
                         deadline: float | None, facade: Mapping[str, Any] | None,
                         depth: int) -> StackState:
         existing = self._load(stack_id)
+        # a child whose create failed is created again: its parent resource is being
+        # created again (Heat replaces a failed nested stack resource with a new stack)
         if existing is None or existing.create_unfinished:
             state = existing or StackState(id=stack_id, name=request.name)
             state.parent = parent.id
@@ -365,6 +370,8 @@ class Engine:
                                               constraints, facade=facade, depth=depth,
                                               patch_params=patch)
         resuming = state.action == action and state.status == IN_PROGRESS
+        if action == UPDATE and not resuming:
+            self.definitions.check_immutable(state, defn)
         parent_op = self._running.get(state.parent) if state.parent else None
         if action == UPDATE and not resuming:
             state.previous = {"template": state.template, "parameters": state.parameters,
@@ -526,7 +533,10 @@ class Engine:
         rdef = defn.resources[name]
         plugin = op.plugins[name]
         await self.refresher.before_resolving(op, rdef)
-        props, metadata, policy = await self._resolved(op, defn, name, plugin)
+        props, metadata, policy, raw = await self._resolved(op, defn, name, plugin)
+        given = definition_of(raw, rdef.depends_on, rdef.deletion_policy, policy,
+                              rdef.condition)
+        op.given[name] = given
         if rdef.external_id is not None:
             await self.actions.external(op, name, rdef, plugin, props, metadata)
             return
@@ -536,7 +546,8 @@ class Engine:
         observed = await self.actions.carry_on(op, name, rec, plugin, rdef.type, metadata,
                                                policy)
         decision = decide_action(plugin, rec, rdef.type, props, observed=observed,
-                                 metadata=metadata, deletion_policy=rdef.deletion_policy)
+                                 metadata=metadata, deletion_policy=rdef.deletion_policy,
+                                 given=given)
         if decision.action == P_NOOP:
             assert rec is not None
             self.actions.record_unchanged(op, name, rec, props, decision.changed)
@@ -566,9 +577,11 @@ class Engine:
 
     async def _resolved(self, op: Operation, defn: StackDefinition, name: str,
                         plugin: ResourcePlugin
-                        ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+                        ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any],
+                                   dict[str, Any]]:
         """The resource's checked properties, metadata and update policy, evaluated against
-        the live state; an evaluation failure fails the resource."""
+        the live state, and its properties as given (evaluated, before the type's checks and
+        defaults); an evaluation failure fails the resource."""
         rdef = defn.resources[name]
         assert op.resolver is not None
         try:
@@ -594,7 +607,7 @@ class Engine:
             self.recorder.transition(state, name, rec, action, FAILED, reason)
             raise ResourceFailed(action, reason) from None
         return (props, metadata if isinstance(metadata, dict) else {},
-                policy if isinstance(policy, dict) else {})
+                policy if isinstance(policy, dict) else {}, raw)
 
 
 __all__ = [
