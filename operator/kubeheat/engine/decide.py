@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from kubeheat.engine.model import CHECK, DELETE, FAILED, IN_PROGRESS, ROLLBACK, ResourceState
+from kubeheat.engine.model import (
+    CHECK,
+    COMPLETE,
+    DELETE,
+    FAILED,
+    IN_PROGRESS,
+    INIT,
+    ROLLBACK,
+    ResourceState,
+)
 from kubeheat.resources import Observed, ResourcePlugin
 
 
@@ -137,6 +146,10 @@ def _by_record(plugin: ResourcePlugin, rec: ResourceState, type_name: str,
                props: Mapping[str, Any] | None, observed: Any) -> Decision | None:
     """What the record (and the cloud) alone decide, whatever the new values."""
     if rec.physical_id is None:
+        if rec.action == INIT and rec.status == COMPLETE:
+            # recorded when the operation started (a create is recorded IN_PROGRESS before
+            # the cloud is asked): nothing can have been made yet
+            return Decision(P_CREATE, "new resource")
         if rec.status == IN_PROGRESS:
             return Decision(P_ADOPT, f"{rec.action} was interrupted before the physical "
                                      "resource was recorded")

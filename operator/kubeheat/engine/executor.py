@@ -432,12 +432,25 @@ class Engine:
         op.requires = stack_requires(defn, self.plugins)
         op.marks = LiveMarks(n for n, p in op.plugins.items()
                              if p.live_attributes and not p.dynamic_attributes)
+        self._record_new(op, defn)
         walk = GraphWalk(op.requires, functools.partial(self._converge_resource, op, defn))
         failure = await self._run_walk(op, walk)
         if failure is not None:
             return failure
         return await self._cleanup(op, [k for k in op.state.resources
                                         if k not in defn.resources])
+
+    def _record_new(self, op: Operation, defn: StackDefinition) -> None:
+        """Record every resource the definition adds as ``INIT_COMPLETE`` before the walk,
+        as Heat's convergence engine does: a resource the operation never reaches (it
+        failed first) is listed so."""
+        state = op.state
+        added = [n for n, rdef in defn.resources.items()
+                 if n not in state.resources and rdef.external_id is None]
+        for name in added:
+            self.actions.new_record(state, name, defn.resources[name])
+        if added:
+            self.recorder.save(state)
 
     async def _run_walk(self, op: Operation, walk: GraphWalk) -> str | None:
         op.walk = walk
