@@ -388,11 +388,15 @@ class ResourceActions:
                 if error:
                     raise ResourceFailure(error)
                 old = dict(rec.properties)
-                data = await self.transient(
-                    op, name, rec, UPDATE, lambda: plugin.update(ctx, old, props, changed))
-                if data is not None:
-                    rec.data = dict(data)
-                    ctx.data = rec.data
+                # no property value changed (only the definition, the metadata): as Heat's
+                # handlers given no property diff, a type does nothing, except those running
+                # a nested stack, which pass the change on to it
+                if changed or plugin.update_all_in_place or plugin.runs_nested_stacks:
+                    data = await self.transient(
+                        op, name, rec, UPDATE, lambda: plugin.update(ctx, old, props, changed))
+                    if data is not None:
+                        rec.data = dict(data)
+                        ctx.data = rec.data
                 attrs = await self.transient(
                     op, name, rec, UPDATE, lambda: plugin.attribute_values(ctx, props))
             rec.properties = props

@@ -25,6 +25,7 @@ from kubeheat.engine.model import (
     ResourceState,
 )
 from kubeheat.resources import Observed, ResourcePlugin
+from kubeheat.template import ResourceDefinition, StackDefinition
 
 
 class PlanAction(StrEnum):
@@ -71,7 +72,8 @@ def _fmt(names: Iterable[str]) -> str:
 
 #: the parts of a definition whose change alone updates a resource (with its properties as
 #: given), as Heat's convergence engine compares the previous and the new definition
-DEFINITION_KEYS = ("properties", "depends_on", "deletion_policy", "update_policy", "condition")
+DEFINITION_KEYS = ("properties", "depends_on", "deletion_policy", "update_policy", "condition",
+                   "written")
 
 
 def _digest(value: Any) -> str:
@@ -81,16 +83,31 @@ def _digest(value: Any) -> str:
 
 
 def definition_of(given: Mapping[str, Any], depends_on: Iterable[str], deletion_policy: str,
-                  update_policy: Mapping[str, Any] | None, condition: Any) -> dict[str, Any]:
+                  update_policy: Mapping[str, Any] | None, condition: Any,
+                  written: Iterable[str] = ()) -> dict[str, Any]:
     """What :attr:`ResourceState.given` records of a resource's definition: a digest of each
     property as the template gives it (resolved, without the type's defaults: the values
     themselves are in :attr:`ResourceState.properties`, and kept once), the depends_on,
-    deletion policy and condition as written, a digest of the resolved update policy."""
+    deletion policy and condition as written, a digest of the resolved update policy, and
+    which of the keys that have a default the template writes out (``written``: an empty
+    ``metadata`` or ``deletion_policy: Delete`` written where there was none is a change in
+    Heat)."""
     if condition is not None and not isinstance(condition, str | bool):
         condition = repr(condition)
     return {"properties": {k: _digest(v) for k, v in given.items()},
             "depends_on": list(depends_on), "deletion_policy": deletion_policy,
-            "update_policy": _digest(dict(update_policy or {})), "condition": condition}
+            "update_policy": _digest(dict(update_policy or {})), "condition": condition,
+            "written": sorted(written)}
+
+
+def written_keys(definition: StackDefinition, rdef: ResourceDefinition) -> list[str]:
+    """Which of the resource's ``metadata``, ``deletion_policy`` and ``update_policy`` its
+    template writes out (in the template's spelling of them)."""
+    snippet = definition.template.resource_snippets.get(rdef.name)
+    if not isinstance(snippet, Mapping):
+        return []
+    return [key for key in ("metadata", "deletion_policy", "update_policy")
+            if rdef.key_path(key)[-1] in snippet]
 
 
 def _definition_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None,
@@ -103,7 +120,9 @@ def _definition_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | 
     before, after = old.get("properties") or {}, new.get("properties") or {}
     out.extend(sorted(k for k in set(before) | set(after)
                       if k not in unknown and before.get(k) != after.get(k)))
-    out.extend(k for k in DEFINITION_KEYS[1:] if old.get(k) != new.get(k))
+    out.extend(k for k in DEFINITION_KEYS[1:-1] if old.get(k) != new.get(k))
+    if "written" in old and old.get("written") != new.get("written"):
+        out.extend(sorted(set(old["written"]) ^ set(new.get("written") or ())))
     return out
 
 
@@ -229,4 +248,5 @@ __all__ = [
     "PlanAction",
     "decide",
     "definition_of",
+    "written_keys",
 ]

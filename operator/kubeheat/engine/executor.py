@@ -39,7 +39,15 @@ from typing import Any
 
 from kubeheat.engine.actions import ResourceActions
 from kubeheat.engine.check import Checker
-from kubeheat.engine.decide import P_ADOPT, P_CREATE, P_NOOP, P_REPLACE, P_UPDATE, definition_of
+from kubeheat.engine.decide import (
+    P_ADOPT,
+    P_CREATE,
+    P_NOOP,
+    P_REPLACE,
+    P_UPDATE,
+    definition_of,
+    written_keys,
+)
 from kubeheat.engine.decide import decide as decide_action
 from kubeheat.engine.definition import Definitions
 from kubeheat.engine.deps import stack_requires
@@ -548,7 +556,7 @@ class Engine:
         await self.refresher.before_resolving(op, rdef)
         props, metadata, policy, raw = await self._resolved(op, defn, name, plugin)
         given = definition_of(raw, rdef.depends_on, rdef.deletion_policy, policy,
-                              rdef.condition)
+                              rdef.condition, written_keys(defn, rdef))
         op.given[name] = given
         if rdef.external_id is not None:
             await self.actions.external(op, name, rdef, plugin, props, metadata)

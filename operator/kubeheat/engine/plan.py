@@ -32,6 +32,7 @@ from kubeheat.engine.decide import (
     PlanAction,
     decide,
     definition_of,
+    written_keys,
 )
 from kubeheat.engine.model import (
     COMPLETE,
@@ -263,7 +264,8 @@ def _plan_resource(definition: StackDefinition, name: str, rec: ResourceState | 
         policy = None
     given = None if policy is None else definition_of(
         values, rdef.depends_on, rdef.deletion_policy,
-        policy if isinstance(policy, dict) else {}, rdef.condition)
+        policy if isinstance(policy, dict) else {}, rdef.condition,
+        written_keys(definition, rdef))
     try:
         checked = check_properties(
             type(plugin), {**values, **dict.fromkeys(unknown)},
