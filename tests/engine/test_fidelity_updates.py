@@ -285,3 +285,33 @@ def test_a_failed_update_lists_the_resources_it_added_and_never_reached() -> Non
         "ValueError: resources.a: Test Resource failed a")
     assert _statuses(state) == {"a": "UPDATE_FAILED", "later": "INIT_COMPLETE"}
     assert state.outputs == {"later": None}
+
+
+def test_a_replacement_found_by_the_update_is_announced_on_the_old_resource() -> None:
+    """Heat 27.0.1's events for ``update_replace: true`` with a new value: the old resource
+    UPDATE_IN_PROGRESS, UPDATE_COMPLETE "... requires replacement.", the new one created, its
+    users updated, then the old one deleted."""
+    before = hot({"a": {"type": TEST, "properties": {"value": "one", "update_replace": True}},
+                  "d": {"type": VALUE, "properties": {"value": {"get_attr": ["a", "output"]}}}})
+    after = hot({"a": {"type": TEST, "properties": {"value": "two", "update_replace": True}},
+                 "d": {"type": VALUE, "properties": {"value": {"get_attr": ["a", "output"]}}}})
+    engine, created, state = _update(before, after)
+    assert _statuses(state) == {"a": "CREATE_COMPLETE", "d": "UPDATE_COMPLETE"}
+    old_id = created.resources["a"].physical_id
+    assert state.resources["a"].physical_id != old_id
+    events = engine.events.events      # type: ignore[attr-defined]
+    start = max(i for i, e in enumerate(events) if e.resource_name == "updates-f"
+                and e.resource_action == "UPDATE" and e.resource_status == "IN_PROGRESS")
+    seen = [(e.resource_name, f"{e.resource_action}_{e.resource_status}",
+             e.resource_status_reason) for e in events[start + 1:]]
+    assert seen == [
+        ("a", "UPDATE_IN_PROGRESS", "state changed"),
+        ("a", "UPDATE_COMPLETE", f'The Resource TestResource "a" [{old_id}] Stack '
+                                 f'"updates-f" [{state.id}] requires replacement.'),
+        ("a", "CREATE_IN_PROGRESS", "state changed"),
+        ("a", "CREATE_COMPLETE", "state changed"),
+        ("d", "UPDATE_IN_PROGRESS", "state changed"),
+        ("d", "UPDATE_COMPLETE", "state changed"),
+        ("a", "DELETE_IN_PROGRESS", "state changed"),
+        ("a", "DELETE_COMPLETE", "state changed"),
+        ("updates-f", "UPDATE_COMPLETE", "Stack UPDATE completed successfully")]

@@ -111,6 +111,18 @@ class ResourceActions:
         self.recorder.save(state)
         return key
 
+    def requires_replacement(self, op: Operation, name: str, rec: ResourceState,
+                             plugin: ResourcePlugin) -> None:
+        """The events Heat records on a resource whose update found that it must be replaced
+        (``UPDATE_IN_PROGRESS``, then ``UPDATE_COMPLETE`` saying so), before the new one is
+        made."""
+        state = op.state
+        self.recorder.transition(state, name, rec, UPDATE, IN_PROGRESS)
+        self.recorder.transition(
+            state, name, rec, UPDATE, COMPLETE,
+            f'The Resource {type(plugin).__name__} "{name}" [{rec.physical_id}] Stack '
+            f'"{state.name}" [{state.id}] requires replacement.')
+
     def restore(self, op: Operation, name: str, rdef: ResourceDefinition,
                 props: Mapping[str, Any]) -> ResourceState | None:
         """Rolling back a replacement: bring the old resource back instead of making a new one

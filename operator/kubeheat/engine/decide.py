@@ -64,6 +64,9 @@ class Decision:
     changed: frozenset[str] = frozenset()
     #: an update that must fail (an immutable property changed)
     error: str | None = None
+    #: a replacement found by trying the update (changed properties the type cannot update
+    #: in place): Heat records the old resource ``UPDATE_COMPLETE`` ("requires replacement")
+    tried_update: bool = False
 
 
 def _fmt(names: Iterable[str]) -> str:
@@ -217,7 +220,7 @@ def _by_values(plugin: ResourcePlugin, rec: ResourceState, type_name: str,
     replace = plugin.needs_replacement(old, props, frozen) if frozen else frozenset()
     if replace:
         return Decision(P_REPLACE, f"properties changed that cannot be updated in place: "
-                                   f"{_fmt(replace)}", frozen)
+                                   f"{_fmt(replace)}", frozen, tried_update=True)
     if frozen:
         what = "drifted" if drift and frozen == drift else "changed"
         return Decision(P_UPDATE, f"properties {what}: {_fmt(frozen)}", frozen)

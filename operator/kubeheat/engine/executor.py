@@ -581,6 +581,8 @@ class Engine:
         else:
             if decision.action == P_REPLACE:
                 assert rec is not None
+                if decision.tried_update:
+                    actions.requires_replacement(op, name, rec, plugin)
                 old_key = actions.retire(op, name)
                 if not plugin.can_coexist:
                     old = op.state.resources[old_key]
