@@ -315,3 +315,16 @@ def test_a_replacement_found_by_the_update_is_announced_on_the_old_resource() ->
         ("a", "DELETE_IN_PROGRESS", "state changed"),
         ("a", "DELETE_COMPLETE", "state changed"),
         ("updates-f", "UPDATE_COMPLETE", "Stack UPDATE completed successfully")]
+
+
+def test_a_failure_lets_the_actions_in_flight_finish_and_starts_nothing_more() -> None:
+    """Heat 27.0.1 (convergence): after ``a`` fails, ``x`` (in flight) is still created, ``y``
+    (waiting for ``x``) is never started (INIT_COMPLETE)."""
+    before = hot({"a": {"type": TEST, "properties": {"value": "one"}}})
+    after = hot({"a": {"type": TEST, "properties": {"value": "two", "fail": True}},
+                 "x": {"type": TEST, "properties": {"action_wait_secs": {"create": 0.3}}},
+                 "y": {"type": VALUE, "properties": {"value": "y"}, "depends_on": "x"}})
+    _engine, _created, state = _update(before, after)
+    assert state.state == "UPDATE_FAILED"
+    assert _statuses(state) == {"a": "UPDATE_FAILED", "x": "CREATE_COMPLETE",
+                                "y": "INIT_COMPLETE"}
