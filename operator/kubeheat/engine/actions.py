@@ -49,8 +49,9 @@ from kubeheat.resources import (
     ResourceFailure,
     ResourcePlugin,
     TransientFailure,
+    check_properties,
 )
-from kubeheat.template import ResourceDefinition
+from kubeheat.template import ResourceDefinition, StackDefinition, TemplateError
 
 T = TypeVar("T")
 
@@ -95,6 +96,53 @@ class ResourceActions:
                             deletion_policy=rdef.deletion_policy, uid=new_id())
         state.resources[name] = rec
         return rec
+
+    def record_new(self, op: Operation, defn: StackDefinition) -> None:
+        """Record every resource the definition adds as ``INIT_COMPLETE`` before the walk,
+        as Heat's convergence engine does: a resource the operation never reaches (it
+        failed first) is listed so."""
+        state = op.state
+        added = [n for n, rdef in defn.resources.items()
+                 if n not in state.resources and rdef.external_id is None]
+        for name in added:
+            self.new_record(state, name, defn.resources[name])
+        if added:
+            self.recorder.save(state)
+
+    async def resolved(self, op: Operation, defn: StackDefinition, name: str,
+                       plugin: ResourcePlugin, cloud_checks: bool
+                       ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any],
+                                  dict[str, Any]]:
+        """The resource's checked properties (``cloud_checks``: some constraint asks the
+        cloud, so checked in the thread pool), metadata and update policy, evaluated against
+        the live state, and its properties as given (evaluated, before the type's checks and
+        defaults); an evaluation failure fails the resource."""
+        rdef = defn.resources[name]
+        assert op.resolver is not None
+        try:
+            raw = defn.resolve_properties(name, op.resolver)
+            where = rdef.key_path("properties")
+            op.evaluated.admit(("resources", name), raw, where)
+            if cloud_checks:
+                props = await self.runtime.run_sync(check_properties, type(plugin), raw, where,
+                                                    constraints=op.constraints)
+            else:
+                props = check_properties(type(plugin), raw, where, constraints=op.constraints)
+            metadata = defn.resolve(rdef.metadata, op.resolver) if rdef.metadata else {}
+            op.evaluated.admit(("metadata", name), metadata, rdef.key_path("metadata"))
+            policy = defn.resolve(rdef.update_policy, op.resolver) if rdef.update_policy \
+                else {}
+        except TemplateError as exc:
+            state = op.state
+            rec = state.resources.get(name)
+            action = UPDATE if rec is not None and rec.physical_id is not None else CREATE
+            if rec is None:
+                rec = self.new_record(state, name, rdef)
+            reason = failure_reason(exc, name)
+            self.recorder.transition(state, name, rec, action, FAILED, reason)
+            raise ResourceFailed(action, reason) from None
+        return (props, metadata if isinstance(metadata, dict) else {},
+                policy if isinstance(policy, dict) else {}, raw)
 
     def retire(self, op: Operation, name: str) -> str:
         """Move ``name``'s entry aside (``name~n``) so a replacement can be created."""

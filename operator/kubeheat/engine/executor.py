@@ -78,7 +78,6 @@ from kubeheat.engine.request import (
     CheckResult,
     EngineError,
     ResourceCheck,
-    ResourceFailed,
     StackRequest,
     StateSaveError,
     failure_reason,
@@ -92,8 +91,6 @@ from kubeheat.resources import (
     Observed,
     PluginRegistry,
     ResourceFailure,
-    ResourcePlugin,
-    check_properties,
     load_builtin_plugins,
 )
 from kubeheat.template import (
@@ -440,25 +437,13 @@ class Engine:
         op.requires = stack_requires(defn, self.plugins)
         op.marks = LiveMarks(n for n, p in op.plugins.items()
                              if p.live_attributes and not p.dynamic_attributes)
-        self._record_new(op, defn)
+        self.actions.record_new(op, defn)
         walk = GraphWalk(op.requires, functools.partial(self._converge_resource, op, defn))
         failure = await self._run_walk(op, walk)
         if failure is not None:
             return failure
         return await self._cleanup(op, [k for k in op.state.resources
                                         if k not in defn.resources])
-
-    def _record_new(self, op: Operation, defn: StackDefinition) -> None:
-        """Record every resource the definition adds as ``INIT_COMPLETE`` before the walk,
-        as Heat's convergence engine does: a resource the operation never reaches (it
-        failed first) is listed so."""
-        state = op.state
-        added = [n for n, rdef in defn.resources.items()
-                 if n not in state.resources and rdef.external_id is None]
-        for name in added:
-            self.actions.new_record(state, name, defn.resources[name])
-        if added:
-            self.recorder.save(state)
 
     async def _run_walk(self, op: Operation, walk: GraphWalk) -> str | None:
         op.walk = walk
@@ -554,7 +539,8 @@ class Engine:
         rdef = defn.resources[name]
         plugin = op.plugins[name]
         await self.refresher.before_resolving(op, rdef)
-        props, metadata, policy, raw = await self._resolved(op, defn, name, plugin)
+        props, metadata, policy, raw = await self.actions.resolved(
+            op, defn, name, plugin, self.definitions.needs_cloud_checks(type(plugin)))
         given = definition_of(raw, rdef.depends_on, rdef.deletion_policy, policy,
                               rdef.condition, written_keys(defn, rdef))
         op.given[name] = given
@@ -597,40 +583,6 @@ class Engine:
             await actions.create(op, name, rec, rdef, plugin, props, metadata, policy,
                                  adopt=decision.action == P_ADOPT)
         op.marks.acted(name, op.requires.get(name, ()))
-
-    async def _resolved(self, op: Operation, defn: StackDefinition, name: str,
-                        plugin: ResourcePlugin
-                        ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any],
-                                   dict[str, Any]]:
-        """The resource's checked properties, metadata and update policy, evaluated against
-        the live state, and its properties as given (evaluated, before the type's checks and
-        defaults); an evaluation failure fails the resource."""
-        rdef = defn.resources[name]
-        assert op.resolver is not None
-        try:
-            raw = defn.resolve_properties(name, op.resolver)
-            where = rdef.key_path("properties")
-            op.evaluated.admit(("resources", name), raw, where)
-            if self.definitions.needs_cloud_checks(type(plugin)):  # asks the cloud
-                props = await self.runtime.run_sync(check_properties, type(plugin), raw, where,
-                                                    constraints=op.constraints)
-            else:
-                props = check_properties(type(plugin), raw, where, constraints=op.constraints)
-            metadata = defn.resolve(rdef.metadata, op.resolver) if rdef.metadata else {}
-            op.evaluated.admit(("metadata", name), metadata, rdef.key_path("metadata"))
-            policy = defn.resolve(rdef.update_policy, op.resolver) if rdef.update_policy \
-                else {}
-        except TemplateError as exc:
-            state = op.state
-            rec = state.resources.get(name)
-            action = UPDATE if rec is not None and rec.physical_id is not None else CREATE
-            if rec is None:
-                rec = self.actions.new_record(state, name, rdef)
-            reason = failure_reason(exc, name)
-            self.recorder.transition(state, name, rec, action, FAILED, reason)
-            raise ResourceFailed(action, reason) from None
-        return (props, metadata if isinstance(metadata, dict) else {},
-                policy if isinstance(policy, dict) else {}, raw)
 
 
 __all__ = [
