@@ -88,7 +88,9 @@ def test_replace_vs_update_and_create_before_delete() -> None:
     assert after.resources["user"].properties["label"] == after.resources["a"].physical_id
     assert set(after.resources) == {"a", "user"}
     evs = resource_events(events.events)
-    assert evs == [("a", "CREATE_IN_PROGRESS"), ("a", "CREATE_COMPLETE"),
+    # as in Heat, the update that finds the replacement is recorded on the old resource
+    assert evs == [("a", "UPDATE_IN_PROGRESS"), ("a", "UPDATE_COMPLETE"),
+                   ("a", "CREATE_IN_PROGRESS"), ("a", "CREATE_COMPLETE"),
                    ("user", "UPDATE_IN_PROGRESS"), ("user", "UPDATE_COMPLETE"),
                    ("a", "DELETE_IN_PROGRESS"), ("a", "DELETE_COMPLETE")]
     assert [r["size"] for r in things(native)["a"]] == [2]
@@ -108,6 +110,7 @@ def test_replacement_that_cannot_coexist_deletes_first() -> None:
     s = run(go())
     assert s.state == "UPDATE_COMPLETE"
     assert resource_events(events.events) == [
+        ("x", "UPDATE_IN_PROGRESS"), ("x", "UPDATE_COMPLETE"),
         ("x", "DELETE_IN_PROGRESS"), ("x", "DELETE_COMPLETE"),
         ("x", "CREATE_IN_PROGRESS"), ("x", "CREATE_COMPLETE")]
     assert native.count(KIND) == 1

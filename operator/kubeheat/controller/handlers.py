@@ -118,7 +118,7 @@ class Controller(StackRuns):
                 await self.stalled(body, "InvalidTemplate", message, run.events.poster)
                 raise kopf.PermanentError(f"InvalidTemplate: {message}") from None
             await self._write_outputs(body, spec, run, None, retry)   # may it write them?
-            operation = "create" if state is None or state.create_unfinished else "update"
+            operation = "create" if state is None or state.resumes_create else "update"
             last_plan = {"generation": generation, "time": timestamp(),
                          "operation": operation.upper(), "summary": plan.counts(),
                          "resources": [{"name": r.name, "type": r.type, "action": r.action,

@@ -21,7 +21,13 @@ from collections.abc import Callable, Coroutine, Iterator, Mapping
 from typing import Any, TypeVar
 
 from kubeheat.engine.decide import NOT_OBSERVED
-from kubeheat.engine.external import checks, not_found, not_supported, recorded_external
+from kubeheat.engine.external import (
+    checks,
+    external_properties,
+    not_found,
+    not_supported,
+    recorded_external,
+)
 from kubeheat.engine.model import (
     ADOPT,
     CHECK,
@@ -51,8 +57,9 @@ from kubeheat.resources import (
     ResourceFailure,
     ResourcePlugin,
     TransientFailure,
+    check_properties,
 )
-from kubeheat.template import ResourceDefinition
+from kubeheat.template import ResourceDefinition, StackDefinition, TemplateError
 
 T = TypeVar("T")
 
@@ -98,6 +105,55 @@ class ResourceActions:
         state.resources[name] = rec
         return rec
 
+    def record_new(self, op: Operation, defn: StackDefinition) -> None:
+        """Record every resource the definition adds as ``INIT_COMPLETE`` before the walk,
+        as Heat's convergence engine does: a resource the operation never reaches (it
+        failed first) is listed so."""
+        state = op.state
+        added = [n for n, rdef in defn.resources.items()
+                 if n not in state.resources and rdef.external_id is None]
+        for name in added:
+            self.new_record(state, name, defn.resources[name])
+        if added:
+            self.recorder.save(state)
+
+    async def resolved(self, op: Operation, defn: StackDefinition, name: str,
+                       plugin: ResourcePlugin, cloud_checks: bool
+                       ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any],
+                                  dict[str, Any]]:
+        """The resource's checked properties (``cloud_checks``: some constraint asks the
+        cloud, so checked in the thread pool), metadata and update policy, evaluated against
+        the live state, and its properties as given (evaluated, before the type's checks and
+        defaults); an evaluation failure fails the resource."""
+        rdef = defn.resources[name]
+        assert op.resolver is not None
+        try:
+            raw = defn.resolve_properties(name, op.resolver)
+            where = rdef.key_path("properties")
+            op.evaluated.admit(("resources", name), raw, where)
+            if rdef.external_id is not None:    # adopted as it is: nothing checked
+                props = external_properties(type(plugin), raw)
+            elif cloud_checks:
+                props = await self.runtime.run_sync(check_properties, type(plugin), raw, where,
+                                                    constraints=op.constraints)
+            else:
+                props = check_properties(type(plugin), raw, where, constraints=op.constraints)
+            metadata = defn.resolve(rdef.metadata, op.resolver) if rdef.metadata else {}
+            op.evaluated.admit(("metadata", name), metadata, rdef.key_path("metadata"))
+            policy = defn.resolve(rdef.update_policy, op.resolver) if rdef.update_policy \
+                else {}
+        except TemplateError as exc:
+            state = op.state
+            rec = state.resources.get(name)
+            action = UPDATE if rec is not None and rec.physical_id is not None else CREATE
+            if rec is None:
+                rec = self.new_record(state, name, rdef)
+            reason = failure_reason(exc, name)
+            self.recorder.transition(state, name, rec, action, FAILED, reason)
+            raise ResourceFailed(action, reason) from None
+        return (props, metadata if isinstance(metadata, dict) else {},
+                policy if isinstance(policy, dict) else {}, raw)
+
     def retire(self, op: Operation, name: str) -> str:
         """Move ``name``'s entry aside (``name~n``) so a replacement can be created."""
         state = op.state
@@ -112,6 +168,18 @@ class ResourceActions:
         op.replaced.setdefault(name, []).append(key)
         self.recorder.save(state)
         return key
+
+    def requires_replacement(self, op: Operation, name: str, rec: ResourceState,
+                             plugin: ResourcePlugin) -> None:
+        """The events Heat records on a resource whose update found that it must be replaced
+        (``UPDATE_IN_PROGRESS``, then ``UPDATE_COMPLETE`` saying so), before the new one is
+        made."""
+        state = op.state
+        self.recorder.transition(state, name, rec, UPDATE, IN_PROGRESS)
+        self.recorder.transition(
+            state, name, rec, UPDATE, COMPLETE,
+            f'The Resource {type(plugin).__name__} "{name}" [{rec.physical_id}] Stack '
+            f'"{state.name}" [{state.id}] requires replacement.')
 
     def restore(self, op: Operation, name: str, rdef: ResourceDefinition,
                 props: Mapping[str, Any]) -> ResourceState | None:
@@ -216,6 +284,7 @@ class ResourceActions:
             rec.metadata = metadata
             rec.requires = sorted(op.requires.get(name, rdef.dependencies))
             rec.deletion_policy = rdef.deletion_policy
+            rec.given = op.given.get(name)
             rec.created_time = rec.created_time or now()
             if rec.uid is None:
                 rec.uid = new_id()
@@ -384,6 +453,11 @@ class ResourceActions:
         if rec.requires != requires or rec.deletion_policy != rdef.deletion_policy:
             rec.requires, rec.deletion_policy = requires, rdef.deletion_policy
             dirty = True
+        given = op.given.get(name)
+        if given is not None and rec.given != given:
+            # kept before kubeheat recorded it, or of a type that is never updated
+            rec.given = given
+            dirty = True
         if changed:         # a type that is never updated: record the new values
             rec.properties = props
             dirty = True
@@ -407,11 +481,15 @@ class ResourceActions:
                 if error:
                     raise ResourceFailure(error)
                 old = dict(rec.properties)
-                data = await self.transient(
-                    op, name, rec, UPDATE, lambda: plugin.update(ctx, old, props, changed))
-                if data is not None:
-                    rec.data = dict(data)
-                    ctx.data = rec.data
+                # no property value changed (only the definition, the metadata): as Heat's
+                # handlers given no property diff, a type does nothing, except those running
+                # a nested stack, which pass the change on to it
+                if changed or plugin.update_all_in_place or plugin.runs_nested_stacks:
+                    data = await self.transient(
+                        op, name, rec, UPDATE, lambda: plugin.update(ctx, old, props, changed))
+                    if data is not None:
+                        rec.data = dict(data)
+                        ctx.data = rec.data
                 attrs = await self.transient(
                     op, name, rec, UPDATE, lambda: plugin.attribute_values(ctx, props))
             rec.properties = props
@@ -419,6 +497,7 @@ class ResourceActions:
             rec.attributes = attrs
             rec.requires = sorted(op.requires.get(name, rdef.dependencies))
             rec.deletion_policy = rdef.deletion_policy
+            rec.given = op.given.get(name)
             rec.updated_time = now()
             self.recorder.transition(state, name, rec, UPDATE, COMPLETE)
 

@@ -7,13 +7,25 @@ known), so ``plan`` and ``run`` cannot disagree.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from kubeheat.engine.model import CHECK, DELETE, FAILED, IN_PROGRESS, ROLLBACK, ResourceState
+from kubeheat.engine.model import (
+    CHECK,
+    COMPLETE,
+    DELETE,
+    FAILED,
+    IN_PROGRESS,
+    INIT,
+    ROLLBACK,
+    ResourceState,
+)
 from kubeheat.resources import Observed, ResourcePlugin
+from kubeheat.template import ResourceDefinition, StackDefinition
 
 
 class PlanAction(StrEnum):
@@ -52,22 +64,86 @@ class Decision:
     changed: frozenset[str] = frozenset()
     #: an update that must fail (an immutable property changed)
     error: str | None = None
+    #: a replacement found by trying the update (changed properties the type cannot update
+    #: in place): Heat records the old resource ``UPDATE_COMPLETE`` ("requires replacement")
+    tried_update: bool = False
 
 
 def _fmt(names: Iterable[str]) -> str:
     return ", ".join(sorted(names))
 
 
+#: the parts of a definition whose change alone updates a resource (with its properties as
+#: given), as Heat's convergence engine compares the previous and the new definition
+DEFINITION_KEYS = ("properties", "depends_on", "deletion_policy", "update_policy", "condition",
+                   "written")
+
+
+def _digest(value: Any) -> str:
+    """A short digest of a JSON-like value (equal values, equal digests)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def definition_of(given: Mapping[str, Any], depends_on: Iterable[str], deletion_policy: str,
+                  update_policy: Mapping[str, Any] | None, condition: Any,
+                  written: Iterable[str] = ()) -> dict[str, Any]:
+    """What :attr:`ResourceState.given` records of a resource's definition: a digest of each
+    property as the template gives it (resolved, without the type's defaults: the values
+    themselves are in :attr:`ResourceState.properties`, and kept once), the depends_on,
+    deletion policy and condition as written, a digest of the resolved update policy, and
+    which of the keys that have a default the template writes out (``written``: an empty
+    ``metadata`` or ``deletion_policy: Delete`` written where there was none is a change in
+    Heat)."""
+    if condition is not None and not isinstance(condition, str | bool):
+        condition = repr(condition)
+    return {"properties": {k: _digest(v) for k, v in given.items()},
+            "depends_on": list(depends_on), "deletion_policy": deletion_policy,
+            "update_policy": _digest(dict(update_policy or {})), "condition": condition,
+            "written": sorted(written)}
+
+
+def written_keys(definition: StackDefinition, rdef: ResourceDefinition) -> list[str]:
+    """Which of the resource's ``metadata``, ``deletion_policy`` and ``update_policy`` its
+    template writes out (in the template's spelling of them)."""
+    snippet = definition.template.resource_snippets.get(rdef.name)
+    if not isinstance(snippet, Mapping):
+        return []
+    return [key for key in ("metadata", "deletion_policy", "update_policy")
+            if rdef.key_path(key)[-1] in snippet]
+
+
+def _definition_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None,
+                        unknown: frozenset[str]) -> list[str]:
+    """The parts of the definition that differ (properties named one by one); nothing when
+    either side is not known (a record from before kubeheat kept it)."""
+    if old is None or new is None:
+        return []
+    out: list[str] = []
+    before, after = old.get("properties") or {}, new.get("properties") or {}
+    out.extend(sorted(k for k in set(before) | set(after)
+                      if k not in unknown and before.get(k) != after.get(k)))
+    out.extend(k for k in DEFINITION_KEYS[1:-1] if old.get(k) != new.get(k))
+    if "written" in old and old.get("written") != new.get("written"):
+        out.extend(sorted(set(old["written"]) ^ set(new.get("written") or ())))
+    return out
+
+
 def decide(plugin: ResourcePlugin, rec: ResourceState | None, type_name: str,
            props: Mapping[str, Any] | None, *, unknown: Collection[str] = (),
            observed: Observed | Any | None = NOT_OBSERVED,
            metadata: Mapping[str, Any] | None = None,
-           deletion_policy: str | None = None) -> Decision:
+           deletion_policy: str | None = None,
+           given: Mapping[str, Any] | None = None) -> Decision:
     """The action for one resource of the new definition.
 
     ``rec`` is its recorded entry (None: new), ``props`` its checked new property values (None
     when they could not be computed), ``unknown`` the properties whose values are not known yet,
     ``observed`` what :meth:`ResourcePlugin.read` saw (None: gone; omitted: not observed).
+    ``given`` is the new definition as :func:`definition_of` gives it: as in Heat, a resource
+    whose definition changed (its depends_on, deletion or update policy, condition, or a
+    property written out with its default value) is updated even when no property value
+    changed (``OS::Heat::None`` excepted: it is never updated).
     """
     if rec is None:
         return Decision(P_CREATE, "new resource")
@@ -77,9 +153,14 @@ def decide(plugin: ResourcePlugin, rec: ResourceState | None, type_name: str,
     if props is None:
         return Decision(P_UPDATE, "properties are known only during the operation")
     decision = _by_values(plugin, rec, type_name, props, frozenset(unknown), observed, metadata)
-    if (decision.action == P_NOOP and plugin.sees_deletion_policy
-            and deletion_policy is not None and deletion_policy != rec.deletion_policy):
+    if decision.action != P_NOOP or plugin.never_updates:
+        return decision
+    if (plugin.sees_deletion_policy and deletion_policy is not None
+            and deletion_policy != rec.deletion_policy):
         return Decision(P_UPDATE, "deletion_policy changed")
+    differ = _definition_changes(rec.given, given, frozenset(unknown))
+    if differ:
+        return Decision(P_UPDATE, f"definition changed: {', '.join(differ)}")
     return decision
 
 
@@ -87,6 +168,10 @@ def _by_record(plugin: ResourcePlugin, rec: ResourceState, type_name: str,
                props: Mapping[str, Any] | None, observed: Any) -> Decision | None:
     """What the record (and the cloud) alone decide, whatever the new values."""
     if rec.physical_id is None:
+        if rec.action == INIT and rec.status == COMPLETE:
+            # recorded when the operation started (a create is recorded IN_PROGRESS before
+            # the cloud is asked): nothing can have been made yet
+            return Decision(P_CREATE, "new resource")
         if rec.status == IN_PROGRESS:
             return Decision(P_ADOPT, f"{rec.action} was interrupted before the physical "
                                      "resource was recorded")
@@ -135,7 +220,7 @@ def _by_values(plugin: ResourcePlugin, rec: ResourceState, type_name: str,
     replace = plugin.needs_replacement(old, props, frozen) if frozen else frozenset()
     if replace:
         return Decision(P_REPLACE, f"properties changed that cannot be updated in place: "
-                                   f"{_fmt(replace)}", frozen)
+                                   f"{_fmt(replace)}", frozen, tried_update=True)
     if frozen:
         what = "drifted" if drift and frozen == drift else "changed"
         return Decision(P_UPDATE, f"properties {what}: {_fmt(frozen)}", frozen)
@@ -153,6 +238,7 @@ def _by_values(plugin: ResourcePlugin, rec: ResourceState, type_name: str,
 
 
 __all__ = [
+    "DEFINITION_KEYS",
     "NOT_OBSERVED",
     "PLAN_ACTIONS",
     "P_ADOPT",
@@ -164,4 +250,6 @@ __all__ = [
     "Decision",
     "PlanAction",
     "decide",
+    "definition_of",
+    "written_keys",
 ]

@@ -34,9 +34,11 @@ from kubeheat.template import (
     Template,
     TemplateError,
     check_attribute_references,
+    check_immutable,
     is_static,
     merge_environments,
     parse_environment,
+    resolve_parameters,
     static_child_resources,
 )
 
@@ -210,6 +212,30 @@ class Definitions:
         if self.cloud_checks or self.offload:
             return await self.run_sync(work)
         return work()
+
+    def check_immutable(self, state: StackState, defn: StackDefinition) -> None:
+        """Heat's guard on update: a parameter the new template declares ``immutable: true``
+        may not take another value than the stack has (given or default) when the applied
+        template declares it too; the update is refused (``ImmutableParameterModified``, at
+        ``parameters.<name>``) before anything changes. Values are compared typed, so giving
+        a number again as text is no change. An applied template that cannot be read again
+        has nothing to compare with."""
+        if not state.template or not any(
+                s.immutable for s in defn.template.parameter_schemas.values()):
+            return
+        try:
+            previous = Template.load(state.template, files=state.files,
+                                     limits=NESTED_LIMITS if state.parent else DEFAULT_LIMITS)
+            env = self._environment(previous, [state.environment] if state.environment
+                                    else [])
+            values = {**(env.parameters if env is not None else {}), **state.parameters}
+            old = resolve_parameters(
+                previous.parameter_schemas, values, strict=False, skip_cloud=True,
+                defaults=env.parameter_defaults if env is not None else None,
+                limits=previous.limits)
+        except TemplateError:
+            return
+        check_immutable(old, defn.parameters)
 
     def needs_cloud_checks(self, cls: type[ResourcePlugin]) -> bool:
         """True when some property of ``cls`` has a constraint that asks the cloud."""

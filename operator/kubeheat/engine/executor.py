@@ -39,12 +39,20 @@ from typing import Any
 
 from kubeheat.engine.actions import ResourceActions
 from kubeheat.engine.check import Checker
-from kubeheat.engine.decide import P_ADOPT, P_CREATE, P_NOOP, P_REPLACE, P_UPDATE
+from kubeheat.engine.decide import (
+    P_ADOPT,
+    P_CREATE,
+    P_NOOP,
+    P_REPLACE,
+    P_UPDATE,
+    definition_of,
+    written_keys,
+)
 from kubeheat.engine.decide import decide as decide_action
 from kubeheat.engine.definition import Definitions
 from kubeheat.engine.deps import stack_requires
 from kubeheat.engine.events import EventSink
-from kubeheat.engine.external import external_properties, recorded_external
+from kubeheat.engine.external import recorded_external
 from kubeheat.engine.external import verify as verify_externals
 from kubeheat.engine.live import LiveResolver, Refresher, output_values
 from kubeheat.engine.model import (
@@ -72,7 +80,6 @@ from kubeheat.engine.request import (
     CheckResult,
     EngineError,
     ResourceCheck,
-    ResourceFailed,
     StackRequest,
     StateSaveError,
     failure_reason,
@@ -86,8 +93,6 @@ from kubeheat.resources import (
     Observed,
     PluginRegistry,
     ResourceFailure,
-    ResourcePlugin,
-    check_properties,
     load_builtin_plugins,
 )
 from kubeheat.template import (
@@ -187,7 +192,7 @@ class Engine:
     async def apply(self, request: StackRequest, stack_id: str | None = None) -> StackState:
         """Create the stack, or update it when ``stack_id`` names one."""
         existing = self._load(stack_id) if stack_id else None
-        if existing is None or existing.create_unfinished:
+        if existing is None or existing.resumes_create:
             return await self.create(request, stack_id)
         return await self.update(existing.id, request)
 
@@ -255,6 +260,9 @@ class Engine:
         template, params, env_docs, files = Definitions.merge_request(state, request, patch)
         defn = await self.definitions.checked(state, template, params, env_docs, files,
                                               self.definitions.for_operation())
+        if recorded is not None and not recorded.resumes_create and not (
+                recorded.action == UPDATE and recorded.status == IN_PROGRESS):
+            self.definitions.check_immutable(recorded, defn)
         observed: dict[str, Observed | None] = {}
         if recorded is not None and observe:
             keys = [n for n, r in recorded.resources.items()
@@ -297,6 +305,8 @@ class Engine:
                         deadline: float | None, facade: Mapping[str, Any] | None,
                         depth: int) -> StackState:
         existing = self._load(stack_id)
+        # a child whose create failed is created again: its parent resource is being
+        # created again (Heat replaces a failed nested stack resource with a new stack)
         if existing is None or existing.create_unfinished:
             state = existing or StackState(id=stack_id, name=request.name)
             state.parent, state.region = parent.id, request.region or parent.region
@@ -370,6 +380,8 @@ class Engine:
         resuming = state.action == action and state.status == IN_PROGRESS
         if not resuming:
             await verify_externals(self.runtime, self.plugins, state, defn)
+        if action == UPDATE and not resuming:
+            self.definitions.check_immutable(state, defn)
         parent_op = self._running.get(state.parent) if state.parent else None
         if action == UPDATE and not resuming:
             state.previous = {"template": state.template, "parameters": state.parameters,
@@ -430,6 +442,7 @@ class Engine:
         op.requires = stack_requires(defn, self.plugins)
         op.marks = LiveMarks(n for n, p in op.plugins.items()
                              if p.live_attributes and not p.dynamic_attributes)
+        self.actions.record_new(op, defn)
         walk = GraphWalk(op.requires, functools.partial(self._converge_resource, op, defn))
         failure = await self._run_walk(op, walk)
         if failure is not None:
@@ -531,7 +544,11 @@ class Engine:
         rdef = defn.resources[name]
         plugin = op.plugins[name]
         await self.refresher.before_resolving(op, rdef)
-        props, metadata, policy = await self._resolved(op, defn, name, plugin)
+        props, metadata, policy, raw = await self.actions.resolved(
+            op, defn, name, plugin, self.definitions.needs_cloud_checks(type(plugin)))
+        given = definition_of(raw, rdef.depends_on, rdef.deletion_policy, policy,
+                              rdef.condition, written_keys(defn, rdef))
+        op.given[name] = given
         rec = op.state.resources.get(name)
         if rdef.external_id is not None or recorded_external(rec, None) is not None:
             await self.actions.external(op, name, rdef, plugin, props, metadata)
@@ -541,7 +558,8 @@ class Engine:
         observed = await self.actions.carry_on(op, name, rec, plugin, rdef.type, metadata,
                                                policy)
         decision = decide_action(plugin, rec, rdef.type, props, observed=observed,
-                                 metadata=metadata, deletion_policy=rdef.deletion_policy)
+                                 metadata=metadata, deletion_policy=rdef.deletion_policy,
+                                 given=given)
         if decision.action == P_NOOP:
             assert rec is not None
             self.actions.record_unchanged(op, name, rec, props, decision.changed)
@@ -554,6 +572,8 @@ class Engine:
         else:
             if decision.action == P_REPLACE:
                 assert rec is not None
+                if decision.tried_update:
+                    actions.requires_replacement(op, name, rec, plugin)
                 old_key = actions.retire(op, name)
                 if not plugin.can_coexist:
                     old = op.state.resources[old_key]
@@ -568,40 +588,6 @@ class Engine:
             await actions.create(op, name, rec, rdef, plugin, props, metadata, policy,
                                  adopt=decision.action == P_ADOPT)
         op.marks.acted(name, op.requires.get(name, ()))
-
-    async def _resolved(self, op: Operation, defn: StackDefinition, name: str,
-                        plugin: ResourcePlugin
-                        ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-        """The resource's checked properties, metadata and update policy, evaluated against
-        the live state; an evaluation failure fails the resource."""
-        rdef = defn.resources[name]
-        assert op.resolver is not None
-        try:
-            raw = defn.resolve_properties(name, op.resolver)
-            where = rdef.key_path("properties")
-            op.evaluated.admit(("resources", name), raw, where)
-            if rdef.external_id is not None:    # adopted as it is: nothing checked
-                props = external_properties(type(plugin), raw)
-            elif self.definitions.needs_cloud_checks(type(plugin)):  # asks the cloud
-                props = await self.runtime.run_sync(check_properties, type(plugin), raw, where,
-                                                    constraints=op.constraints)
-            else:
-                props = check_properties(type(plugin), raw, where, constraints=op.constraints)
-            metadata = defn.resolve(rdef.metadata, op.resolver) if rdef.metadata else {}
-            op.evaluated.admit(("metadata", name), metadata, rdef.key_path("metadata"))
-            policy = defn.resolve(rdef.update_policy, op.resolver) if rdef.update_policy \
-                else {}
-        except TemplateError as exc:
-            state = op.state
-            rec = state.resources.get(name)
-            action = UPDATE if rec is not None and rec.physical_id is not None else CREATE
-            if rec is None:
-                rec = self.actions.new_record(state, name, rdef)
-            reason = failure_reason(exc, name)
-            self.recorder.transition(state, name, rec, action, FAILED, reason)
-            raise ResourceFailed(action, reason) from None
-        return (props, metadata if isinstance(metadata, dict) else {},
-                policy if isinstance(policy, dict) else {})
 
 
 __all__ = [

@@ -135,7 +135,8 @@ def clone(value: Any) -> Any:
 
 
 # -- the records ----------------------------------------------------------------------------
-_RESOURCE_CONTAINERS = ("properties", "attributes", "data", "metadata", "requires", "nested")
+_RESOURCE_CONTAINERS = ("properties", "attributes", "data", "metadata", "requires", "nested",
+                        "given")
 
 
 @dataclass
@@ -172,6 +173,10 @@ class ResourceState:
     interrupted: bool = False
     #: the template's ``external_id``: an existing physical resource adopted, never deleted
     external_id: str | None = None
+    #: the definition last applied as Heat compares it on update (``decide.definition_of``:
+    #: the properties as given, without defaults, depends_on, deletion_policy,
+    #: update_policy, condition); None when recorded before kubeheat kept it
+    given: dict[str, Any] | None = None
 
     @property
     def state(self) -> str:
@@ -267,6 +272,13 @@ class StackState:
         """The stack's create has not completed (never run, interrupted or failed): applying
         it again resumes the create rather than updating."""
         return self.action in (INIT, CREATE) and self.status != COMPLETE
+
+    @property
+    def resumes_create(self) -> bool:
+        """Applying a template to the stack goes on with its create (never run, or stopped
+        while in progress); after a create that failed it is an update, as in Heat (the
+        failed resources are replaced, the missing ones created)."""
+        return self.action == INIT or (self.action == CREATE and self.status == IN_PROGRESS)
 
     @property
     def is_good(self) -> bool:

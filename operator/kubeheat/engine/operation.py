@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from kubeheat.engine.model import REPLACED_SEP, Action, StackState, base_name
 from kubeheat.engine.sizes import EvaluatedSize
@@ -139,6 +140,9 @@ class Operation:
         self.evaluated = EvaluatedSize(DEFAULT_LIMITS.max_evaluated_bytes)
         #: set when the operation has ended (a delete waits for a cancelled operation)
         self.finished = asyncio.Event()
+        #: each resource's definition as last evaluated (``decide.definition_of``), recorded
+        #: with it when it is created, updated or left alone
+        self.given: dict[str, dict[str, Any]] = {}
         #: entries of replaced resources by logical name
         self.replaced: dict[str, list[str]] = {}
         for key in state.resources:

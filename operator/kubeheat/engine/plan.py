@@ -31,6 +31,8 @@ from kubeheat.engine.decide import (
     PLAN_ACTIONS,
     PlanAction,
     decide,
+    definition_of,
+    written_keys,
 )
 from kubeheat.engine.external import not_supported, recorded_external
 from kubeheat.engine.model import (
@@ -266,6 +268,15 @@ def _plan_resource(definition: StackDefinition, name: str, rec: ResourceState | 
     except (_Unknown, TemplateError):
         metadata = None
     try:
+        policy: Any = definition.resolve(rdef.update_policy, resolver) if rdef.update_policy \
+            else {}
+    except (_Unknown, TemplateError):
+        policy = None
+    given = None if policy is None else definition_of(
+        values, rdef.depends_on, rdef.deletion_policy,
+        policy if isinstance(policy, dict) else {}, rdef.condition,
+        written_keys(definition, rdef))
+    try:
         checked = check_properties(
             type(plugin), {**values, **dict.fromkeys(unknown)},
             rdef.key_path("properties"), strict=not unknown, deferred=unknown)
@@ -278,7 +289,7 @@ def _plan_resource(definition: StackDefinition, name: str, rec: ResourceState | 
         observed = NOT_OBSERVED
     decision = decide(plugin, rec, rdef.type, checked, unknown=unknown, observed=observed,
                       metadata=metadata if isinstance(metadata, dict) else None,
-                      deletion_policy=rdef.deletion_policy)
+                      deletion_policy=rdef.deletion_policy, given=given)
     may_replace = bool(unknown) and bool(
         plugin.needs_replacement(rec.properties if rec else {}, checked, frozenset(unknown)))
     if decision.action in (P_CREATE, P_REPLACE, P_ADOPT) or may_replace:

@@ -1,6 +1,7 @@
 """The graph walk: runs one coroutine per node of a dependency graph, each as soon as the nodes
 it depends on have finished, the whole walk bounded by a deadline and stopped by the first
-failure. Used by the executor for converging (template order) and deleting (reverse order).
+failure (what is in flight then finishes). Used by the executor for converging (template
+order) and deleting (reverse order).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from kubeheat.engine.request import ResourceFailed
 
 class GraphWalk:
     """Runs ``run(node)`` for every node of a dependency graph, each as soon as the nodes it
-    depends on have finished. The first failure stops the walk: nothing new starts and the
-    actions in flight are cancelled."""
+    depends on have finished. The first failure stops the walk: nothing new starts, and the
+    actions in flight finish (as in Heat's convergence engine); a timeout, a cancellation or
+    a crash cancels them."""
 
     def __init__(self, deps: Mapping[str, Collection[str]],
                  run: Callable[[str], Coroutine[Any, Any, None]]) -> None:
@@ -52,9 +54,10 @@ class GraphWalk:
                         if self.remaining[user] == 0:
                             self._start(user)
             elif isinstance(exc, ResourceFailed):
+                # as Heat's convergence engine: nothing new starts, what is in flight finishes
                 if self.failure is None:
                     self.failure = exc
-                self.stop(None)
+                self.stopped = True
             else:
                 if self.crash is None:
                     self.crash = exc

@@ -77,8 +77,10 @@ if TYPE_CHECKING:
     from kubeheat.template.parameters import (
         Parameters,
         ParameterSchema,
+        check_immutable,
         format_parameter_groups,
         format_validate_parameters,
+        resolve_parameters,
     )
     from kubeheat.template.scope import (
         PlaceholderResources,
@@ -131,6 +133,7 @@ _EXPORTS = {
     "kubeheat.template.loader": ("check_structure", "duplicate_key_warnings", "load_mapping"),
     "kubeheat.template.parameters": (
         "ParameterSchema", "Parameters", "format_parameter_groups", "format_validate_parameters",
+        "check_immutable", "resolve_parameters",
     ),
     "kubeheat.template.scope": (
         "PlaceholderResources", "ResourceResolver", "StaticResources", "walk_path",
@@ -193,6 +196,7 @@ __all__ = [
     "VersionSpec",
     "all_versions",
     "check_attribute_references",
+    "check_immutable",
     "check_structure",
     "child_resources",
     "data_function_warnings",
@@ -210,6 +214,7 @@ __all__ = [
     "load_mapping",
     "merge_environments",
     "parse_environment",
+    "resolve_parameters",
     "static_child_resources",
     "to_number",
     "values_of",
