@@ -79,9 +79,24 @@ DEFINITION_KEYS = ("properties", "depends_on", "deletion_policy", "update_policy
                    "written")
 
 
+def _json_keys(value: Any) -> Any:
+    """``value`` with every map key as JSON writes it (``1`` -> ``"1"``, ``None`` ->
+    ``"null"``), so that keys of mixed types (YAML's ``{1: a, b: c}``) can be sorted."""
+    if isinstance(value, Mapping):
+        return {json.dumps(k) if not isinstance(k, str) else k: _json_keys(v)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_keys(v) for v in value]
+    return value
+
+
 def _digest(value: Any) -> str:
     """A short digest of a JSON-like value (equal values, equal digests)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=repr)
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=repr)
+    except TypeError:       # map keys of mixed types
+        text = json.dumps(_json_keys(value), sort_keys=True, separators=(",", ":"),
+                          default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
