@@ -29,7 +29,6 @@ from kubeheat.template import (
     CustomConstraintRef,
     Environment,
     PlaceholderResources,
-    ResourceDefinition,
     StackDefinition,
     StackIdentity,
     Template,
@@ -268,7 +267,6 @@ class Definitions:
             classes[name] = cls
             if rdef.external_id is not None:
                 continue        # adopted as it is: Heat checks none of its properties
-            _check_update_policy(rdef, cls)
             values: dict[str, Any] = {}
             deferred: list[str] = []
             any_props = cls.accepts_any_properties
@@ -294,18 +292,6 @@ class Definitions:
                 defn.tree.add(members, rdef.path)
         _validate_attributes(defn, classes)
         check_group_member_attributes(defn, self.plugins.class_for)
-
-
-def _check_update_policy(rdef: ResourceDefinition, cls: type[ResourcePlugin]) -> None:
-    """An ``update_policy`` key the type has no schema for is refused, as Heat refuses it
-    (``resources.v.update_policy: Unknown Property anything``)."""
-    policy = rdef.update_policy
-    if not isinstance(policy, Mapping):
-        return
-    known = getattr(cls, "update_policy_schema", None) or {}
-    for key in policy:
-        if key not in known:
-            raise TemplateError(f"Unknown Property {key}", rdef.key_path("update_policy"))
 
 
 def _validate_attributes(defn: StackDefinition,
