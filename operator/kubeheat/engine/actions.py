@@ -492,6 +492,7 @@ class ResourceActions:
                         ctx.data = rec.data
                 attrs = await self.transient(
                     op, name, rec, UPDATE, lambda: plugin.attribute_values(ctx, props))
+            rec.type = rdef.type    # a provider template's may name another template
             rec.properties = props
             rec.metadata = metadata
             rec.attributes = attrs

@@ -195,6 +195,9 @@ def _by_record(plugin: ResourcePlugin, rec: ResourceState, type_name: str,
                                      "recorded")
         return Decision(P_ADOPT, "not created yet")
     if rec.type != type_name:
+        if type(plugin).takes_over(rec.type, rec.nested):
+            return Decision(P_UPDATE, f"type changed from {rec.type} to {type_name}",
+                            frozenset(props or ()))
         return Decision(P_REPLACE, f"type changed from {rec.type} to {type_name}")
     if observed is None:
         return Decision(P_CREATE, "missing in the cloud")

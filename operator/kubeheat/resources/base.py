@@ -411,6 +411,13 @@ class ResourcePlugin:
     #: only when this is set)
     adds_dependencies: ClassVar[bool] = False
 
+    @classmethod
+    def takes_over(cls, old_type: str, old_nested: Mapping[str, str]) -> bool:
+        """Whether a resource recorded as ``old_type`` (running the child stacks
+        ``old_nested``) becomes this type by an update in place when the template changes its
+        type; by default a type change replaces the resource, as in Heat."""
+        return False
+
     # -- handlers ---------------------------------------------------------------------------
     async def create(self, ctx: ResourceContext, props: dict[str, Any]) -> Created:
         raise NotImplementedError

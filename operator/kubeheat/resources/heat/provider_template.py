@@ -53,6 +53,15 @@ class TemplateResource(NestedStackResource):
     #: the child id kubeheat 0.1.0 gave provider templates (kept: it names the recorded child)
     child_id: ClassVar[str] = "stack"
 
+    @classmethod
+    def takes_over(cls, old_type: str, old_nested: Mapping[str, str]) -> bool:
+        """A provider template resource whose type names another template is updated in
+        place, its nested stack updated to the new template, as Heat updates one template
+        resource by another (both are its TemplateResource): the CLI naming templates by
+        their ``file://`` URL, as heatclient does, must not replace what older runs recorded
+        under a relative name."""
+        return cls.child_id in old_nested
+
     def __init__(self, template_name: str, template_text: str | None,
                  environment: Mapping[str, Any] | None) -> None:
         self.template_name = template_name
