@@ -138,9 +138,12 @@ _CONDITION_ERROR = "Condition validation error"
 
 
 def _mapping_section(doc: Mapping[str, Any], name: str | None) -> dict[str, Any]:
-    if name is None or doc.get(name) is None:
+    if name is None or (doc.get(name) is None and name not in ("conditions", "Conditions")):
         return {}
-    value = doc[name]
+    value = doc.get(name)
+    if value is None and name not in doc:
+        return {}
+    # a conditions section written empty (null) is refused, as Heat refuses it
     if not isinstance(value, Mapping) and name in ("conditions", "Conditions"):
         raise TemplateSectionError(      # Heat's words
             "Conditions validation error: Condition definitions must be a map. Found a "
