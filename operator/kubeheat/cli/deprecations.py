@@ -16,15 +16,20 @@ if TYPE_CHECKING:
     from kubeheat.resources import ResourcePlugin
     from kubeheat.template import Path, StackDefinition
 
-#: type name prefix -> the plugin package of the service whose types have old property names
+#: type name prefix -> the plugin package of the service (every OpenStack service kubeheat
+#: has types of; a test holds those with old property names in it)
 SERVICES: dict[str, str] = {
     "OS::Cinder::": "kubeheat.resources.openstack.cinder",
+    "OS::Glance::": "kubeheat.resources.openstack.glance",
     "OS::Neutron::": "kubeheat.resources.openstack.neutron",
     "OS::Nova::": "kubeheat.resources.openstack.nova",
+    "OS::Swift::": "kubeheat.resources.openstack.swift",
 }
 
 
-def _plugin(type_name: str) -> type[ResourcePlugin] | None:
+def plugin_for(type_name: str) -> type[ResourcePlugin] | None:
+    """The plugin class of an OpenStack type, its service's package imported on first use;
+    None for any other type."""
     for prefix, module in SERVICES.items():
         if type_name.startswith(prefix):
             importlib.import_module(module)
@@ -40,7 +45,7 @@ def deprecation_warnings(defn: StackDefinition, prefix: Path = ()) -> list[str]:
     given, once each."""
     out: list[str] = []
     for name, rdef in defn.resources.items():
-        cls = _plugin(rdef.implementation or rdef.type) or _plugin(rdef.type)
+        cls = plugin_for(rdef.implementation or rdef.type) or plugin_for(rdef.type)
         if cls is not None:
             from kubeheat.resources import deprecation_warnings as found_in
 
@@ -53,4 +58,4 @@ def deprecation_warnings(defn: StackDefinition, prefix: Path = ()) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-__all__ = ["SERVICES", "deprecation_warnings"]
+__all__ = ["SERVICES", "deprecation_warnings", "plugin_for"]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kubeheat.cli.args import UsageError, add_command, add_template_arguments, parse_parameters
@@ -100,7 +100,8 @@ def check_resource_types(defn: StackDefinition) -> None:
     resource registry, is neither a type the engine knows nor a provider template, as
     ``plan``/``run`` (the engine's validation) and Heat's validate do. For Heat's own simple
     types, also refuse (as Heat's validate does) an unknown top-level property, any update
-    policy key, and a ``get_attr`` of an attribute the type does not have."""
+    policy key, and a ``get_attr`` of an attribute the type does not have; for the OpenStack
+    types, an unknown top-level property or update policy key."""
     from kubeheat.cli.type_names import HEAT_ATTRIBUTE_NAMES, RESOURCE_TYPE_NAMES
     from kubeheat.template import (
         TemplateError,
@@ -149,7 +150,22 @@ def _check_property_names(rdef: ResourceDefinition, type_name: str) -> None:
         key = next(iter(rdef.update_policy), None)
         if key is not None:
             raise TemplateError(f"Unknown Property {key}", rdef.key_path("update_policy"))
-    names = HEAT_PROPERTY_NAMES.get(type_name)
+    names: Collection[str] | None = HEAT_PROPERTY_NAMES.get(type_name)
+    if names is None and type_name not in NO_UPDATE_POLICY:
+        # an OpenStack type: its plugin (imported only for the services the template uses,
+        # as for the deprecation warnings) has the property names and update policy schema
+        from kubeheat.cli.deprecations import plugin_for
+
+        cls = plugin_for(type_name)
+        if cls is None:
+            return
+        known = cls.update_policy_schema or {}
+        if isinstance(rdef.update_policy, Mapping):
+            for key in rdef.update_policy:
+                if key not in known:
+                    raise TemplateError(f"Unknown Property {key}",
+                                        rdef.key_path("update_policy"))
+        names = None if cls.accepts_any_properties else cls.properties
     if names is None or not isinstance(rdef.properties, Mapping):
         return
     for key in rdef.properties:

@@ -410,6 +410,9 @@ class ResourcePlugin:
     #: :meth:`implicit_dependencies` adds edges to the dependency graph (the engine calls it
     #: only when this is set)
     adds_dependencies: ClassVar[bool] = False
+    #: the ``update_policy`` keys the type takes, each with its schema (Heat's
+    #: ``update_policy_schema``); a type without any refuses every key at validation
+    update_policy_schema: ClassVar[Mapping[str, Mapping[str, Property]]] = {}
 
     @classmethod
     def takes_over(cls, old_type: str, old_nested: Mapping[str, str]) -> bool:
