@@ -30,9 +30,8 @@ from kubeheat.template.constraints import (
     LengthConstraint,
     ModuloConstraint,
     RangeConstraint,
-    cron_error,
-    parse_iso8601,
 )
+from kubeheat.template.custom_constraints import cron_error, parse_iso8601
 from kubeheat.template.parameters import (
     NO_DEFAULT,
     ParameterGroup,
