@@ -1,0 +1,122 @@
+"""What every route shares: request ids, Heat's JSON body rules, its fault body and the mapping
+of kubeheat's errors to Heat's statuses (heat/api/middleware/fault.py), as aiohttp middleware."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from kubeheat.errors import KubeheatError
+
+#: Heat's ``max_json_body_size``
+MAX_JSON_BODY_SIZE = 1048576
+BACKEND: web.AppKey[Any] = web.AppKey("backend", object)
+
+_TITLES = {400: ("Bad Request", "The server could not comply with the request since it is "
+                 "either malformed or otherwise incorrect."),
+           403: ("Forbidden", "Access was denied to this resource."),
+           404: ("Not Found", "The resource could not be found."),
+           405: ("Method Not Allowed", "The server could not comply with the request since it "
+                 "is either malformed or otherwise incorrect."),
+           409: ("Conflict", "There was a conflict when trying to complete your request."),
+           500: ("Internal Server Error", "The server has either erred or is incapable of "
+                 "performing the requested operation.")}
+
+#: Heat's exception names by the status its fault middleware gives them
+_STATUS_OF = {
+    **dict.fromkeys((
+        "AttributeError", "ValueError", "ResourceActionNotSupported", "StackValidationFailed",
+        "InvalidSchemaError", "InvalidTemplateReference", "InvalidTemplateVersion",
+        "InvalidTemplateSection", "UnknownUserParameter", "NotSupported",
+        "UserParameterMissing", "RequestLimitExceeded", "Invalid", "ResourcePropertyConflict",
+        "PropertyUnspecifiedError", "ResourceTypeUnavailable", "ImmutableParameterModified",
+        "CircularDependencyException", "HTTPBadRequest"), 400),
+    **dict.fromkeys(("InvalidTenant", "Forbidden", "NotAuthorized"), 403),
+    **dict.fromkeys(("EntityNotFound", "ResourceNotFound", "NotFound", "ResourceNotAvailable",
+                     "HTTPNotFound"), 404),
+    **dict.fromkeys(("ActionInProgress", "StackExists"), 409),
+}
+
+
+class ApiFault(Exception):
+    """An error answered with Heat's fault body: ``kind`` is Heat's exception name."""
+
+    def __init__(self, status: int, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.kind, self.message = status, kind, message
+
+
+def fault_of(exc: KubeheatError) -> ApiFault:
+    """Heat's status and type for a kubeheat error (templates' errors are Heat's
+    ``StackValidationFailed`` unless they name another exception; unmapped ones are 500)."""
+    from kubeheat.template import TemplateError
+
+    kind = str(getattr(exc, "code", None) or "StackValidationFailed")
+    if kind == "HeatException" or (kind not in _STATUS_OF and isinstance(exc, TemplateError)):
+        # Heat wraps what its validation finds (an unknown type, a bad attribute) in this one
+        kind = "StackValidationFailed"
+    return ApiFault(_STATUS_OF.get(kind, 500), kind, str(exc))
+
+
+def not_found(kind: str, message: str) -> ApiFault:
+    return ApiFault(404, kind, message)
+
+
+def bad_request(message: str, kind: str = "HTTPBadRequest") -> ApiFault:
+    return ApiFault(400, kind, message)
+
+
+def fault_response(fault: ApiFault) -> web.Response:
+    title, explanation = _TITLES.get(fault.status, _TITLES[500])
+    body = {"code": fault.status, "title": title, "explanation": explanation,
+            "error": {"type": fault.kind, "message": fault.message, "traceback": None}}
+    return web.json_response(body, status=fault.status)
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object as Heat reads it: only with a body, a JSON, plain-text or
+    absent content type, and a first byte ``{``; at most :data:`MAX_JSON_BODY_SIZE` bytes."""
+    raw = await request.read()
+    ctype = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if not raw or ctype not in ("", "application/json", "text/plain") \
+            or not raw.lstrip().startswith(b"{"):
+        raise bad_request("The server could not comply with the request since it is either "
+                          "malformed or otherwise incorrect.")
+    if len(raw) > MAX_JSON_BODY_SIZE:
+        raise bad_request(
+            f"Request limit exceeded: JSON body size ({len(raw)} bytes) exceeds maximum "
+            f"allowed size ({MAX_JSON_BODY_SIZE} bytes).", "RequestLimitExceeded")
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise bad_request(str(exc)) from None
+    if not isinstance(body, dict):
+        raise bad_request("The request body must be a JSON object.")
+    return body
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request_id = f"req-{uuid.uuid4()}"
+    try:
+        response = await handler(request)
+    except ApiFault as fault:
+        response = fault_response(fault)
+    except KubeheatError as exc:
+        response = fault_response(fault_of(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            exc.headers["x-openstack-request-id"] = request_id
+            raise
+        response = web.json_response({"message": exc.reason, "code": f"{exc.status} "
+                                      f"{exc.reason}", "title": exc.reason},
+                                     status=exc.status, headers=exc.headers)
+    response.headers["x-openstack-request-id"] = request_id
+    return response

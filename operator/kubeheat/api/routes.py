@@ -1,0 +1,285 @@
+"""The routes of heat-api v1 served so far and their handlers: versions, stacks (create, list,
+lookup, show, delete), template, environment, files, outputs, resources, events, validate,
+resource types and template versions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from kubeheat.api import views
+from kubeheat.api.backend import StackBackend
+from kubeheat.api.faults import BACKEND, ApiFault, bad_request, json_body, not_found
+from kubeheat.engine import StackRequest, StackState
+from kubeheat.template import all_versions, load_mapping
+
+#: sub-paths of ``stacks/{name}/…`` that are a lookup of the stack by name (Heat's row 13)
+LOOKUP_SUBPATHS = ("resources", "events", "template", "actions", "environment", "files")
+#: the ``GET T/stacks`` filters served, by the stack field they compare
+LIST_FILTERS = ("id", "name", "stack_name", "status", "stack_status", "action",
+                "stack_action")
+
+
+def _base(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}/v1/{request.match_info['project']}"
+
+
+def _backend(request: web.Request) -> StackBackend:
+    backend: StackBackend = request.app[BACKEND]
+    return backend
+
+
+async def versions(request: web.Request) -> web.Response:
+    href = f"{request.scheme}://{request.host}/v1/"
+    return web.json_response({"versions": [{"id": "v1.0", "status": "CURRENT",
+                                            "links": [{"rel": "self", "href": href}]}]},
+                             status=300)
+
+
+def _stack_not_found(name: str) -> ApiFault:
+    return not_found("EntityNotFound", f"The Stack ({name}) could not be found.")
+
+
+def _identified(request: web.Request) -> StackState:
+    """The stack of an ``S`` path: its id must exist and its name match."""
+    name, stack_id = request.match_info["name"], request.match_info["id"]
+    state = _backend(request).get(stack_id)
+    if state is None or state.name != name:
+        raise _stack_not_found(name)
+    return state
+
+
+# -- stacks -----------------------------------------------------------------------------------
+def _template_of(value: Any, where: str) -> dict[str, Any]:
+    if isinstance(value, str):
+        return dict(load_mapping(value, what="Template"))
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise bad_request(f"{where}: the template must be an object or a string")
+
+
+def stack_request(body: Mapping[str, Any]) -> StackRequest:
+    """The engine request of a create body (Heat's ``InstantiationData``)."""
+    name = body.get("stack_name")
+    if not name:
+        raise bad_request("No stack name specified")
+    if not isinstance(name, str):
+        raise bad_request("stack_name: must be a string")
+    if body.get("template") is None:
+        raise bad_request("No template specified")
+    template = _template_of(body["template"], "template")
+    files = body.get("files") or {}
+    if not isinstance(files, Mapping) or not all(isinstance(v, str) for v in files.values()):
+        raise bad_request("files: must be an object of file name to content string")
+    params = body.get("parameters") or {}
+    if not isinstance(params, Mapping):
+        raise bad_request("parameters: must be an object")
+    environment = body.get("environment")
+    environments: list[dict[str, Any] | str] = []
+    if isinstance(environment, Mapping):
+        environments.append(dict(environment))
+    elif isinstance(environment, str) and environment.strip():
+        environments.append(environment)
+    elif environment is not None:
+        raise bad_request("environment: must be an object or a string")
+    env_files = body.get("environment_files") or []
+    if env_files:
+        environments = [files[f] for f in env_files if f in files]
+    timeout = body.get("timeout_mins")
+    if timeout is not None and (isinstance(timeout, bool) or not _is_int(timeout)):
+        raise bad_request("Only integer is acceptable by 'timeout_mins'.")
+    if timeout is not None and int(timeout) <= 0:
+        raise bad_request("timeout_mins: must be greater than 0")
+    rollback = body.get("disable_rollback", True)
+    if isinstance(rollback, str):
+        rollback = rollback.lower() == "true"
+    return StackRequest(name=name, template=template, files=dict(files),
+                        environments=environments, parameters=dict(params),
+                        timeout_minutes=float(timeout) if timeout is not None else None,
+                        disable_rollback=bool(rollback))
+
+
+def _is_int(value: Any) -> bool:
+    try:
+        int(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+async def create(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    state = await _backend(request).create(stack_request(body))
+    url = views.stack_url(_base(request), state)
+    return web.json_response({"stack": {"id": state.id, "links": [{"href": url,
+                                                                   "rel": "self"}]}},
+                             status=201, headers={"Location": url})
+
+
+async def index(request: web.Request) -> web.Response:
+    project = request.match_info["project"]
+    wanted = {key: request.query.getall(key) for key in LIST_FILTERS if key in request.query}
+    found = [s for s in _backend(request).stacks() if s.state != "DELETE_COMPLETE"
+             and all(_matches(s, key, values) for key, values in wanted.items())]
+    found.sort(key=lambda s: (s.created_time or "", s.id), reverse=True)
+    return web.json_response({"stacks": [views.summary(_base(request), s, project)
+                                         for s in found]})
+
+
+def _matches(state: StackState, key: str, values: list[str]) -> bool:
+    if key == "id":
+        return state.id in values
+    if key in ("name", "stack_name"):
+        return state.name in values
+    if key in ("action", "stack_action"):
+        return str(state.action) in values
+    return any(v in (str(state.status), state.state) for v in values)
+
+
+async def lookup(request: web.Request) -> web.Response:
+    return _redirect(request, None)
+
+
+def _redirect(request: web.Request, sub: str | None) -> web.Response:
+    name = request.match_info["name"]
+    state = _backend(request).find(name)
+    if state is None:
+        raise _stack_not_found(name)
+    location = views.stack_url(_base(request), state)
+    if sub:
+        location += f"/{sub}"
+    if request.query_string:
+        location += f"?{request.query_string}"
+    raise web.HTTPFound(location)
+
+
+async def show_or_lookup(request: web.Request) -> web.Response:
+    """``stacks/{name}/{id}``: a lookup when ``id`` is one of :data:`LOOKUP_SUBPATHS` (as
+    Heat routes them first), else the stack."""
+    if request.match_info["id"] in LOOKUP_SUBPATHS:
+        return _redirect(request, request.match_info["id"])
+    if request.method != "GET":
+        raise web.HTTPMethodNotAllowed(request.method, ["GET", "DELETE"])
+    state = _identified(request)
+    resolve = request.query.get("resolve_outputs", "true").lower() != "false"
+    return web.json_response({"stack": views.show(_base(request), state,
+                                                  request.match_info["project"],
+                                                  resolve_outputs=resolve)})
+
+
+async def delete(request: web.Request) -> web.Response:
+    state = _identified(request)
+    if state.state == "DELETE_COMPLETE":
+        raise _stack_not_found(state.name)
+    await _backend(request).delete(state.id)
+    return web.Response(status=204)
+
+
+async def template(request: web.Request) -> web.Response:
+    return web.json_response(_identified(request).template)
+
+
+async def environment(request: web.Request) -> web.Response:
+    env = dict(_identified(request).environment)
+    for key, default in (("parameters", {}), ("parameter_defaults", {}),
+                         ("resource_registry", {"resources": {}}), ("event_sinks", []),
+                         ("encrypted_param_names", [])):
+        env.setdefault(key, default)
+    return web.json_response(env)
+
+
+async def files(request: web.Request) -> web.Response:
+    return web.json_response(_identified(request).files)
+
+
+async def list_outputs(request: web.Request) -> web.Response:
+    state = _identified(request)
+    return web.json_response({"outputs": [
+        {"output_key": k, "description": views.output_description(state, k)}
+        for k in views.output_keys(state)]})
+
+
+async def show_output(request: web.Request) -> web.Response:
+    state = _identified(request)
+    key = request.match_info["key"]
+    found = next((o for o in views.outputs(state) if o["output_key"] == key), None)
+    if found is None:
+        # Heat's message, with its placeholder left unformatted
+        raise not_found("NotFound", "Specified output key {} not found.")
+    return web.json_response({"output": found})
+
+
+async def list_resources(request: web.Request) -> web.Response:
+    state = _identified(request)
+    return web.json_response({"resources": views.resources(_base(request), state)})
+
+
+async def list_events(request: web.Request) -> web.Response:
+    state = _identified(request)
+    found = _backend(request).events(state.id)
+    base = _base(request)
+    return web.json_response({"events": [views.event(base, state, e)
+                                         for e in reversed(found)]})
+
+
+# -- templates --------------------------------------------------------------------------------
+async def validate(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    if body.get("template") is None:
+        raise bad_request("No template specified")
+    req = stack_request({**body, "stack_name": "validate", "template": body["template"]})
+    try:
+        result = await _backend(request).validate(req)
+    except ApiFault:
+        raise
+    except Exception as exc:
+        from kubeheat.errors import KubeheatError
+
+        if isinstance(exc, KubeheatError):
+            raise bad_request(str(exc)) from None   # Heat reports every one as HTTPBadRequest
+        raise
+    return web.json_response(result)
+
+
+async def resource_types(request: web.Request) -> web.Response:
+    names = _backend(request).resource_types()
+    pattern = request.query.get("name")
+    if pattern:
+        try:
+            matcher = re.compile(pattern)
+        except re.error as exc:
+            raise bad_request(f"name: not a regular expression: {exc}") from None
+        names = [n for n in names if matcher.match(n)]
+    return web.json_response({"resource_types": names})
+
+
+async def template_versions(request: web.Request) -> web.Response:
+    found = [{"version": f"{spec.key}.{spec.version}", "type": spec.family,
+              "aliases": [f"{spec.key}.{a}" for a in spec.aliases]} for spec in all_versions()]
+    found.sort(key=lambda v: str(v["version"]))     # Heat's order: cfn keys sort first
+    return web.json_response({"template_versions": found})
+
+
+def add_routes(app: web.Application) -> None:
+    t = "/v1/{project}"
+    s = t + "/stacks/{name}/{id}"
+    app.router.add_get("/", versions)
+    app.router.add_get("/versions", versions)
+    app.router.add_post(t + "/validate", validate)
+    app.router.add_get(t + "/resource_types", resource_types)
+    app.router.add_get(t + "/template_versions", template_versions)
+    app.router.add_get(t + "/stacks", index)
+    app.router.add_post(t + "/stacks", create)
+    app.router.add_route("*", t + "/stacks/{name}", lookup)
+    app.router.add_delete(s, delete)
+    app.router.add_route("*", s, show_or_lookup)
+    app.router.add_get(s + "/template", template)
+    app.router.add_get(s + "/environment", environment)
+    app.router.add_get(s + "/files", files)
+    app.router.add_get(s + "/outputs", list_outputs)
+    app.router.add_get(s + "/outputs/{key}", show_output)
+    app.router.add_get(s + "/resources", list_resources)
+    app.router.add_get(s + "/events", list_events)

@@ -1,0 +1,228 @@
+"""The real python-heatclient against the API's embedded backend: a stack of Heat's own types
+created, listed, shown, looked up, its resources, events, outputs and template read, validated
+and deleted; the shapes expected are the ones real Heat 27.0.1 answered for the same template."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+from api_support import ApiServer
+from heatclient import client as heat_client
+from heatclient import exc as heat_exc
+
+TEMPLATE = """heat_template_version: 2018-08-31
+description: api test
+parameters:
+  greeting:
+    type: string
+    default: hello
+resources:
+  none:
+    type: OS::Heat::None
+  value:
+    type: OS::Heat::Value
+    properties:
+      value: {get_param: greeting}
+  rand:
+    type: OS::Heat::RandomString
+    properties:
+      length: 8
+outputs:
+  out:
+    description: the value
+    value: {get_attr: [value, value]}
+"""
+
+#: the keys and their order of ``GET S``'s stack, as Heat answered
+SHOW_KEYS = ["stack_name", "id", "links", "creation_time", "updated_time", "deletion_time",
+             "notification_topics", "parameters", "description", "template_description",
+             "capabilities", "disable_rollback", "timeout_mins", "stack_owner", "parent",
+             "stack_user_project_id", "tags", "stack_status", "stack_status_reason", "outputs"]
+#: the keys of a list item (Heat, as admin: with ``project``)
+LIST_KEYS = ["id", "links", "project", "stack_name", "description", "stack_status",
+             "stack_status_reason", "creation_time", "updated_time", "deletion_time",
+             "stack_owner", "parent", "stack_user_project_id", "tags"]
+RESOURCE_KEYS = ["updated_time", "creation_time", "logical_resource_id", "resource_name",
+                 "physical_resource_id", "resource_status", "resource_status_reason",
+                 "resource_type", "links", "required_by"]
+EVENT_KEYS = ["id", "links", "event_time", "logical_resource_id", "resource_name",
+              "physical_resource_id", "resource_status", "resource_status_reason"]
+FAULT_KEYS = ["code", "title", "explanation", "error"]
+
+
+def _client(api: ApiServer) -> Any:
+    return heat_client.Client("1", endpoint=api.endpoint, token="x")
+
+
+def _wait(hc: Any, name: str, status: str, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        stack = hc.stacks.get(name)
+        if stack.stack_status == status:
+            return stack
+        assert time.monotonic() < deadline, f"{name} is {stack.stack_status}, not {status}"
+        time.sleep(0.1)
+
+
+def _raw(url: str, method: str = "GET", body: Any = None) -> tuple[int, dict[str, str], Any]:
+    """A request that does not follow redirects: status, headers, decoded JSON body."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json",
+                                          "X-Auth-Token": "x"})
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(req, timeout=30) as resp:
+            raw = resp.read()
+            return resp.status, dict(resp.headers), json.loads(raw) if raw else None
+    except urllib.error.HTTPError as err:
+        raw = err.read()
+        try:
+            decoded = json.loads(raw) if raw else None
+        except ValueError:
+            decoded = raw.decode()
+        return err.code, dict(err.headers), decoded
+
+
+def test_stack_lifecycle(api: ApiServer) -> None:
+    hc = _client(api)
+    created = hc.stacks.create(stack_name="api_life", template=TEMPLATE,
+                               parameters={"greeting": "hi"})
+    stack_id = created["stack"]["id"]
+    assert created["stack"]["links"] == [
+        {"href": f"{api.endpoint}/stacks/api_life/{stack_id}", "rel": "self"}]
+    # visible at once, in progress or done
+    assert hc.stacks.get(stack_id).stack_status in ("CREATE_IN_PROGRESS", "CREATE_COMPLETE")
+    stack = _wait(hc, "api_life", "CREATE_COMPLETE")
+    shown = stack.to_dict()
+    assert list(shown) == SHOW_KEYS
+    assert shown["stack_status_reason"] == "Stack CREATE completed successfully"
+    assert shown["parameters"] == {"OS::stack_id": stack_id, "OS::project_id": "admin",
+                                   "OS::stack_name": "api_life", "greeting": "hi"}
+    assert shown["outputs"] == [{"output_key": "out", "description": "the value",
+                                 "output_value": "hi"}]
+    assert shown["description"] == shown["template_description"] == "api test"
+    assert shown["disable_rollback"] is True and shown["tags"] == []
+
+    listed = [s.to_dict() for s in hc.stacks.list()]
+    assert [s["stack_name"] for s in listed] == ["api_life"]
+    assert list(listed[0]) == LIST_KEYS and listed[0]["tags"] is None
+    assert [s.stack_name for s in hc.stacks.list(filters={"name": "nope"})] == []
+
+    assert hc.stacks.output_list(stack_id) == {
+        "outputs": [{"output_key": "out", "description": "the value"}]}
+    assert hc.stacks.output_show(stack_id, "out") == {
+        "output": {"output_key": "out", "description": "the value", "output_value": "hi"}}
+
+    resources = [r.to_dict() for r in hc.resources.list("api_life")]
+    assert sorted(r["resource_name"] for r in resources) == ["none", "rand", "value"]
+    assert all(list(r) == RESOURCE_KEYS for r in resources)
+    assert {r["resource_status"] for r in resources} == {"CREATE_COMPLETE"}
+    assert {r["resource_status_reason"] for r in resources} == {"state changed"}
+
+    events = [e.to_dict() for e in hc.events.list("api_life")]
+    assert all(list(e)[:len(EVENT_KEYS)] == EVENT_KEYS for e in events)
+    # newest first; the stack's own events first and last
+    assert (events[0]["resource_name"], events[0]["resource_status"],
+            events[0]["resource_status_reason"]) == (
+        "api_life", "CREATE_COMPLETE", "Stack CREATE completed successfully")
+    assert (events[-1]["resource_name"], events[-1]["resource_status"],
+            events[-1]["resource_status_reason"]) == (
+        "api_life", "CREATE_IN_PROGRESS", "Stack CREATE started")
+    assert events[0]["physical_resource_id"] == stack_id
+
+    template = hc.stacks.template(stack_id)
+    assert template["heat_template_version"] == "2018-08-31"
+    assert template["resources"]["value"]["properties"] == {"value": {"get_param": "greeting"}}
+
+    hc.stacks.delete(stack_id)
+    deadline = time.monotonic() + 30
+    while [s for s in hc.stacks.list()]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    # still readable by id, as Heat keeps it
+    assert hc.stacks.get(stack_id).stack_status == "DELETE_COMPLETE"
+
+
+def test_lookup_redirects_with_absolute_location(api: ApiServer) -> None:
+    hc = _client(api)
+    stack_id = hc.stacks.create(stack_name="api_look", template=TEMPLATE)["stack"]["id"]
+    _wait(hc, "api_look", "CREATE_COMPLETE")
+    status, headers, _ = _raw(f"{api.endpoint}/stacks/api_look")
+    assert status == 302
+    assert headers["Location"] == f"{api.endpoint}/stacks/api_look/{stack_id}"
+    assert headers["x-openstack-request-id"].startswith("req-")
+    status, headers, _ = _raw(f"{api.endpoint}/stacks/api_look/resources?x=y")
+    assert (status, headers["Location"]) == (
+        302, f"{api.endpoint}/stacks/api_look/{stack_id}/resources?x=y")
+    status, _, body = _raw(f"{api.endpoint}/stacks/nosuch")
+    assert status == 404 and list(body) == FAULT_KEYS
+    assert body["error"] == {"type": "EntityNotFound", "traceback": None,
+                             "message": "The Stack (nosuch) could not be found."}
+    # a wrong name for the id
+    status, _, body = _raw(f"{api.endpoint}/stacks/other/{stack_id}")
+    assert status == 404 and body["error"]["message"] == "The Stack (other) could not be found."
+
+
+def test_validate_good_and_bad(api: ApiServer) -> None:
+    hc = _client(api)
+    assert hc.stacks.validate(template=TEMPLATE) == {
+        "Description": "api test",
+        "Parameters": {"greeting": {"Type": "String", "Description": "", "NoEcho": "false",
+                                    "Label": "greeting", "Default": "hello"}},
+        "Environment": {"resource_registry": {"resources": {}}, "parameters": {},
+                        "parameter_defaults": {}, "event_sinks": []}}
+    bad = {"heat_template_version": "2018-08-31",
+           "resources": {"x": {"type": "OS::Nope"}}}
+    status, _, body = _raw(f"{api.endpoint}/validate", "POST", {"template": bad})
+    assert status == 400
+    assert body == {"code": 400, "title": "Bad Request",
+                    "explanation": "The server could not comply with the request since it is "
+                                   "either malformed or otherwise incorrect.",
+                    "error": {"type": "HTTPBadRequest", "traceback": None,
+                              "message": body["error"]["message"]}}
+    assert "The Resource Type (OS::Nope) could not be found." in body["error"]["message"]
+    with pytest.raises(heat_exc.HTTPBadRequest):
+        hc.stacks.validate(template=bad)
+
+
+def test_bad_create_requests(api: ApiServer) -> None:
+    status, _, body = _raw(f"{api.endpoint}/stacks", "POST", {"template": {}})
+    assert status == 400 and body["error"] == {
+        "type": "HTTPBadRequest", "traceback": None, "message": "No stack name specified"}
+    bad = {"heat_template_version": "2018-08-31", "resources": {"x": {"type": "OS::Nope"}}}
+    status, _, body = _raw(f"{api.endpoint}/stacks", "POST",
+                           {"stack_name": "api_bad", "template": bad})
+    assert status == 400 and body["error"]["type"] == "StackValidationFailed"
+    assert body["error"]["message"].endswith("The Resource Type (OS::Nope) could not be found.")
+    assert _client(api).stacks.list() is not None
+    assert [s for s in _client(api).stacks.list()] == []
+    status, _, body = _raw(f"{api.endpoint}/stacks", "POST",
+                           {"stack_name": "api_big", "template": {"x": "y" * 1048576}})
+    assert status == 400 and body["error"]["type"] == "RequestLimitExceeded"
+
+
+def test_versions_types_and_template_versions(api: ApiServer) -> None:
+    status, _, body = _raw(f"{api.root}/")
+    assert status == 300 and body == {"versions": [
+        {"id": "v1.0", "status": "CURRENT",
+         "links": [{"rel": "self", "href": f"{api.root}/v1/"}]}]}
+    hc = _client(api)
+    names = [t.resource_type for t in hc.resource_types.list(filters={"name": "OS::Heat::Test"})]
+    assert names == ["OS::Heat::TestResource"]
+    versions = [v.to_dict() for v in hc.template_versions.list()]
+    assert versions[0] == {"version": "AWSTemplateFormatVersion.2010-09-09", "type": "cfn",
+                           "aliases": []}
+    assert {"version": "heat_template_version.2018-08-31", "type": "hot",
+            "aliases": ["heat_template_version.rocky"]} in versions
+    assert len(versions) == 13
