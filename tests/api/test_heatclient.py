@@ -226,3 +226,61 @@ def test_versions_types_and_template_versions(api: ApiServer) -> None:
     assert {"version": "heat_template_version.2018-08-31", "type": "hot",
             "aliases": ["heat_template_version.rocky"]} in versions
     assert len(versions) == 13
+
+
+SLOW = """heat_template_version: 2018-08-31
+resources:
+  slow:
+    type: OS::Heat::TestResource
+    properties:
+      value: v
+      action_wait_secs: {create: 2, delete: 1}
+outputs:
+  o:
+    value: {get_attr: [slow, output]}
+"""
+
+
+def test_operations_run_in_the_background(api: ApiServer) -> None:
+    """As Heat: the stack is ``CREATE_IN_PROGRESS`` ("Stack CREATE started") as soon as the
+    create is answered, then ``DELETE_IN_PROGRESS`` ("Stack DELETE started", ``updated_time``
+    set) once the delete is; a deleted stack stays readable by id, without outputs, with its
+    ``deletion_time``, and deleting it again or looking it up by name is Heat's 404."""
+    hc = _client(api)
+    stack_id = hc.stacks.create(stack_name="api_slow", template=SLOW)["stack"]["id"]
+    stack = hc.stacks.get(stack_id).to_dict()
+    assert (stack["stack_status"], stack["stack_status_reason"]) == (
+        "CREATE_IN_PROGRESS", "Stack CREATE started")
+    assert stack["updated_time"] is None
+    _wait(hc, stack_id, "CREATE_COMPLETE")
+    hc.stacks.delete(stack_id)
+    stack = hc.stacks.get(stack_id).to_dict()
+    assert (stack["stack_status"], stack["stack_status_reason"]) == (
+        "DELETE_IN_PROGRESS", "Stack DELETE started")
+    assert stack["updated_time"] is not None and stack["deletion_time"] is None
+    stack = _wait(hc, stack_id, "DELETE_COMPLETE").to_dict()
+    assert stack["stack_status_reason"] == "Stack DELETE completed successfully"
+    assert "outputs" not in stack and stack["deletion_time"] is not None
+    status, _, body = _raw(f"{api.endpoint}/stacks/api_slow/{stack_id}", "DELETE")
+    assert status == 404 and body["error"]["message"] == "The Stack (api_slow) could not be found."
+    status, _, body = _raw(f"{api.endpoint}/stacks/api_slow")
+    assert status == 404 and body["error"]["type"] == "EntityNotFound"
+
+
+def test_outputs_environment_and_files(api: ApiServer) -> None:
+    hc = _client(api)
+    stack_id = hc.stacks.create(stack_name="api_files", template=TEMPLATE,
+                                files={"extra.txt": "text"})["stack"]["id"]
+    _wait(hc, stack_id, "CREATE_COMPLETE")
+    base = f"{api.endpoint}/stacks/api_files/{stack_id}"
+    status, _, body = _raw(f"{base}/outputs/nope")
+    # Heat's message, its placeholder unformatted
+    assert status == 404 and body["error"] == {
+        "type": "NotFound", "traceback": None, "message": "Specified output key {} not found."}
+    assert _raw(f"{base}/files")[2] == {"extra.txt": "text"}
+    env = _raw(f"{base}/environment")[2]
+    assert set(env) >= {"parameters", "parameter_defaults", "resource_registry",
+                        "event_sinks", "encrypted_param_names"}
+    # outputs is not a lookup sub-path in Heat: /stacks/{name}/outputs is a show of id "outputs"
+    status, _, body = _raw(f"{api.endpoint}/stacks/api_files/outputs")
+    assert status == 404 and body["error"]["message"] == "The Stack (api_files) could not be found."

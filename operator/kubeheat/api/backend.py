@@ -30,6 +30,10 @@ class StackBackend(Protocol):
 
     def events(self, stack_id: str) -> list[Event]: ...
 
+    def deletion_time(self, stack_id: str) -> str | None:
+        """When the stack's delete completed (None: it is not deleted)."""
+        ...
+
     async def validate(self, request: StackRequest) -> dict[str, Any]:
         """Heat's template-validate result for the request."""
         ...

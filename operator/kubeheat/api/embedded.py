@@ -95,6 +95,7 @@ class EmbeddedBackend:
         self._old_events = [Event(**{k: v for k, v in e.items() if k != "logical_resource_id"})
                             for e in saved] if isinstance(saved, list) else []
         self._deleted: dict[str, StackState] = {}
+        self._deletion_times: dict[str, str] = {}
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
     # -- reading --------------------------------------------------------------------------
@@ -115,6 +116,9 @@ class EmbeddedBackend:
 
     def events(self, stack_id: str) -> list[Event]:
         return [e for e in [*self._old_events, *self.sink.events] if e.stack_id == stack_id]
+
+    def deletion_time(self, stack_id: str) -> str | None:
+        return self._deletion_times.get(stack_id)
 
     def resource_types(self) -> list[str]:
         return self.engine.registry.names()
@@ -144,16 +148,19 @@ class EmbeddedBackend:
         state = self.engine.load(stack_id)
         if state is None:
             raise EngineError(f"The Stack ({stack_id}) could not be found.", "EntityNotFound")
+        started = now()
         state.action, state.status = Action.DELETE, Status.IN_PROGRESS
-        state.status_reason = "Stack DELETE started"
-        running = self._tasks.get(stack_id)
-        if running is None:
+        state.status_reason, state.updated_time = "Stack DELETE started", started
+        if stack_id not in self._tasks:
             self.store.save(state)
 
         async def go() -> StackState:
             result = await self.engine.delete(stack_id)
             if result.status == Status.COMPLETE:
+                # as Heat keeps it: readable by id, updated when the delete started
                 result.status_reason = "Stack DELETE completed successfully"
+                result.updated_time = started
+                self._deletion_times[stack_id] = now()
                 self._deleted[stack_id] = result
             return result
 

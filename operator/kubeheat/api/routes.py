@@ -165,9 +165,9 @@ async def show_or_lookup(request: web.Request) -> web.Response:
         raise web.HTTPMethodNotAllowed(request.method, ["GET", "DELETE"])
     state = _identified(request)
     resolve = request.query.get("resolve_outputs", "true").lower() != "false"
-    return web.json_response({"stack": views.show(_base(request), state,
-                                                  request.match_info["project"],
-                                                  resolve_outputs=resolve)})
+    return web.json_response({"stack": views.show(
+        _base(request), state, request.match_info["project"], resolve_outputs=resolve,
+        deleted=_backend(request).deletion_time(state.id))})
 
 
 async def delete(request: web.Request) -> web.Response:

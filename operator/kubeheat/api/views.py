@@ -88,28 +88,26 @@ def output_keys(state: StackState) -> list[str]:
     return sorted(_output_docs(state))
 
 
-def summary(base: str, state: StackState, project: str) -> dict[str, Any]:
+def summary(base: str, state: StackState, project: str, deleted: str | None = None
+            ) -> dict[str, Any]:
     """An item of the stack list."""
     return {"id": state.id, "links": [_links(stack_url(base, state))], "project": project,
             "stack_name": state.name, "description": "", "stack_status": state.state,
             "stack_status_reason": state.status_reason, "creation_time": state.created_time,
-            "updated_time": state.updated_time, "deletion_time": _deletion_time(state),
+            "updated_time": state.updated_time, "deletion_time": deleted,
             "stack_owner": OWNER, "parent": state.parent, "stack_user_project_id": project,
             "tags": None}
 
 
-def _deletion_time(state: StackState) -> str | None:
-    return state.updated_time if state.state == "DELETE_COMPLETE" else None
-
-
-def show(base: str, state: StackState, project: str, *, resolve_outputs: bool = True
-         ) -> dict[str, Any]:
-    """``GET S``'s stack, in Heat's key order."""
+def show(base: str, state: StackState, project: str, *, resolve_outputs: bool = True,
+         deleted: str | None = None) -> dict[str, Any]:
+    """``GET S``'s stack, in Heat's key order (``deleted``: when its delete completed).
+    During an operation the outputs are the values last computed (None before any)."""
     description = _description(state)
     body: dict[str, Any] = {
         "stack_name": state.name, "id": state.id, "links": [_links(stack_url(base, state))],
         "creation_time": state.created_time, "updated_time": state.updated_time,
-        "deletion_time": _deletion_time(state), "notification_topics": [],
+        "deletion_time": deleted, "notification_topics": [],
         "parameters": parameters(state, project), "description": description,
         "template_description": description, "capabilities": [],
         "disable_rollback": state.disable_rollback,
@@ -118,7 +116,7 @@ def show(base: str, state: StackState, project: str, *, resolve_outputs: bool = 
         "tags": [], "stack_status": state.state, "stack_status_reason": state.status_reason,
     }
     if resolve_outputs and state.state != "DELETE_COMPLETE":
-        body["outputs"] = outputs(state) if state.status != "IN_PROGRESS" else []
+        body["outputs"] = outputs(state)
     return body
 
 
