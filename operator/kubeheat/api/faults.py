@@ -111,12 +111,28 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
         response = fault_response(fault)
     except KubeheatError as exc:
         response = fault_response(fault_of(exc))
+    except web.HTTPMethodNotAllowed as exc:
+        # Heat answers a method its route does not take with its fault body
+        response = fault_response(ApiFault(405, "HTTPMethodNotAllowed", _TITLES[405][1]))
+        response.headers["Allow"] = exc.headers.get("Allow", "")
     except web.HTTPException as exc:
-        if exc.status < 400:
-            exc.headers["x-openstack-request-id"] = request_id
-            raise
-        response = web.json_response({"message": exc.reason, "code": f"{exc.status} "
-                                      f"{exc.reason}", "title": exc.reason},
-                                     status=exc.status, headers=exc.headers)
+        response = _webob_response(request, exc)
     response.headers["x-openstack-request-id"] = request_id
     return response
+
+
+def _webob_response(request: web.Request, exc: web.HTTPException) -> web.Response:
+    """A redirect or an unrouted path as webob words it (JSON when the client accepts it)."""
+    status = f"{exc.status} {exc.reason}"
+    if exc.status in (301, 302, 303, 305, 307):
+        location = exc.headers.get("Location", "")
+        message = (f'The resource was found at <a href="{location}">{location}</a>;\n'
+                   "you should be redirected automatically.\n\n")
+    else:
+        message = "The resource could not be found.<br /><br />\n\n\n" \
+            if exc.status == 404 else exc.reason
+    headers = {k: v for k, v in exc.headers.items() if k.lower() in ("location", "allow")}
+    if "json" in request.headers.get("Accept", ""):
+        return web.json_response({"message": message, "code": status, "title": exc.reason},
+                                 status=exc.status, headers=headers)
+    return web.Response(text=f"{status}\n\n{message}", status=exc.status, headers=headers)

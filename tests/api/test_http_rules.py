@@ -1,0 +1,119 @@
+"""Heat's HTTP rules, byte for byte where clients read them: the fault body of bad requests
+(malformed JSON, a wrong timeout, a bad name, a name clash), 405 with ``Allow``, webob's body
+of a redirect and of an unrouted path, the list's status filter. Expected values are what real
+Heat 27.0.1 answered to the same requests."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from api_support import ApiServer
+
+EXPLANATION = ("The server could not comply with the request since it is either malformed or "
+               "otherwise incorrect.")
+NONE = {"heat_template_version": "2018-08-31", "resources": {"n": {"type": "OS::Heat::None"}}}
+
+
+def _request(url: str, method: str = "GET", data: bytes | None = None,
+             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"X-Auth-Token": "x", **(headers or {})})
+    try:
+        with urllib.request.build_opener(NoRedirect).open(req, timeout=30) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read()
+
+
+def _post(url: str, body: Any) -> tuple[int, Any]:
+    status, _, raw = _request(url, "POST", json.dumps(body).encode(),
+                              {"Content-Type": "application/json"})
+    return status, json.loads(raw)
+
+
+def _fault(code: int, title: str, explanation: str, kind: str, message: str) -> dict[str, Any]:
+    return {"code": code, "title": title, "explanation": explanation,
+            "error": {"type": kind, "traceback": None, "message": message}}
+
+
+def _wait_complete(api: ApiServer, name: str) -> str:
+    deadline = time.monotonic() + 30
+    while True:
+        _, headers, _ = _request(f"{api.endpoint}/stacks/{name}")
+        _, _, raw = _request(headers["Location"])
+        stack = json.loads(raw)["stack"]
+        if stack["stack_status"] == "CREATE_COMPLETE":
+            return str(stack["id"])
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+def test_bad_bodies(api: ApiServer) -> None:
+    url = f"{api.endpoint}/stacks"
+    status, _, raw = _request(url, "POST", b'{"stack_name": ', {"Content-Type":
+                                                                  "application/json"})
+    assert (status, json.loads(raw)) == (400, _fault(
+        400, "Bad Request", EXPLANATION, "HTTPBadRequest",
+        "Expecting value: line 1 column 16 (char 15)"))
+    assert _post(url, {"stack_name": "api_to", "timeout_mins": "x", "template": NONE}) == (
+        400, _fault(400, "Bad Request", EXPLANATION, "HTTPBadRequest",
+                    "Only integer is acceptable by 'timeout_mins'."))
+    assert _post(url, {"stack_name": "1bad", "template": NONE}) == (400, _fault(
+        400, "Bad Request", EXPLANATION, "StackValidationFailed",
+        'Invalid stack name 1bad must contain only alphanumeric or "_-." characters, must '
+        "start with alpha and must be 255 characters or less."))
+    assert _post(url, {"stack_name": "api_nt"}) == (400, _fault(
+        400, "Bad Request", EXPLANATION, "HTTPBadRequest", "No template specified"))
+
+
+def test_name_clash_is_409(api: ApiServer) -> None:
+    url = f"{api.endpoint}/stacks"
+    assert _post(url, {"stack_name": "api_dup", "template": NONE})[0] == 201
+    assert _post(url, {"stack_name": "api_dup", "template": NONE}) == (409, _fault(
+        409, "Conflict", "There was a conflict when trying to complete your request.",
+        "StackExists", "The Stack (api_dup) already exists."))
+
+
+def test_redirect_unrouted_and_method_bodies(api: ApiServer) -> None:
+    _post(f"{api.endpoint}/stacks", {"stack_name": "api_redir", "template": NONE})
+    stack_id = _wait_complete(api, "api_redir")
+    location = f"{api.endpoint}/stacks/api_redir/{stack_id}"
+    status, headers, raw = _request(f"{api.endpoint}/stacks/api_redir",
+                                    headers={"Accept": "application/json"})
+    assert (status, headers["Location"]) == (302, location)
+    assert json.loads(raw) == {
+        "message": f'The resource was found at <a href="{location}">{location}</a>;\n'
+                   "you should be redirected automatically.\n\n",
+        "code": "302 Found", "title": "Found"}
+    status, _, raw = _request(f"{api.endpoint}/nothing", headers={"Accept": "application/json"})
+    assert (status, json.loads(raw)) == (404, {
+        "message": "The resource could not be found.<br /><br />\n\n\n",
+        "code": "404 Not Found", "title": "Not Found"})
+    status, headers, raw = _request(f"{api.endpoint}/stacks", "PUT",
+                                    headers={"Accept": "application/json"})
+    assert status == 405 and "GET" in headers["Allow"] and "POST" in headers["Allow"]
+    assert json.loads(raw) == _fault(405, "Method Not Allowed", EXPLANATION,
+                                     "HTTPMethodNotAllowed", EXPLANATION)
+
+
+def test_list_status_filter(api: ApiServer) -> None:
+    _post(f"{api.endpoint}/stacks", {"stack_name": "api_filt", "template": NONE})
+    _wait_complete(api, "api_filt")
+
+    def names(query: str) -> list[str]:
+        _, _, raw = _request(f"{api.endpoint}/stacks?{query}")
+        return [s["stack_name"] for s in json.loads(raw)["stacks"]]
+
+    # a status alone or ACTION_STATUS matches; an action given as the status does not
+    assert names("status=COMPLETE") == ["api_filt"]
+    assert names("status=CREATE_COMPLETE") == ["api_filt"]
+    assert names("status=CREATE") == []
+    assert names("name=other") == []
