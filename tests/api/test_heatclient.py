@@ -284,3 +284,42 @@ def test_outputs_environment_and_files(api: ApiServer) -> None:
     # outputs is not a lookup sub-path in Heat: /stacks/{name}/outputs is a show of id "outputs"
     status, _, body = _raw(f"{api.endpoint}/stacks/api_files/outputs")
     assert status == 404 and body["error"]["message"] == "The Stack (api_files) could not be found."
+
+
+PARAMS = """heat_template_version: 2018-08-31
+parameters:
+  n: {type: number, default: 8}
+  f: {type: number, default: 1.5}
+  b: {type: boolean, default: true}
+  l: {type: comma_delimited_list, default: "a,b"}
+  j: {type: json, default: {"k": [1, 2]}}
+  s: {type: string, hidden: true, default: secret}
+  e: {type: string, default: ""}
+resources:
+  none: {type: OS::Heat::None}
+"""
+
+
+@pytest.mark.parametrize(("given", "shown"), [
+    ({}, {"n": "8", "f": "1.5", "b": "True", "l": "a,b", "j": '{"k": [1, 2]}', "s": "******",
+          "e": ""}),
+    ({"n": "3", "b": "false", "l": "x,y,z", "j": {"a": 1}},
+     {"n": "3", "f": "1.5", "b": "False", "l": "x,y,z", "j": '{"a": 1}', "s": "******",
+      "e": ""}),
+])
+def test_parameters_are_shown_as_heat_renders_them(api: ApiServer, given: dict[str, Any],
+                                                   shown: dict[str, str]) -> None:
+    hc = _client(api)
+    stack_id = hc.stacks.create(stack_name="api_params", template=PARAMS,
+                                parameters=given)["stack"]["id"]
+    stack = _wait(hc, stack_id, "CREATE_COMPLETE").to_dict()
+    assert stack["parameters"] == {"OS::stack_id": stack_id, "OS::project_id": "admin",
+                                   "OS::stack_name": "api_params", **shown}
+
+
+def test_unknown_parameter_is_refused(api: ApiServer) -> None:
+    status, _, body = _raw(f"{api.endpoint}/stacks", "POST",
+                           {"stack_name": "api_zz", "template": PARAMS, "parameters": {"zz": 1}})
+    assert status == 400 and body["error"]["type"] == "UnknownUserParameter"
+    assert body["error"]["message"].endswith("The Parameter (zz) was not defined in template.")
+    assert _client(api).stacks.list() is not None and not list(_client(api).stacks.list())

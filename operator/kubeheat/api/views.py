@@ -29,11 +29,24 @@ def _description(state: StackState) -> str:
     return str(text) if text is not None else "No description"
 
 
-def _parameter_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
+def _parameter_text(value: Any, kind: str) -> str:
+    """A parameter's value as Heat shows it: Python's ``str`` of the value of its type."""
+    kind = kind.lower()
+    if kind == "boolean":
+        flag = value.strip().lower() in ("true", "t", "on", "yes", "y", "1") \
+            if isinstance(value, str) else bool(value)
+        return str(flag)
+    if kind == "json":
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return str(value)
+        return json.dumps(value)
     if isinstance(value, list):
         return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, dict):
         return json.dumps(value)
     return str(value)
@@ -55,7 +68,9 @@ def parameters(state: StackState, project: str) -> dict[str, str]:
             given = schema.get("Default" if cfn else "default")
         hidden = name in state.hidden or (isinstance(schema, Mapping) and (
             schema.get("hidden") is True or str(schema.get("NoEcho", "")).lower() == "true"))
-        out[name] = MASK if hidden else ("" if given is None else _parameter_text(given))
+        kind = str(schema.get("Type" if cfn else "type", "")) if isinstance(schema, Mapping) \
+            else ""
+        out[name] = MASK if hidden else ("" if given is None else _parameter_text(given, kind))
     return out
 
 
