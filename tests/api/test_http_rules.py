@@ -117,3 +117,39 @@ def test_list_status_filter(api: ApiServer) -> None:
     assert names("status=CREATE_COMPLETE") == ["api_filt"]
     assert names("status=CREATE") == []
     assert names("name=other") == []
+
+
+def test_event_list_order_marker_limit_and_filters(api: ApiServer) -> None:
+    """What ``--wait`` polls with (``sort_dir=asc`` after a ``marker``) and the filters, with
+    the answers real Heat gave for a one-resource stack."""
+    _post(f"{api.endpoint}/stacks", {"stack_name": "api_ev", "template": NONE})
+    stack_id = _wait_complete(api, "api_ev")
+    url = f"{api.endpoint}/stacks/api_ev/{stack_id}/events"
+
+    def events(query: str) -> list[tuple[str, str]]:
+        _, _, raw = _request(f"{url}?{query}")
+        return [(e["resource_name"], e["resource_status"]) for e in json.loads(raw)["events"]]
+
+    def first_id() -> str:
+        _, _, raw = _request(f"{url}?sort_dir=asc")
+        return str(json.loads(raw)["events"][0]["id"])
+
+    started, created = ("api_ev", "CREATE_IN_PROGRESS"), ("api_ev", "CREATE_COMPLETE")
+    n_started, n_created = ("n", "CREATE_IN_PROGRESS"), ("n", "CREATE_COMPLETE")
+    assert events("sort_dir=asc") == [started, n_started, n_created, created]
+    assert events("") == [created, n_created, n_started, started]
+    assert events("sort_dir=desc&limit=1") == [created]
+    assert events(f"sort_dir=asc&marker={first_id()}") == [n_started, n_created, created]
+    assert events("marker=nosuch") == [created, n_created, n_started, started]
+    assert events("resource_status=COMPLETE") == [created, n_created]
+    assert events("resource_action=CREATE&resource_name=n") == [n_created, n_started]
+    assert events("resource_type=OS::Heat::None") == [n_created, n_started]
+    assert events("bogus=1") == [created, n_created, n_started, started]
+    status, _, raw = _request(f"{url}?sort_dir=up")
+    assert (status, json.loads(raw)["error"]) == (400, {"type": "ValueError", "traceback": None})
+    status, _, raw = _request(f"{url}?limit=-1")
+    assert json.loads(raw)["error"]["message"] == (
+        "Value '-1' is invalid for 'limit' which only accepts non-negative integer.")
+    status, _, raw = _request(f"{url}?limit=x")
+    assert (status, json.loads(raw)["error"]["message"]) == (
+        400, "Only integer is acceptable by 'limit'.")

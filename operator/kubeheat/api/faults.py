@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -45,8 +45,8 @@ _STATUS_OF = {
 class ApiFault(Exception):
     """An error answered with Heat's fault body: ``kind`` is Heat's exception name."""
 
-    def __init__(self, status: int, kind: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, status: int, kind: str, message: str | None) -> None:
+        super().__init__(message or kind)
         self.status, self.kind, self.message = status, kind, message
 
 
@@ -66,14 +66,33 @@ def not_found(kind: str, message: str) -> ApiFault:
     return ApiFault(404, kind, message)
 
 
-def bad_request(message: str, kind: str = "HTTPBadRequest") -> ApiFault:
+def bad_request(message: str | None, kind: str = "HTTPBadRequest") -> ApiFault:
     return ApiFault(400, kind, message)
+
+
+def query_int(query: Mapping[str, str], name: str) -> int | None:
+    """A non-negative integer query parameter, refused in Heat's words
+    (heat/common/param_utils.py)."""
+    text = query.get(name)
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise bad_request(f"Only integer is acceptable by '{name}'.") from None
+    if value < 0:
+        raise bad_request(f"Value '{text}' is invalid for '{name}' which only accepts "
+                          "non-negative integer.")
+    return value
 
 
 def fault_response(fault: ApiFault) -> web.Response:
     title, explanation = _TITLES.get(fault.status, _TITLES[500])
-    body = {"code": fault.status, "title": title, "explanation": explanation,
-            "error": {"type": fault.kind, "message": fault.message, "traceback": None}}
+    # Heat gives the message of its own exceptions only (a bare ValueError has none)
+    error: dict[str, Any] = {"type": fault.kind, "traceback": None}
+    if fault.message is not None:
+        error["message"] = fault.message
+    body = {"code": fault.status, "title": title, "explanation": explanation, "error": error}
     return web.json_response(body, status=fault.status)
 
 

@@ -12,12 +12,21 @@ from aiohttp import web
 
 from kubeheat.api import views
 from kubeheat.api.backend import StackBackend
-from kubeheat.api.faults import BACKEND, ApiFault, bad_request, json_body, not_found
+from kubeheat.api.faults import (
+    BACKEND,
+    ApiFault,
+    bad_request,
+    json_body,
+    not_found,
+    query_int,
+)
 from kubeheat.engine import StackRequest, StackState
 from kubeheat.template import all_versions, load_mapping
 
 #: sub-paths of ``stacks/{name}/…`` that are a lookup of the stack by name (Heat's row 13)
 LOOKUP_SUBPATHS = ("resources", "events", "template", "actions", "environment", "files")
+#: the ``GET S/events`` filters served (exact match, repeatable)
+EVENT_FILTERS = ("resource_status", "resource_action", "resource_name", "resource_type")
 #: the ``GET T/stacks`` filters served, by the stack field they compare
 LIST_FILTERS = ("id", "name", "stack_name", "status", "stack_status", "action",
                 "stack_action")
@@ -218,11 +227,33 @@ async def list_resources(request: web.Request) -> web.Response:
 
 
 async def list_events(request: web.Request) -> web.Response:
+    """Events oldest first with ``sort_dir=asc`` (newest first by default), after ``marker``
+    (an unknown one is ignored, as Heat does), at most ``limit``, filtered exactly by
+    :data:`EVENT_FILTERS` (``resource_status`` is the status part only)."""
     state = _identified(request)
-    found = _backend(request).events(state.id)
+    query = request.query
+    direction = query.get("sort_dir", "desc").lower()
+    if direction not in ("asc", "desc"):
+        raise bad_request(None, "ValueError")   # Heat's fault has no message for it
+    limit = query_int(query, "limit")
+    found = list(_backend(request).events(state.id))
+    for key in EVENT_FILTERS:
+        wanted = query.getall(key, [])
+        if wanted:
+            found = [e for e in found if str(getattr(e, key)) in wanted]
+    keys = [k for k in query.getall("sort_keys", []) if k in ("event_time", "resource_type")]
+    order = sorted(range(len(found)), key=lambda i: (*(getattr(found[i], k) for k in keys), i))
+    found = [found[i] for i in order]
+    if direction == "desc":
+        found.reverse()
+    marker = query.get("marker")
+    ids = [e.id for e in found]
+    if marker in ids:
+        found = found[ids.index(marker) + 1:]
+    if limit is not None:
+        found = found[:limit]
     base = _base(request)
-    return web.json_response({"events": [views.event(base, state, e)
-                                         for e in reversed(found)]})
+    return web.json_response({"events": [views.event(base, state, e) for e in found]})
 
 
 # -- templates --------------------------------------------------------------------------------
