@@ -153,3 +153,50 @@ def test_event_list_order_marker_limit_and_filters(api: ApiServer) -> None:
     status, _, raw = _request(f"{url}?limit=x")
     assert (status, json.loads(raw)["error"]["message"]) == (
         400, "Only integer is acceptable by 'limit'.")
+
+
+VALUE = {"heat_template_version": "2018-08-31",
+         "resources": {"value": {"type": "OS::Heat::Value", "properties": {"value": "hello"}},
+                       "none": {"type": "OS::Heat::None"}}}
+
+
+def test_resource_show_metadata_filters_and_detail(api: ApiServer) -> None:
+    _post(f"{api.endpoint}/stacks", {"stack_name": "api_res", "template": VALUE})
+    stack_id = _wait_complete(api, "api_res")
+    base = f"{api.endpoint}/stacks/api_res/{stack_id}"
+
+    def get(path: str) -> tuple[int, Any]:
+        status, _, raw = _request(f"{base}{path}")
+        return status, json.loads(raw)
+
+    status, body = get("/resources/value")
+    assert status == 200 and list(body["resource"]) == [
+        "updated_time", "creation_time", "logical_resource_id", "resource_name",
+        "physical_resource_id", "resource_status", "resource_status_reason", "resource_type",
+        "links", "required_by", "description", "attributes"]
+    assert body["resource"]["attributes"] == {"value": "hello"}
+    assert body["resource"]["description"] == ""
+    assert get("/resources/value?with_attr=zz")[1]["resource"]["attributes"] == {
+        "value": "hello", "zz": None}
+    assert get("/resources/nope") == (404, _fault(
+        404, "Not Found", "The resource could not be found.", "ResourceNotFound",
+        "The Resource (nope) could not be found in Stack api_res."))
+    assert get("/resources/value/metadata") == (200, {"metadata": {}})
+    assert get("/resources?bogus=1") == (400, _fault(
+        400, "Bad Request", EXPLANATION, "HTTPBadRequest",
+        "Invalid filter parameters ['bogus']"))
+    assert [r["resource_name"] for r in get("/resources?type=Value")[1]["resources"]] == [
+        "value"]
+    detailed = get("/resources?with_detail=true")[1]["resources"]
+    assert {r["resource_name"]: r["attributes"] for r in detailed} == {
+        "value": {"value": "hello"}, "none": {}}
+
+
+def test_stacks_detail_and_build_info(api: ApiServer) -> None:
+    _post(f"{api.endpoint}/stacks", {"stack_name": "api_det", "template": NONE})
+    _wait_complete(api, "api_det")
+    _, _, raw = _request(f"{api.endpoint}/stacks/detail")
+    items = json.loads(raw)["stacks"]
+    assert [s["stack_name"] for s in items] == ["api_det"] and "project" not in items[0]
+    _, _, raw = _request(f"{api.endpoint}/build_info")
+    assert json.loads(raw) == {"api": {"revision": "unknown"}, "engine": {"revision": "unknown"}}

@@ -1,6 +1,7 @@
-"""The routes of heat-api v1 served so far and their handlers: versions, stacks (create, list,
-lookup, show, delete), template, environment, files, outputs, resources, events, validate,
-resource types and template versions."""
+"""The routes of heat-api v1 served so far (see :func:`add_routes`) and the handlers of
+versions, stacks (create, list, lookup, show, delete), template, environment, files, outputs,
+validate, resource types, template versions and build info; resources and events are in
+:mod:`kubeheat.api.resource_routes`."""
 
 from __future__ import annotations
 
@@ -11,34 +12,22 @@ from typing import Any
 from aiohttp import web
 
 from kubeheat.api import views
-from kubeheat.api.backend import StackBackend
+from kubeheat.api.common import backend_of, base_url, identified, stack_not_found
 from kubeheat.api.faults import (
-    BACKEND,
     ApiFault,
     bad_request,
     json_body,
     not_found,
-    query_int,
 )
+from kubeheat.api.resource_routes import add_resource_routes
 from kubeheat.engine import StackRequest, StackState
 from kubeheat.template import all_versions, load_mapping
 
 #: sub-paths of ``stacks/{name}/…`` that are a lookup of the stack by name (Heat's row 13)
 LOOKUP_SUBPATHS = ("resources", "events", "template", "actions", "environment", "files")
-#: the ``GET S/events`` filters served (exact match, repeatable)
-EVENT_FILTERS = ("resource_status", "resource_action", "resource_name", "resource_type")
 #: the ``GET T/stacks`` filters served, by the stack field they compare
 LIST_FILTERS = ("id", "name", "stack_name", "status", "stack_status", "action",
                 "stack_action")
-
-
-def _base(request: web.Request) -> str:
-    return f"{request.scheme}://{request.host}/v1/{request.match_info['project']}"
-
-
-def _backend(request: web.Request) -> StackBackend:
-    backend: StackBackend = request.app[BACKEND]
-    return backend
 
 
 async def versions(request: web.Request) -> web.Response:
@@ -46,19 +35,6 @@ async def versions(request: web.Request) -> web.Response:
     return web.json_response({"versions": [{"id": "v1.0", "status": "CURRENT",
                                             "links": [{"rel": "self", "href": href}]}]},
                              status=300)
-
-
-def _stack_not_found(name: str) -> ApiFault:
-    return not_found("EntityNotFound", f"The Stack ({name}) could not be found.")
-
-
-def _identified(request: web.Request) -> StackState:
-    """The stack of an ``S`` path: its id must exist and its name match."""
-    name, stack_id = request.match_info["name"], request.match_info["id"]
-    state = _backend(request).get(stack_id)
-    if state is None or state.name != name:
-        raise _stack_not_found(name)
-    return state
 
 
 # -- stacks -----------------------------------------------------------------------------------
@@ -121,8 +97,8 @@ def _is_int(value: Any) -> bool:
 
 async def create(request: web.Request) -> web.Response:
     body = await json_body(request)
-    state = await _backend(request).create(stack_request(body))
-    url = views.stack_url(_base(request), state)
+    state = await backend_of(request).create(stack_request(body))
+    url = views.stack_url(base_url(request), state)
     return web.json_response({"stack": {"id": state.id, "links": [{"href": url,
                                                                    "rel": "self"}]}},
                              status=201, headers={"Location": url})
@@ -131,11 +107,27 @@ async def create(request: web.Request) -> web.Response:
 async def index(request: web.Request) -> web.Response:
     project = request.match_info["project"]
     wanted = {key: request.query.getall(key) for key in LIST_FILTERS if key in request.query}
-    found = [s for s in _backend(request).stacks() if s.state != "DELETE_COMPLETE"
+    found = [s for s in backend_of(request).stacks() if s.state != "DELETE_COMPLETE"
              and all(_matches(s, key, values) for key, values in wanted.items())]
     found.sort(key=lambda s: (s.created_time or "", s.id), reverse=True)
-    return web.json_response({"stacks": [views.summary(_base(request), s, project)
+    return web.json_response({"stacks": [views.summary(base_url(request), s, project)
                                          for s in found]})
+
+
+async def detail(request: web.Request) -> web.Response:
+    """``GET T/stacks/detail``: the list's items, never with ``project``, no filters."""
+    found = [s for s in backend_of(request).stacks() if s.state != "DELETE_COMPLETE"]
+    found.sort(key=lambda s: (s.created_time or "", s.id), reverse=True)
+    items = [views.summary(base_url(request), s, request.match_info["project"])
+             for s in found]
+    for item in items:
+        del item["project"]
+    return web.json_response({"stacks": items})
+
+
+async def build_info(request: web.Request) -> web.Response:
+    return web.json_response({"api": {"revision": "unknown"},
+                              "engine": {"revision": "unknown"}})
 
 
 def _matches(state: StackState, key: str, values: list[str]) -> bool:
@@ -154,10 +146,10 @@ async def lookup(request: web.Request) -> web.Response:
 
 def _redirect(request: web.Request, sub: str | None) -> web.Response:
     name = request.match_info["name"]
-    state = _backend(request).find(name)
+    state = backend_of(request).find(name)
     if state is None:
-        raise _stack_not_found(name)
-    location = views.stack_url(_base(request), state)
+        raise stack_not_found(name)
+    location = views.stack_url(base_url(request), state)
     if sub:
         location += f"/{sub}"
     if request.query_string:
@@ -172,27 +164,27 @@ async def show_or_lookup(request: web.Request) -> web.Response:
         return _redirect(request, request.match_info["id"])
     if request.method != "GET":
         raise web.HTTPMethodNotAllowed(request.method, ["GET", "DELETE"])
-    state = _identified(request)
+    state = identified(request)
     resolve = request.query.get("resolve_outputs", "true").lower() != "false"
     return web.json_response({"stack": views.show(
-        _base(request), state, request.match_info["project"], resolve_outputs=resolve,
-        deleted=_backend(request).deletion_time(state.id))})
+        base_url(request), state, request.match_info["project"], resolve_outputs=resolve,
+        deleted=backend_of(request).deletion_time(state.id))})
 
 
 async def delete(request: web.Request) -> web.Response:
-    state = _identified(request)
+    state = identified(request)
     if state.state == "DELETE_COMPLETE":
-        raise _stack_not_found(state.name)
-    await _backend(request).delete(state.id)
+        raise stack_not_found(state.name)
+    await backend_of(request).delete(state.id)
     return web.Response(status=204)
 
 
 async def template(request: web.Request) -> web.Response:
-    return web.json_response(_identified(request).template)
+    return web.json_response(identified(request).template)
 
 
 async def environment(request: web.Request) -> web.Response:
-    env = dict(_identified(request).environment)
+    env = dict(identified(request).environment)
     for key, default in (("parameters", {}), ("parameter_defaults", {}),
                          ("resource_registry", {"resources": {}}), ("event_sinks", []),
                          ("encrypted_param_names", [])):
@@ -201,59 +193,24 @@ async def environment(request: web.Request) -> web.Response:
 
 
 async def files(request: web.Request) -> web.Response:
-    return web.json_response(_identified(request).files)
+    return web.json_response(identified(request).files)
 
 
 async def list_outputs(request: web.Request) -> web.Response:
-    state = _identified(request)
+    state = identified(request)
     return web.json_response({"outputs": [
         {"output_key": k, "description": views.output_description(state, k)}
         for k in views.output_keys(state)]})
 
 
 async def show_output(request: web.Request) -> web.Response:
-    state = _identified(request)
+    state = identified(request)
     key = request.match_info["key"]
     found = next((o for o in views.outputs(state) if o["output_key"] == key), None)
     if found is None:
         # Heat's message, with its placeholder left unformatted
         raise not_found("NotFound", "Specified output key {} not found.")
     return web.json_response({"output": found})
-
-
-async def list_resources(request: web.Request) -> web.Response:
-    state = _identified(request)
-    return web.json_response({"resources": views.resources(_base(request), state)})
-
-
-async def list_events(request: web.Request) -> web.Response:
-    """Events oldest first with ``sort_dir=asc`` (newest first by default), after ``marker``
-    (an unknown one is ignored, as Heat does), at most ``limit``, filtered exactly by
-    :data:`EVENT_FILTERS` (``resource_status`` is the status part only)."""
-    state = _identified(request)
-    query = request.query
-    direction = query.get("sort_dir", "desc").lower()
-    if direction not in ("asc", "desc"):
-        raise bad_request(None, "ValueError")   # Heat's fault has no message for it
-    limit = query_int(query, "limit")
-    found = list(_backend(request).events(state.id))
-    for key in EVENT_FILTERS:
-        wanted = query.getall(key, [])
-        if wanted:
-            found = [e for e in found if str(getattr(e, key)) in wanted]
-    keys = [k for k in query.getall("sort_keys", []) if k in ("event_time", "resource_type")]
-    order = sorted(range(len(found)), key=lambda i: (*(getattr(found[i], k) for k in keys), i))
-    found = [found[i] for i in order]
-    if direction == "desc":
-        found.reverse()
-    marker = query.get("marker")
-    ids = [e.id for e in found]
-    if marker in ids:
-        found = found[ids.index(marker) + 1:]
-    if limit is not None:
-        found = found[:limit]
-    base = _base(request)
-    return web.json_response({"events": [views.event(base, state, e) for e in found]})
 
 
 # -- templates --------------------------------------------------------------------------------
@@ -263,7 +220,7 @@ async def validate(request: web.Request) -> web.Response:
         raise bad_request("No template specified")
     req = stack_request({**body, "stack_name": "validate", "template": body["template"]})
     try:
-        result = await _backend(request).validate(req)
+        result = await backend_of(request).validate(req)
     except ApiFault:
         raise
     except Exception as exc:
@@ -276,7 +233,7 @@ async def validate(request: web.Request) -> web.Response:
 
 
 async def resource_types(request: web.Request) -> web.Response:
-    names = _backend(request).resource_types()
+    names = backend_of(request).resource_types()
     pattern = request.query.get("name")
     if pattern:
         try:
@@ -302,7 +259,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(t + "/validate", validate)
     app.router.add_get(t + "/resource_types", resource_types)
     app.router.add_get(t + "/template_versions", template_versions)
+    app.router.add_get(t + "/build_info", build_info)
     app.router.add_get(t + "/stacks", index)
+    app.router.add_get(t + "/stacks/detail", detail)
     app.router.add_post(t + "/stacks", create)
     app.router.add_route("*", t + "/stacks/{name}", lookup)
     app.router.add_delete(s, delete)
@@ -312,5 +271,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(s + "/files", files)
     app.router.add_get(s + "/outputs", list_outputs)
     app.router.add_get(s + "/outputs/{key}", show_output)
-    app.router.add_get(s + "/resources", list_resources)
-    app.router.add_get(s + "/events", list_events)
+    add_resource_routes(app, s)
