@@ -323,3 +323,41 @@ def test_unknown_parameter_is_refused(api: ApiServer) -> None:
     assert status == 400 and body["error"]["type"] == "UnknownUserParameter"
     assert body["error"]["message"].endswith("The Parameter (zz) was not defined in template.")
     assert _client(api).stacks.list() is not None and not list(_client(api).stacks.list())
+
+
+def test_update_put_and_patch(api: ApiServer) -> None:
+    """As Heat: 202 with webob's body, ``UPDATE_IN_PROGRESS`` ("Stack UPDATE started",
+    ``updated_time`` set) at once; PUT needs a template; PATCH keeps the template and the
+    other parameters; an update while the stack is busy is 409 ActionInProgress (kubeheat
+    refuses it where Heat's convergence engine would start it)."""
+    hc = _client(api)
+    stack_id = hc.stacks.create(stack_name="api_upd", template=SLOW)["stack"]["id"]
+    status, _, body = _raw(f"{api.endpoint}/stacks/api_upd/{stack_id}", "PUT",
+                           {"template": TEMPLATE})
+    assert status == 409 and body["error"]["type"] == "ActionInProgress"
+    _wait(hc, stack_id, "CREATE_COMPLETE")
+    status, _, body = _raw(f"{api.endpoint}/stacks/api_upd/{stack_id}", "PUT",
+                           {"parameters": {}})
+    assert status == 400 and body["error"]["message"] == "No template specified"
+    status, _, body = _raw(f"{api.endpoint}/stacks/api_upd/{stack_id}", "PUT",
+                           {"template": TEMPLATE, "parameters": {"greeting": "yo"}})
+    assert (status, body) == (202, {
+        "message": "The request is accepted for processing.<br /><br />\n\n\n",
+        "code": "202 Accepted", "title": "Accepted"})
+    stack = hc.stacks.get(stack_id).to_dict()
+    assert (stack["stack_status"], stack["stack_status_reason"]) == (
+        "UPDATE_IN_PROGRESS", "Stack UPDATE started")
+    assert stack["updated_time"] is not None
+    stack = _wait(hc, stack_id, "UPDATE_COMPLETE").to_dict()
+    assert stack["stack_status_reason"] == "Stack UPDATE completed successfully"
+    assert stack["outputs"][0]["output_value"] == "yo"
+    # heatclient's PATCH (stack update --existing): template null, only the changes
+    hc.stacks.update(stack_id, existing=True, parameters={"greeting": "patched"})
+    stack = _wait(hc, stack_id, "UPDATE_COMPLETE").to_dict()
+    deadline = time.monotonic() + 30
+    while stack["outputs"][0]["output_value"] != "patched":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+        stack = _wait(hc, stack_id, "UPDATE_COMPLETE").to_dict()
+    assert sorted(stack["parameters"]) == ["OS::project_id", "OS::stack_id", "OS::stack_name",
+                                           "greeting"]

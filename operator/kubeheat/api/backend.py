@@ -16,6 +16,10 @@ class StackBackend(Protocol):
 
     async def create(self, request: StackRequest) -> StackState: ...
 
+    async def update(self, stack_id: str, request: StackRequest, *, patch: bool) -> None:
+        """Heat's PUT (``patch`` False) or PATCH of a stack; 409 while it is busy."""
+        ...
+
     async def delete(self, stack_id: str) -> None: ...
 
     def stacks(self) -> list[StackState]:

@@ -77,6 +77,20 @@ class SandboxCloud:
             self._session = self._cm = None
 
 
+class _Sink(ListEventSink):
+    """The engine's events; the stack-level "started" event of an operation ends its pending
+    status (:attr:`EmbeddedBackend.pending`)."""
+
+    def __init__(self, pending: dict[str, tuple[Action, str]]) -> None:
+        super().__init__()
+        self.pending = pending
+
+    def emit(self, event: Event) -> None:
+        super().emit(event)
+        if event.is_stack_event and event.resource_status == Status.IN_PROGRESS:
+            self.pending.pop(event.stack_id, None)
+
+
 class EmbeddedBackend:
     """Stacks run by an in-process engine, recorded in ``STATE_DIR/stacks.json``.
 
@@ -85,7 +99,10 @@ class EmbeddedBackend:
     def __init__(self, state_dir: Path, cloud: Any = None) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
         self.store = JsonFileStateStore(state_dir / STATE_FILE)
-        self.sink = ListEventSink()
+        #: operations accepted whose engine run has not recorded its start yet: the stack is
+        #: shown ``<ACTION>_IN_PROGRESS`` at once, as Heat shows it
+        self.pending: dict[str, tuple[Action, str]] = {}
+        self.sink = _Sink(self.pending)
         saved = self.store.extra(EVENTS_SECTION)
         self._saved_events = 0
         self._own_cloud = cloud is None
@@ -100,12 +117,18 @@ class EmbeddedBackend:
 
     # -- reading --------------------------------------------------------------------------
     def stacks(self) -> list[StackState]:
-        found = [s for s in (self.engine.load(i) for i in self.store.list())
+        found = [s for s in (self.get(i) for i in self.store.list()
+                             if i not in self._deleted)
                  if s is not None and s.parent is None]
         return found + list(self._deleted.values())
 
     def get(self, stack_id: str) -> StackState | None:
-        return self._deleted.get(stack_id) or self.engine.load(stack_id)
+        state = self._deleted.get(stack_id) or self.engine.load(stack_id)
+        pending = self.pending.get(stack_id)
+        if state is not None and pending is not None:
+            state.action, state.status = pending[0], Status.IN_PROGRESS
+            state.status_reason, state.updated_time = f"Stack {pending[0]} started", pending[1]
+        return state
 
     def find(self, name_or_id: str) -> StackState | None:
         by_id = self.get(name_or_id)
@@ -144,6 +167,17 @@ class EmbeddedBackend:
         self._start(state.id, self.engine.create(request, state.id))
         return state
 
+    async def update(self, stack_id: str, request: StackRequest, *, patch: bool) -> None:
+        state = self.engine.load(stack_id)
+        if state is None:
+            raise EngineError(f"The Stack ({stack_id}) could not be found.", "EntityNotFound")
+        if stack_id in self._tasks or state.status == Status.IN_PROGRESS:
+            raise EngineError(f"Stack {state.name} already has an action ({state.action}) in "
+                              "progress.", "ActionInProgress")
+        await self.engine.plan(request, stack_id, observe=False, patch=patch)
+        self.pending[stack_id] = (Action.UPDATE, now())
+        self._start(stack_id, self.engine.update(stack_id, request, patch=patch))
+
     async def delete(self, stack_id: str) -> None:
         state = self.engine.load(stack_id)
         if state is None:
@@ -181,6 +215,7 @@ class EmbeddedBackend:
                     failed.status, failed.status_reason = Status.FAILED, str(exc)
                     self.store.save(failed)
             finally:
+                self.pending.pop(stack_id, None)
                 self._persist_events()
                 if self._tasks.get(stack_id) is task:
                     del self._tasks[stack_id]

@@ -46,16 +46,18 @@ def _template_of(value: Any, where: str) -> dict[str, Any]:
     raise bad_request(f"{where}: the template must be an object or a string")
 
 
-def stack_request(body: Mapping[str, Any]) -> StackRequest:
-    """The engine request of a create body (Heat's ``InstantiationData``)."""
+def stack_request(body: Mapping[str, Any], *, template_required: bool = True
+                  ) -> StackRequest:
+    """The engine request of a create or update body (Heat's ``InstantiationData``)."""
     name = body.get("stack_name")
     if not name:
         raise bad_request("No stack name specified")
     if not isinstance(name, str):
         raise bad_request("stack_name: must be a string")
-    if body.get("template") is None:
+    if body.get("template") is None and template_required:
         raise bad_request("No template specified")
-    template = _template_of(body["template"], "template")
+    template = _template_of(body["template"], "template") \
+        if body.get("template") is not None else None
     files = body.get("files") or {}
     if not isinstance(files, Mapping) or not all(isinstance(v, str) for v in files.values()):
         raise bad_request("files: must be an object of file name to content string")
@@ -163,7 +165,7 @@ async def show_or_lookup(request: web.Request) -> web.Response:
     if request.match_info["id"] in LOOKUP_SUBPATHS:
         return _redirect(request, request.match_info["id"])
     if request.method != "GET":
-        raise web.HTTPMethodNotAllowed(request.method, ["GET", "DELETE"])
+        raise web.HTTPMethodNotAllowed(request.method, ["GET", "PUT", "PATCH", "DELETE"])
     state = identified(request)
     resolve = request.query.get("resolve_outputs", "true").lower() != "false"
     return web.json_response({"stack": views.show(
@@ -177,6 +179,28 @@ async def delete(request: web.Request) -> web.Response:
         raise stack_not_found(state.name)
     await backend_of(request).delete(state.id)
     return web.Response(status=204)
+
+
+async def update(request: web.Request) -> web.Response:
+    """``PUT S`` (a whole new template) and ``PATCH S`` (changes to the current one);
+    ``timeout_mins`` and ``disable_rollback`` default to the stack's."""
+    state = identified(request)
+    patch = request.method == "PATCH"
+    body = await json_body(request)
+    if not patch and body.get("template") is None:
+        raise bad_request("No template specified")
+    fields = {"disable_rollback": state.disable_rollback,
+              **({"timeout_mins": int(state.timeout_minutes)} if state.timeout_minutes
+                 else {}), **body, "stack_name": state.name}
+    req = stack_request(fields, template_required=not patch)
+    clear = body.get("clear_parameters") or []
+    if not isinstance(clear, list) or not all(isinstance(c, str) for c in clear):
+        raise bad_request("clear_parameters: must be a list of parameter names")
+    req.clear_parameters = list(clear)
+    await backend_of(request).update(state.id, req, patch=patch)
+    return web.json_response(
+        {"message": "The request is accepted for processing.<br /><br />\n\n\n",
+         "code": "202 Accepted", "title": "Accepted"}, status=202)
 
 
 async def template(request: web.Request) -> web.Response:
@@ -265,6 +289,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(t + "/stacks", create)
     app.router.add_route("*", t + "/stacks/{name}", lookup)
     app.router.add_delete(s, delete)
+    app.router.add_put(s, update)
+    app.router.add_patch(s, update)
     app.router.add_route("*", s, show_or_lookup)
     app.router.add_get(s + "/template", template)
     app.router.add_get(s + "/environment", environment)
