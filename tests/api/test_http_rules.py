@@ -200,3 +200,33 @@ def test_stacks_detail_and_build_info(api: ApiServer) -> None:
     assert [s["stack_name"] for s in items] == ["api_det"] and "project" not in items[0]
     _, _, raw = _request(f"{api.endpoint}/build_info")
     assert json.loads(raw) == {"api": {"revision": "unknown"}, "engine": {"revision": "unknown"}}
+
+
+def test_actions_and_signal(api: ApiServer) -> None:
+    _post(f"{api.endpoint}/stacks", {"stack_name": "api_act", "template": NONE})
+    stack_id = _wait_complete(api, "api_act")
+    base = f"{api.endpoint}/stacks/api_act/{stack_id}"
+
+    def act(body: Any) -> tuple[int, Any]:
+        return _post(f"{base}/actions", body)
+
+    def bad(message: str, kind: str = "HTTPBadRequest") -> tuple[int, Any]:
+        return 400, _fault(400, "Bad Request", EXPLANATION, kind, message)
+
+    assert act({}) == bad("No action specified")
+    assert act({"a": 1, "b": 2}) == bad("Multiple actions specified")
+    assert act({"nope": None}) == bad("Invalid action nope specified")
+    assert act({"cancel_update": None}) == bad(
+        "Cancelling update when stack is CREATE_COMPLETE is not supported.", "NotSupported")
+    assert act({"check": None}) == (200, None)
+    deadline = time.monotonic() + 30
+    while True:
+        _, _, raw = _request(base)
+        stack = json.loads(raw)["stack"]
+        if stack["stack_status"] == "CHECK_COMPLETE":
+            break
+        assert stack["stack_status"] in ("CHECK_IN_PROGRESS", "CREATE_COMPLETE")
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert _post(f"{base}/resources/n/signal", {}) == bad(
+        "signal is not supported for resource.", "ResourceActionNotSupported")

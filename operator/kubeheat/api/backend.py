@@ -20,6 +20,16 @@ class StackBackend(Protocol):
         """Heat's PUT (``patch`` False) or PATCH of a stack; 409 while it is busy."""
         ...
 
+    async def check(self, stack_id: str) -> None:
+        """Heat's check action, in the background."""
+        ...
+
+    async def cancel(self, stack_id: str, *, rollback: bool) -> None:
+        """Cancel the create or update in progress; ``NotSupported`` when there is none."""
+        ...
+
+    async def signal(self, stack_id: str, resource: str, details: Any) -> None: ...
+
     async def delete(self, stack_id: str) -> None: ...
 
     def stacks(self) -> list[StackState]:

@@ -168,15 +168,45 @@ class EmbeddedBackend:
         return state
 
     async def update(self, stack_id: str, request: StackRequest, *, patch: bool) -> None:
+        self._require_idle(stack_id)
+        await self.engine.plan(request, stack_id, observe=False, patch=patch)
+        self.pending[stack_id] = (Action.UPDATE, now())
+        self._start(stack_id, self.engine.update(stack_id, request, patch=patch))
+
+    async def check(self, stack_id: str) -> None:
+        state = self._require_idle(stack_id)
+        self.pending[stack_id] = (Action.CHECK, state.updated_time or "")
+        self._start(stack_id, self.engine.check(stack_id))
+
+    async def cancel(self, stack_id: str, *, rollback: bool) -> None:
+        state = self.get(stack_id)
+        if state is None:
+            raise EngineError(f"The Stack ({stack_id}) could not be found.", "EntityNotFound")
+        if not await self.engine.cancel(stack_id, rollback=rollback):
+            raise EngineError(f"Cancelling update when stack is {state.state} is not "
+                              "supported.", "NotSupported")
+
+    async def signal(self, stack_id: str, resource: str, details: Any) -> None:
+        from kubeheat.resources import ResourcePlugin
+
+        state = self.engine.load(stack_id)
+        rec = state.resources.get(resource) if state is not None else None
+        plugin = self.engine.registry.get(rec.type) if rec is not None else None
+        if plugin is not None and plugin.signal is ResourcePlugin.signal:
+            # the type has no signal handler: Heat refuses before the resource is asked
+            raise EngineError("signal is not supported for resource.",
+                              "ResourceActionNotSupported")
+        await self.engine.signal(stack_id, resource, details)
+        self._persist_events()
+
+    def _require_idle(self, stack_id: str) -> StackState:
         state = self.engine.load(stack_id)
         if state is None:
             raise EngineError(f"The Stack ({stack_id}) could not be found.", "EntityNotFound")
         if stack_id in self._tasks or state.status == Status.IN_PROGRESS:
             raise EngineError(f"Stack {state.name} already has an action ({state.action}) in "
                               "progress.", "ActionInProgress")
-        await self.engine.plan(request, stack_id, observe=False, patch=patch)
-        self.pending[stack_id] = (Action.UPDATE, now())
-        self._start(stack_id, self.engine.update(stack_id, request, patch=patch))
+        return state
 
     async def delete(self, stack_id: str) -> None:
         state = self.engine.load(stack_id)

@@ -1,13 +1,16 @@
-"""The routes under a stack's resources and events: the resource list (filters, detail), one
-resource, its metadata, and the event list (order, marker, limit, filters)."""
+"""The routes under a stack's resources, events and actions: the resource list (filters,
+detail), one resource, its metadata, a signal to it, the event list (order, marker, limit,
+filters), and the check and cancel actions."""
 
 from __future__ import annotations
+
+import json
 
 from aiohttp import web
 
 from kubeheat.api import views
 from kubeheat.api.common import backend_of, base_url, identified
-from kubeheat.api.faults import bad_request, not_found, query_int
+from kubeheat.api.faults import bad_request, json_body, not_found, query_int
 from kubeheat.engine import REPLACED_SEP, ResourceState, StackState
 
 #: the ``GET S/events`` filters served (exact match, repeatable)
@@ -15,6 +18,8 @@ EVENT_FILTERS = ("resource_status", "resource_action", "resource_name", "resourc
 #: the ``GET S/resources`` filters; any other query key is refused, as Heat does
 RESOURCE_FILTERS = ("type", "name", "status", "action", "id", "physical_resource_id")
 RESOURCE_OPTIONS = ("nested_depth", "with_detail")
+#: the keys of an actions body
+ACTIONS = ("suspend", "resume", "check", "cancel_update", "cancel_without_rollback")
 
 
 def _truth(request: web.Request, name: str) -> bool:
@@ -128,9 +133,47 @@ async def list_events(request: web.Request) -> web.Response:
     return web.json_response({"events": [views.event(base, state, e) for e in found]})
 
 
+async def signal(request: web.Request) -> web.Response:
+    """``POST R/signal``: the body (any JSON, or none) is the signal's details; 200 ``null``."""
+    state, res = _resource(request)
+    raw = await request.read()
+    details = None
+    if raw.strip():
+        try:
+            details = json.loads(raw)
+        except ValueError as exc:
+            raise bad_request(str(exc)) from None
+    await backend_of(request).signal(state.id, res.name, details)
+    return web.json_response(None)
+
+
+async def actions(request: web.Request) -> web.Response:
+    """``POST S/actions``: exactly one of :data:`ACTIONS`; 200 ``null``. Suspend and resume
+    are refused: the engine has no such operation yet."""
+    state = identified(request)
+    body = await json_body(request)
+    if not body:
+        raise bad_request("No action specified")
+    if len(body) > 1:
+        raise bad_request("Multiple actions specified")
+    (action,) = body
+    if action not in ACTIONS:
+        raise bad_request(f"Invalid action {action} specified")
+    backend = backend_of(request)
+    if action == "check":
+        await backend.check(state.id)
+    elif action in ("cancel_update", "cancel_without_rollback"):
+        await backend.cancel(state.id, rollback=action == "cancel_update")
+    else:
+        raise bad_request(f"{action} is not supported by kubeheat yet.", "NotSupported")
+    return web.json_response(None)
+
+
 def add_resource_routes(app: web.Application, stack_path: str) -> None:
     """The routes below ``stack_path`` (``…/stacks/{name}/{id}``)."""
     app.router.add_get(stack_path + "/resources", list_resources)
     app.router.add_get(stack_path + "/resources/{resource}", show_resource)
     app.router.add_get(stack_path + "/resources/{resource}/metadata", resource_metadata)
+    app.router.add_post(stack_path + "/resources/{resource}/signal", signal)
     app.router.add_get(stack_path + "/events", list_events)
+    app.router.add_post(stack_path + "/actions", actions)
