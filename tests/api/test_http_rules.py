@@ -230,3 +230,28 @@ def test_actions_and_signal(api: ApiServer) -> None:
         time.sleep(0.1)
     assert _post(f"{base}/resources/n/signal", {}) == bad(
         "signal is not supported for resource.", "ResourceActionNotSupported")
+
+
+def test_template_functions(api: ApiServer) -> None:
+    def get(version: str, query: str = "") -> tuple[int, Any]:
+        status, _, raw = _request(f"{api.endpoint}/template_versions/{version}/functions"
+                                  f"{query}")
+        return status, json.loads(raw)
+
+    status, body = get("heat_template_version.2013-05-23")
+    names = [f["functions"] for f in body["template_functions"]]
+    # the functions Heat 27.0.1 lists for 2013-05-23 (its order differs)
+    assert status == 200 and sorted(names) == sorted([
+        "Fn::GetAZs", "get_param", "get_resource", "Ref", "get_attr", "Fn::Select", "Fn::Join",
+        "list_join", "Fn::Split", "str_replace", "Fn::Replace", "Fn::Base64",
+        "Fn::MemberListToMap", "resource_facade", "Fn::ResourceFacade", "get_file"])
+    assert all(f["description"] for f in body["template_functions"])
+    status, body = get("heat_template_version.rocky")
+    assert status == 200 and "get_attr" in [f["functions"] for f in body["template_functions"]]
+    plain = {f["functions"] for f in get("heat_template_version.2018-08-31")[1][
+        "template_functions"]}
+    with_conditions = {f["functions"] for f in get(
+        "heat_template_version.2018-08-31", "?with_condition_func=true")[1]["template_functions"]}
+    assert "equals" not in plain and {"equals", "not", "and", "or"} <= with_conditions
+    assert get("nope") == (404, _fault(404, "Not Found", "The resource could not be found.",
+                                       "NotFound", "Template with version {} not found"))

@@ -275,6 +275,28 @@ async def template_versions(request: web.Request) -> web.Response:
     return web.json_response({"template_versions": found})
 
 
+async def template_functions(request: web.Request) -> web.Response:
+    """The functions of a version (``heat_template_version.2018-08-31`` or an alias such as
+    ``heat_template_version.rocky``), described by the first line of kubeheat's own
+    docstrings; condition functions only with ``with_condition_func=true``."""
+    key, _, value = request.match_info["version"].partition(".")
+    spec = next((s for s in all_versions() if s.key == key
+                 and value in (s.version, *s.aliases)), None)
+    if spec is None:
+        # Heat's message, with its placeholder left unformatted
+        raise not_found("NotFound", "Template with version {} not found")
+    names: dict[str, Any] = dict(spec.functions)
+    if request.query.get("with_condition_func", "false").lower() == "true":
+        names.update(spec.condition_functions)
+    found = [{"functions": name, "description": _first_line(cls.__doc__)}
+             for name, cls in names.items()]
+    return web.json_response({"template_functions": found})
+
+
+def _first_line(doc: str | None) -> str:
+    return (doc or "").strip().split("\n", 1)[0].strip()
+
+
 def add_routes(app: web.Application) -> None:
     t = "/v1/{project}"
     s = t + "/stacks/{name}/{id}"
@@ -283,6 +305,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(t + "/validate", validate)
     app.router.add_get(t + "/resource_types", resource_types)
     app.router.add_get(t + "/template_versions", template_versions)
+    app.router.add_get(t + "/template_versions/{version}/functions", template_functions)
     app.router.add_get(t + "/build_info", build_info)
     app.router.add_get(t + "/stacks", index)
     app.router.add_get(t + "/stacks/detail", detail)
