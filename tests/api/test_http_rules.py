@@ -255,3 +255,26 @@ def test_template_functions(api: ApiServer) -> None:
     assert "equals" not in plain and {"equals", "not", "and", "or"} <= with_conditions
     assert get("nope") == (404, _fault(404, "Not Found", "The resource could not be found.",
                                        "NotFound", "Template with version {} not found"))
+
+
+def test_resource_type_schema(api: ApiServer) -> None:
+    status, _, raw = _request(f"{api.endpoint}/resource_types/OS::Heat::Value")
+    body = json.loads(raw)
+    # Heat's keys and property schema shape for OS::Heat::Value (descriptions are kubeheat's)
+    assert status == 200 and list(body) == ["resource_type", "properties", "attributes",
+                                            "support_status"]
+    assert {k: {f: v for f, v in p.items() if f != "description"}
+            for k, p in body["properties"].items()} == {
+        "value": {"type": "any", "required": True, "update_allowed": True,
+                  "immutable": False},
+        "type": {"type": "string", "required": False, "update_allowed": True,
+                 "immutable": False, "constraints": [{"allowed_values": [
+                     "string", "number", "comma_delimited_list", "json", "boolean"]}]}}
+    assert set(body["attributes"]) == {"value", "show"}
+    assert body["attributes"]["show"]["type"] == "map"
+    assert set(body["support_status"]) == {"status", "message", "version", "previous_status"}
+    assert body["support_status"]["status"] == "SUPPORTED"
+    status, _, raw = _request(f"{api.endpoint}/resource_types/OS::Nope")
+    assert (status, json.loads(raw)) == (404, _fault(
+        404, "Not Found", "The resource could not be found.", "EntityNotFound",
+        "The Resource Type (OS::Nope) could not be found."))

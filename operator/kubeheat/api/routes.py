@@ -268,6 +268,30 @@ async def resource_types(request: web.Request) -> web.Response:
     return web.json_response({"resource_types": names})
 
 
+async def resource_schema(request: web.Request) -> web.Response:
+    """``GET T/resource_types/{type}``: the schema generated from the type's plugin, in
+    Heat's shape (``description`` only with ``with_description=true``; a ``show`` attribute,
+    which every type has)."""
+    from kubeheat.resources import load_builtin_plugins
+
+    name = request.match_info["type"]
+    plugin = load_builtin_plugins().get(name)
+    if plugin is None or name not in backend_of(request).resource_types():
+        raise not_found("EntityNotFound", f"The Resource Type ({name}) could not be found.")
+    schema = dict(plugin.schema())
+    description = schema.pop("description", "")
+    attributes = dict(schema.get("attributes") or {})
+    attributes.setdefault("show", {"description": "Every attribute of the resource, as a "
+                                                  "map.", "type": "map"})
+    support = {"message": None, "version": None, "previous_status": None,
+               **(schema.get("support_status") or {"status": "SUPPORTED"})}
+    body: dict[str, Any] = {"resource_type": name, "properties": schema.get("properties", {}),
+                            "attributes": attributes, "support_status": support}
+    if request.query.get("with_description", "false").lower() == "true":
+        body["description"] = description
+    return web.json_response(body)
+
+
 async def template_versions(request: web.Request) -> web.Response:
     found = [{"version": f"{spec.key}.{spec.version}", "type": spec.family,
               "aliases": [f"{spec.key}.{a}" for a in spec.aliases]} for spec in all_versions()]
@@ -304,6 +328,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/versions", versions)
     app.router.add_post(t + "/validate", validate)
     app.router.add_get(t + "/resource_types", resource_types)
+    app.router.add_get(t + "/resource_types/{type}", resource_schema)
     app.router.add_get(t + "/template_versions", template_versions)
     app.router.add_get(t + "/template_versions/{version}/functions", template_functions)
     app.router.add_get(t + "/build_info", build_info)
