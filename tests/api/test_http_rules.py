@@ -278,3 +278,11 @@ def test_resource_type_schema(api: ApiServer) -> None:
     assert (status, json.loads(raw)) == (404, _fault(
         404, "Not Found", "The resource could not be found.", "EntityNotFound",
         "The Resource Type (OS::Nope) could not be found."))
+
+
+def test_options_and_head(api: ApiServer) -> None:
+    status, headers, raw = _request(f"{api.endpoint}/stacks", "OPTIONS")
+    # Heat answered Allow: GET,POST for this path
+    assert (status, headers["Allow"], raw) == (204, "GET,POST", b"")
+    status, _, _ = _request(f"{api.endpoint}/stacks", "HEAD")
+    assert status == 405

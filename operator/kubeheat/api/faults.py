@@ -131,9 +131,12 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
     except KubeheatError as exc:
         response = fault_response(fault_of(exc))
     except web.HTTPMethodNotAllowed as exc:
-        # Heat answers a method its route does not take with its fault body
-        response = fault_response(ApiFault(405, "HTTPMethodNotAllowed", _TITLES[405][1]))
-        response.headers["Allow"] = exc.headers.get("Allow", "")
+        allow = ",".join(sorted(exc.allowed_methods))
+        if request.method == "OPTIONS":     # every routed path answers it, as Heat's router
+            response = web.Response(status=204, headers={"Allow": allow})
+        else:   # a method the route does not take: Heat's fault body
+            response = fault_response(ApiFault(405, "HTTPMethodNotAllowed", _TITLES[405][1]))
+            response.headers["Allow"] = allow
     except web.HTTPException as exc:
         response = _webob_response(request, exc)
     response.headers["x-openstack-request-id"] = request_id

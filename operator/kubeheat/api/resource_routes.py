@@ -5,6 +5,7 @@ filters), and the check and cancel actions."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aiohttp import web
 
@@ -169,11 +170,15 @@ async def actions(request: web.Request) -> web.Response:
     return web.json_response(None)
 
 
+def _get(app: web.Application, path: str, handler: Any) -> None:
+    app.router.add_get(path, handler, allow_head=False)
+
+
 def add_resource_routes(app: web.Application, stack_path: str) -> None:
     """The routes below ``stack_path`` (``…/stacks/{name}/{id}``)."""
-    app.router.add_get(stack_path + "/resources", list_resources)
-    app.router.add_get(stack_path + "/resources/{resource}", show_resource)
-    app.router.add_get(stack_path + "/resources/{resource}/metadata", resource_metadata)
+    _get(app, stack_path + "/resources", list_resources)
+    _get(app, stack_path + "/resources/{resource}", show_resource)
+    _get(app, stack_path + "/resources/{resource}/metadata", resource_metadata)
     app.router.add_post(stack_path + "/resources/{resource}/signal", signal)
-    app.router.add_get(stack_path + "/events", list_events)
+    _get(app, stack_path + "/events", list_events)
     app.router.add_post(stack_path + "/actions", actions)

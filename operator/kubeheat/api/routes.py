@@ -321,28 +321,33 @@ def _first_line(doc: str | None) -> str:
     return (doc or "").strip().split("\n", 1)[0].strip()
 
 
+def _get(app: web.Application, path: str, handler: Any) -> None:
+    """A GET route; HEAD is not routed, so it gets 405 as in Heat."""
+    app.router.add_get(path, handler, allow_head=False)
+
+
 def add_routes(app: web.Application) -> None:
     t = "/v1/{project}"
     s = t + "/stacks/{name}/{id}"
-    app.router.add_get("/", versions)
-    app.router.add_get("/versions", versions)
+    _get(app, "/", versions)
+    _get(app, "/versions", versions)
     app.router.add_post(t + "/validate", validate)
-    app.router.add_get(t + "/resource_types", resource_types)
-    app.router.add_get(t + "/resource_types/{type}", resource_schema)
-    app.router.add_get(t + "/template_versions", template_versions)
-    app.router.add_get(t + "/template_versions/{version}/functions", template_functions)
-    app.router.add_get(t + "/build_info", build_info)
-    app.router.add_get(t + "/stacks", index)
-    app.router.add_get(t + "/stacks/detail", detail)
+    _get(app, t + "/resource_types", resource_types)
+    _get(app, t + "/resource_types/{type}", resource_schema)
+    _get(app, t + "/template_versions", template_versions)
+    _get(app, t + "/template_versions/{version}/functions", template_functions)
+    _get(app, t + "/build_info", build_info)
+    _get(app, t + "/stacks", index)
+    _get(app, t + "/stacks/detail", detail)
     app.router.add_post(t + "/stacks", create)
     app.router.add_route("*", t + "/stacks/{name}", lookup)
     app.router.add_delete(s, delete)
     app.router.add_put(s, update)
     app.router.add_patch(s, update)
     app.router.add_route("*", s, show_or_lookup)
-    app.router.add_get(s + "/template", template)
-    app.router.add_get(s + "/environment", environment)
-    app.router.add_get(s + "/files", files)
-    app.router.add_get(s + "/outputs", list_outputs)
-    app.router.add_get(s + "/outputs/{key}", show_output)
+    _get(app, s + "/template", template)
+    _get(app, s + "/environment", environment)
+    _get(app, s + "/files", files)
+    _get(app, s + "/outputs", list_outputs)
+    _get(app, s + "/outputs/{key}", show_output)
     add_resource_routes(app, s)
