@@ -286,3 +286,35 @@ def test_options_and_head(api: ApiServer) -> None:
     assert (status, headers["Allow"], raw) == (204, "GET,POST", b"")
     status, _, _ = _request(f"{api.endpoint}/stacks", "HEAD")
     assert status == 405
+
+
+def test_list_sort_paging_and_count(api: ApiServer) -> None:
+    for name in ("api_pb", "api_pa", "api_pc"):
+        _post(f"{api.endpoint}/stacks", {"stack_name": name, "template": NONE})
+        _wait_complete(api, name)
+
+    def listed(query: str) -> tuple[int, Any]:
+        status, _, raw = _request(f"{api.endpoint}/stacks?{query}")
+        return status, json.loads(raw)
+
+    _, body = listed("sort_keys=stack_name&sort_dir=asc")
+    assert [s["stack_name"] for s in body["stacks"]] == ["api_pa", "api_pb", "api_pc"]
+    assert set(body) == {"stacks"}
+    _, body = listed("limit=1&with_count=true&sort_keys=stack_name&sort_dir=asc")
+    first = body["stacks"][0]
+    assert [s["stack_name"] for s in body["stacks"]] == ["api_pa"]
+    # Heat's next link: the same query, then the marker
+    assert list(body) == ["stacks", "links", "count"] and body["count"] == 3
+    assert body["links"] == [{"rel": "next", "href": (
+        f"{api.endpoint}/stacks?limit=1&with_count=true&sort_keys=stack_name&sort_dir=asc"
+        f"&marker={first['id']}")}]
+    _, body = listed(f"sort_keys=stack_name&sort_dir=asc&marker={first['id']}")
+    assert [s["stack_name"] for s in body["stacks"]] == ["api_pb", "api_pc"]
+    _, body = listed("sort_keys=bogus&sort_dir=asc&marker=nosuch")
+    assert len(body["stacks"]) == 3
+    assert listed("limit=x")[1]["error"]["message"] == "Only integer is acceptable by 'limit'."
+    assert listed("sort_dir=up") == (400, {
+        "code": 400, "title": "Bad Request", "explanation": EXPLANATION,
+        "error": {"type": "ValueError", "traceback": None}})
+    assert listed("with_count=maybe")[1]["error"]["message"] == (
+        'Unrecognized value "maybe" for "with_count", acceptable values are: true, false.')

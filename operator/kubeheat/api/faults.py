@@ -70,6 +70,17 @@ def bad_request(message: str | None, kind: str = "HTTPBadRequest") -> ApiFault:
     return ApiFault(400, kind, message)
 
 
+def query_bool(query: Mapping[str, str], name: str, default: bool = False) -> bool:
+    """A ``true``/``false`` query parameter (any case), refused in Heat's words otherwise."""
+    text = query.get(name)
+    if text is None:
+        return default
+    if text.lower() not in ("true", "false"):
+        raise bad_request(f'Unrecognized value "{text}" for "{name}", acceptable values are: '
+                          "true, false.")
+    return text.lower() == "true"
+
+
 def query_int(query: Mapping[str, str], name: str) -> int | None:
     """A non-negative integer query parameter, refused in Heat's words
     (heat/common/param_utils.py)."""

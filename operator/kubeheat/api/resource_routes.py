@@ -11,7 +11,7 @@ from aiohttp import web
 
 from kubeheat.api import views
 from kubeheat.api.common import backend_of, base_url, identified
-from kubeheat.api.faults import bad_request, json_body, not_found, query_int
+from kubeheat.api.faults import bad_request, json_body, not_found, query_bool, query_int
 from kubeheat.engine import REPLACED_SEP, ResourceState, StackState
 
 #: the ``GET S/events`` filters served (exact match, repeatable)
@@ -21,14 +21,6 @@ RESOURCE_FILTERS = ("type", "name", "status", "action", "id", "physical_resource
 RESOURCE_OPTIONS = ("nested_depth", "with_detail")
 #: the keys of an actions body
 ACTIONS = ("suspend", "resume", "check", "cancel_update", "cancel_without_rollback")
-
-
-def _truth(request: web.Request, name: str) -> bool:
-    text = request.query.get(name, "false")
-    if text.lower() not in ("true", "false"):
-        raise bad_request(f'Unrecognized value "{text}" for "{name}", acceptable values are: '
-                          "true, false.")
-    return text.lower() == "true"
 
 
 def _resource_matches(res: ResourceState, key: str, values: list[str]) -> bool:
@@ -51,7 +43,7 @@ async def list_resources(request: web.Request) -> web.Response:
     if unknown:
         raise bad_request(f"Invalid filter parameters {sorted(set(unknown))}")
     query_int(request.query, "nested_depth")
-    detail = _truth(request, "with_detail")
+    detail = query_bool(request.query, "with_detail")
     found = views.resources(base_url(request), state)
     wanted = {k: request.query.getall(k) for k in RESOURCE_FILTERS if k in request.query}
     kept = []

@@ -13,18 +13,16 @@ from aiohttp import web
 
 from kubeheat.api import views
 from kubeheat.api.common import backend_of, base_url, identified, stack_not_found
-from kubeheat.api.faults import (
-    ApiFault,
-    bad_request,
-    json_body,
-    not_found,
-)
+from kubeheat.api.faults import ApiFault, bad_request, json_body, not_found, query_bool, query_int
 from kubeheat.api.resource_routes import add_resource_routes
 from kubeheat.engine import StackRequest, StackState
 from kubeheat.template import all_versions, load_mapping
 
 #: sub-paths of ``stacks/{name}/…`` that are a lookup of the stack by name (Heat's row 13)
 LOOKUP_SUBPATHS = ("resources", "events", "template", "actions", "environment", "files")
+#: the ``GET T/stacks`` sort keys and the stack field each sorts by
+SORT_KEYS = {"stack_name": "name", "stack_status": "state", "creation_time": "created_time",
+             "updated_time": "updated_time"}
 #: the ``GET T/stacks`` filters served, by the stack field they compare
 LIST_FILTERS = ("id", "name", "stack_name", "status", "stack_status", "action",
                 "stack_action")
@@ -107,13 +105,39 @@ async def create(request: web.Request) -> web.Response:
 
 
 async def index(request: web.Request) -> web.Response:
+    """``GET T/stacks``: filters (:data:`LIST_FILTERS`), ``sort_keys`` (:data:`SORT_KEYS`,
+    others ignored) and ``sort_dir`` (default: newest first), ``marker`` (a stack id; an
+    unknown one is ignored) and ``limit`` (a ``next`` link when the page is full), and
+    ``with_count``."""
     project = request.match_info["project"]
-    wanted = {key: request.query.getall(key) for key in LIST_FILTERS if key in request.query}
+    query = request.query
+    direction = query.get("sort_dir", "desc").lower()
+    if direction not in ("asc", "desc"):
+        raise bad_request(None, "ValueError")   # Heat's fault has no message for it
+    limit = query_int(query, "limit")
+    with_count = query_bool(query, "with_count")
+    wanted = {key: query.getall(key) for key in LIST_FILTERS if key in query}
     found = [s for s in backend_of(request).stacks() if s.state != "DELETE_COMPLETE"
              and all(_matches(s, key, values) for key, values in wanted.items())]
-    found.sort(key=lambda s: (s.created_time or "", s.id), reverse=True)
-    return web.json_response({"stacks": [views.summary(base_url(request), s, project)
-                                         for s in found]})
+    keys = [k for k in query.getall("sort_keys", []) if k in SORT_KEYS] or ["creation_time"]
+    found.sort(key=lambda s: (*(str(getattr(s, SORT_KEYS[k]) or "") for k in keys), s.id),
+               reverse=direction == "desc")
+    total = len(found)
+    ids = [s.id for s in found]
+    marker = query.get("marker")
+    if marker in ids:
+        found = found[ids.index(marker) + 1:]
+    if limit is not None:
+        found = found[:limit]
+    body: dict[str, Any] = {"stacks": [views.summary(base_url(request), s, project)
+                                       for s in found]}
+    if limit and len(found) == limit:
+        rest = "&".join(f"{k}={v}" for k, v in query.items() if k != "marker")
+        href = f"{base_url(request)}/stacks?{rest}&marker={found[-1].id}"
+        body["links"] = [{"rel": "next", "href": href}]
+    if with_count:
+        body["count"] = total
+    return web.json_response(body)
 
 
 async def detail(request: web.Request) -> web.Response:
