@@ -318,3 +318,36 @@ def test_list_sort_paging_and_count(api: ApiServer) -> None:
         "error": {"type": "ValueError", "traceback": None}})
     assert listed("with_count=maybe")[1]["error"]["message"] == (
         'Unrecognized value "maybe" for "with_count", acceptable values are: true, false.')
+
+
+def test_resource_events_event_show_abandon_adopt(api: ApiServer) -> None:
+    _post(f"{api.endpoint}/stacks", {"stack_name": "api_evs", "template": VALUE})
+    stack_id = _wait_complete(api, "api_evs")
+    base = f"{api.endpoint}/stacks/api_evs/{stack_id}"
+
+    def get(path: str, method: str = "GET") -> tuple[int, Any]:
+        status, _, raw = _request(f"{base}{path}", method)
+        return status, json.loads(raw)
+
+    status, body = get("/resources/value/events?sort_dir=asc")
+    assert status == 200 and [(e["resource_name"], e["resource_status"])
+                              for e in body["events"]] == [
+        ("value", "CREATE_IN_PROGRESS"), ("value", "CREATE_COMPLETE")]
+    first = body["events"][0]
+    status, shown = get(f"/resources/value/events/{first['id']}")
+    assert status == 200 and list(shown["event"]) == [*list(first), "resource_type",
+                                                      "resource_properties"]
+    assert shown["event"]["resource_type"] == "OS::Heat::Value"
+    assert shown["event"]["resource_properties"] == {"value": "hello"}
+    not_found = "The resource could not be found."
+    assert get("/resources/value/events/nope") == (404, _fault(
+        404, "Not Found", not_found, "HTTPNotFound", "No event nope found"))
+    assert get("/resources/nores/events") == (404, _fault(
+        404, "Not Found", not_found, "HTTPNotFound", "No events found for resource nores"))
+    abandon = _fault(400, "Bad Request", EXPLANATION, "NotSupported",
+                     "Stack Abandon is not supported.")
+    assert get("/abandon", "DELETE") == (400, abandon)
+    assert get("/export") == (400, abandon)
+    assert _post(f"{api.endpoint}/stacks", {"stack_name": "api_ad", "adopt_stack_data": "{}",
+                                            "template": NONE}) == (400, _fault(
+        400, "Bad Request", EXPLANATION, "NotSupported", "Stack Adopt is not supported."))

@@ -102,11 +102,16 @@ async def list_events(request: web.Request) -> web.Response:
     :data:`EVENT_FILTERS` (``resource_status`` is the status part only)."""
     state = identified(request)
     query = request.query
+    found = list(backend_of(request).events(state.id))
+    resource = request.match_info.get("resource")
+    if resource is not None:
+        found = [e for e in found if e.resource_name == resource]
+        if not found:
+            raise not_found("HTTPNotFound", f"No events found for resource {resource}")
     direction = query.get("sort_dir", "desc").lower()
     if direction not in ("asc", "desc"):
         raise bad_request(None, "ValueError")   # Heat's fault has no message for it
     limit = query_int(query, "limit")
-    found = list(backend_of(request).events(state.id))
     for key in EVENT_FILTERS:
         wanted = query.getall(key, [])
         if wanted:
@@ -162,6 +167,30 @@ async def actions(request: web.Request) -> web.Response:
     return web.json_response(None)
 
 
+async def show_event(request: web.Request) -> web.Response:
+    """``GET R/events/{event}``: the summary, the resource's type, and its properties (as
+    recorded now: kubeheat's events do not keep them)."""
+    state = identified(request)
+    resource, event_id = request.match_info["resource"], request.match_info["event"]
+    found = next((e for e in backend_of(request).events(state.id)
+                  if e.id == event_id and e.resource_name == resource), None)
+    if found is None:
+        raise not_found("HTTPNotFound", f"No event {event_id} found")
+    body = views.event(base_url(request), state, found)
+    rec = state.resources.get(resource)
+    body["resource_type"] = found.resource_type
+    # as Heat shows them: the properties that have a value
+    body["resource_properties"] = {k: v for k, v in (rec.properties if rec else {}).items()
+                                   if v is not None}
+    return web.json_response({"event": body})
+
+
+async def not_supported(request: web.Request) -> web.Response:
+    """Abandon and export: disabled, as Heat's ``enable_stack_abandon`` is by default."""
+    identified(request)
+    raise bad_request("Stack Abandon is not supported.", "NotSupported")
+
+
 def _get(app: web.Application, path: str, handler: Any) -> None:
     app.router.add_get(path, handler, allow_head=False)
 
@@ -173,4 +202,8 @@ def add_resource_routes(app: web.Application, stack_path: str) -> None:
     _get(app, stack_path + "/resources/{resource}/metadata", resource_metadata)
     app.router.add_post(stack_path + "/resources/{resource}/signal", signal)
     _get(app, stack_path + "/events", list_events)
+    _get(app, stack_path + "/resources/{resource}/events", list_events)
+    _get(app, stack_path + "/resources/{resource}/events/{event}", show_event)
     app.router.add_post(stack_path + "/actions", actions)
+    app.router.add_delete(stack_path + "/abandon", not_supported)
+    _get(app, stack_path + "/export", not_supported)

@@ -97,6 +97,9 @@ def _is_int(value: Any) -> bool:
 
 async def create(request: web.Request) -> web.Response:
     body = await json_body(request)
+    if "adopt_stack_data" in body:
+        # Heat's enable_stack_adopt is off by default
+        raise bad_request("Stack Adopt is not supported.", "NotSupported")
     state = await backend_of(request).create(stack_request(body))
     url = views.stack_url(base_url(request), state)
     return web.json_response({"stack": {"id": state.id, "links": [{"href": url,
