@@ -113,7 +113,19 @@ class EmbeddedBackend:
                             for e in saved] if isinstance(saved, list) else []
         self._deleted: dict[str, StackState] = {}
         self._deletion_times: dict[str, str] = {}
+        self._fail_interrupted()
         self._tasks: dict[str, asyncio.Task[Any]] = {}
+
+    def _fail_interrupted(self) -> None:
+        """A stack left ``IN_PROGRESS`` by a process that ended is ``FAILED``, as Heat's
+        engine marks the stacks of an engine that went down (applying it again resumes)."""
+        for stack_id in self.store.list():
+            state = self.store.load(stack_id)
+            if state is not None and state.parent is None and \
+                    state.status == Status.IN_PROGRESS:
+                state.status = Status.FAILED
+                state.status_reason = f"Engine went down during stack {state.action}"
+                self.store.save(state)
 
     # -- reading --------------------------------------------------------------------------
     def stacks(self) -> list[StackState]:
