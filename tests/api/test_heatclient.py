@@ -361,3 +361,20 @@ def test_update_put_and_patch(api: ApiServer) -> None:
         stack = _wait(hc, stack_id, "UPDATE_COMPLETE").to_dict()
     assert sorted(stack["parameters"]) == ["OS::project_id", "OS::stack_id", "OS::stack_name",
                                            "greeting"]
+
+
+def test_cloud_resources_use_the_embedded_sandbox(api: ApiServer) -> None:
+    """With no cloud configured, a resource that needs one is made in the embedded sandbox
+    cloud, started on first use."""
+    template = {"heat_template_version": "2018-08-31",
+                "resources": {"net": {"type": "OS::Neutron::Net",
+                                      "properties": {"name": "api-net"}}},
+                "outputs": {"name": {"value": {"get_attr": ["net", "name"]}}}}
+    hc = _client(api)
+    stack_id = hc.stacks.create(stack_name="api_net", template=template)["stack"]["id"]
+    stack = _wait(hc, stack_id, "CREATE_COMPLETE", timeout=60).to_dict()
+    assert stack["outputs"][0]["output_value"] == "api-net"
+    (net,) = hc.resources.list(stack_id)
+    assert net.resource_type == "OS::Neutron::Net" and net.physical_resource_id
+    hc.stacks.delete(stack_id)
+    _wait(hc, stack_id, "DELETE_COMPLETE", timeout=60)
