@@ -43,12 +43,19 @@ STACK_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$")
 MAX_EVENTS = 1000
 
 
-class SandboxCloud:
-    """The embedded sandbox cloud, started on the first use of :attr:`conn`."""
+SANDBOX_SECTION = "sandbox"
 
-    def __init__(self) -> None:
+
+class SandboxCloud:
+    """The embedded sandbox cloud, started on the first use of :attr:`conn`; its contents are
+    restored from and saved into the state file's ``sandbox`` section, as ``kubeheat run``
+    keeps them."""
+
+    def __init__(self, store: JsonFileStateStore | None = None) -> None:
+        self.store = store
         self._lock = threading.Lock()
         self._session: Any = None
+        self._sandbox: Any = None
         self._cm: contextlib.AbstractContextManager[Any] | None = None
 
     @property
@@ -60,6 +67,10 @@ class SandboxCloud:
 
                 self._cm = run_sandbox()
                 sandbox = self._cm.__enter__()
+                saved = self.store.extra(SANDBOX_SECTION) if self.store is not None else None
+                if isinstance(saved, dict):
+                    sandbox.restore(saved)
+                self._sandbox = sandbox
                 self._session = connect(sandbox.clouds, sandbox.config.cloud_name)
             return self._session.conn
 
@@ -72,9 +83,11 @@ class SandboxCloud:
             if self._session is not None:
                 with contextlib.suppress(Exception):
                     self._session.close()
+            if self._sandbox is not None and self.store is not None:
+                self.store.set_extra(SANDBOX_SECTION, self._sandbox.snapshot())
             if self._cm is not None:
                 self._cm.__exit__(None, None, None)
-            self._session = self._cm = None
+            self._session = self._cm = self._sandbox = None
 
 
 class _Sink(ListEventSink):
@@ -106,7 +119,7 @@ class EmbeddedBackend:
         saved = self.store.extra(EVENTS_SECTION)
         self._saved_events = 0
         self._own_cloud = cloud is None
-        self.cloud = cloud if cloud is not None else SandboxCloud()
+        self.cloud = cloud if cloud is not None else SandboxCloud(self.store)
         self.engine = Engine(self.store, self.sink, native=FileNativeStore(self.store),
                              cloud=self.cloud)
         self._old_events = [Event(**{k: v for k, v in e.items() if k != "logical_resource_id"})
