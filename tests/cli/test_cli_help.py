@@ -27,8 +27,8 @@ COMPLETE = dict(commands(build_parser(lazy=False)))
 def test_every_command_is_listed() -> None:
     assert {path[0] for path in COMPLETE if path} == {
         "validate", "template", "resource-types", "run", "plan", "delete", "events", "output",
-        "signal", "sandbox", "docs", "operator"}
-    assert len(COMPLETE) == 24
+        "signal", "sandbox", "docs", "operator", "api"}
+    assert len(COMPLETE) == 25
 
 
 @pytest.mark.parametrize("path", sorted(COMPLETE), ids=lambda p: " ".join(p) or "kubeheat")

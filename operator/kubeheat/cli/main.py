@@ -17,6 +17,7 @@ from kubeheat import __version__
 # cloud or operator imports (tests/cli/test_cli_startup.py holds that), and only the command given
 # gets its arguments (tests/cli/test_cli_help.py checks the help is the same).
 from kubeheat.cli import (
+    api_cmd,
     docs_cmd,
     operator_cmd,
     resource_types,
@@ -47,6 +48,7 @@ def build_parser(*, lazy: bool = True) -> argparse.ArgumentParser:
     sandbox_cmd.register(sub)
     docs_cmd.register(sub)
     operator_cmd.register(sub)
+    api_cmd.register(sub)
     if not lazy:
         sub.fill_all()
     return parser
