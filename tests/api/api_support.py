@@ -9,6 +9,31 @@ from pathlib import Path
 
 from kubeheat.api import EmbeddedBackend, build_app, serve
 
+#: the stack both clients' workflows create (the same was run through real Heat 27.0.1)
+TEMPLATE = """heat_template_version: 2018-08-31
+description: api test
+parameters:
+  greeting:
+    type: string
+    default: hello
+resources:
+  none:
+    type: OS::Heat::None
+  value:
+    type: OS::Heat::Value
+    properties:
+      value: {get_param: greeting}
+  rand:
+    type: OS::Heat::RandomString
+    properties:
+      length: 8
+outputs:
+  out:
+    description: the value
+    value: {get_attr: [value, value]}
+"""
+
+
 
 class ApiServer:
     """The served API: ``endpoint`` is Heat's orchestration endpoint for project admin."""

@@ -11,32 +11,9 @@ import urllib.request
 from typing import Any
 
 import pytest
-from api_support import ApiServer
+from api_support import TEMPLATE, ApiServer
 from heatclient import client as heat_client
 from heatclient import exc as heat_exc
-
-TEMPLATE = """heat_template_version: 2018-08-31
-description: api test
-parameters:
-  greeting:
-    type: string
-    default: hello
-resources:
-  none:
-    type: OS::Heat::None
-  value:
-    type: OS::Heat::Value
-    properties:
-      value: {get_param: greeting}
-  rand:
-    type: OS::Heat::RandomString
-    properties:
-      length: 8
-outputs:
-  out:
-    description: the value
-    value: {get_attr: [value, value]}
-"""
 
 #: the keys and their order of ``GET S``'s stack, as Heat answered
 SHOW_KEYS = ["stack_name", "id", "links", "creation_time", "updated_time", "deletion_time",

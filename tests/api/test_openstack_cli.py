@@ -13,33 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from api_support import ApiServer
+from api_support import TEMPLATE, ApiServer
 
 OPENSTACK = Path(sys.executable).with_name("openstack")
-TEMPLATE = """heat_template_version: 2018-08-31
-description: api test
-parameters:
-  greeting:
-    type: string
-    default: hello
-resources:
-  none:
-    type: OS::Heat::None
-  value:
-    type: OS::Heat::Value
-    properties:
-      value: {get_param: greeting}
-  rand:
-    type: OS::Heat::RandomString
-    properties:
-      length: 8
-outputs:
-  out:
-    description: the value
-    value: {get_attr: [value, value]}
-"""
-
-
 def _openstack(api: ApiServer, *argv: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
     done = subprocess.run([str(OPENSTACK), "--os-auth-type", "none", "--os-endpoint",
