@@ -25,7 +25,7 @@ from kubeheat.engine.model import (
     ResourceState,
 )
 from kubeheat.resources import Observed, ResourcePlugin
-from kubeheat.template import ResourceDefinition, StackDefinition
+from kubeheat.template import ResourceDefinition, StackDefinition, json_key
 
 
 class PlanAction(StrEnum):
@@ -83,8 +83,7 @@ def _json_keys(value: Any) -> Any:
     """``value`` with every map key as JSON writes it (``1`` -> ``"1"``, ``None`` ->
     ``"null"``), so that keys of mixed types (YAML's ``{1: a, b: c}``) can be sorted."""
     if isinstance(value, Mapping):
-        return {json.dumps(k) if not isinstance(k, str) else k: _json_keys(v)
-                for k, v in value.items()}
+        return {json_key(k): _json_keys(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_keys(v) for v in value]
     return value

@@ -73,7 +73,12 @@ if TYPE_CHECKING:
         ResourceCount,
         json_size,
     )
-    from kubeheat.template.loader import check_structure, duplicate_key_warnings, load_mapping
+    from kubeheat.template.loader import (
+        check_structure,
+        duplicate_key_warnings,
+        json_key,
+        load_mapping,
+    )
     from kubeheat.template.parameters import (
         Parameters,
         ParameterSchema,
@@ -130,7 +135,8 @@ _EXPORTS = {
     "kubeheat.template.group_sizes": ("child_resources", "static_child_resources"),
     "kubeheat.template.limits": ("DEFAULT_LIMITS", "Limits", "ResourceCount",
                                  "TOO_MANY_RESOURCES", "json_size"),
-    "kubeheat.template.loader": ("check_structure", "duplicate_key_warnings", "load_mapping"),
+    "kubeheat.template.loader": ("check_structure", "duplicate_key_warnings", "json_key",
+                                 "load_mapping"),
     "kubeheat.template.parameters": (
         "ParameterSchema", "Parameters", "format_parameter_groups", "format_validate_parameters",
         "check_immutable", "resolve_parameters",
@@ -210,6 +216,7 @@ __all__ = [
     "hidden_values",
     "is_static",
     "is_template_reference",
+    "json_key",
     "json_size",
     "load_mapping",
     "merge_environments",

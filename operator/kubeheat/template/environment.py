@@ -27,7 +27,7 @@ from typing import Any
 
 from kubeheat.template.errors import EnvironmentFormatError, Path, TemplateError
 from kubeheat.template.limits import DEFAULT_LIMITS, Limits
-from kubeheat.template.loader import check_structure, load_mapping
+from kubeheat.template.loader import check_structure, json_key, load_mapping
 
 SECTIONS = (
     PARAMETERS, RESOURCE_REGISTRY, PARAMETER_DEFAULTS,
@@ -648,7 +648,7 @@ def _defaults_section(data: Mapping[str, Any]) -> dict[str, Any]:
     under its JSON name (``"1"``), as Heat gives it back."""
     value = data.get(PARAMETER_DEFAULTS, {})
     if isinstance(value, Mapping) and not all(isinstance(k, str) for k in value):
-        value = {k if isinstance(k, str) else json.dumps(k): v for k, v in value.items()}
+        value = {json_key(k): v for k, v in value.items()}
         return _parameters_section({PARAMETER_DEFAULTS: value}, PARAMETER_DEFAULTS)
     return _parameters_section(data, PARAMETER_DEFAULTS)
 

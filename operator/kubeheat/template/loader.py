@@ -329,3 +329,10 @@ def duplicate_key_warnings(text: str | bytes, what: str = "Template") -> list[st
 
 
 _NOT_JSON = object()
+
+
+def json_key(key: Any) -> str:
+    """A map key as JSON names it: a key YAML read as a number, boolean or null (``1:``,
+    ``true:``, ``~:``) becomes ``"1"``, ``"true"``, ``"null"``, as Heat gives it back once it
+    has stored the template."""
+    return key if isinstance(key, str) else json.dumps(key)

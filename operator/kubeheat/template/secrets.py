@@ -37,6 +37,7 @@ from typing import Any
 from kubeheat.template.constraints import MASK, ConstraintViolation
 from kubeheat.template.environment import Environment
 from kubeheat.template.errors import KubeheatError
+from kubeheat.template.loader import json_key
 from kubeheat.template.parameters import HOT_TYPES, convert
 from kubeheat.template.stack import Template
 from kubeheat.template.versions import VERSION_KEYS
@@ -306,7 +307,7 @@ class Redactor:
             return self.text(value)
         if isinstance(value, Mapping):
             # a key that YAML read as a number, boolean or null is named as JSON names it
-            return {self.text(k if isinstance(k, str) else json.dumps(k)): self.data(v)
+            return {self.text(json_key(k)): self.data(v)
                     for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self.data(v) for v in value]
